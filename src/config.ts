@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+/** A value that looks like an E.164 number, optionally prefixed "whatsapp:". */
+const twilioAddress = (prefix: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}\\+[1-9]\\d{6,14}$`), `must look like ${prefix}+9611234567`)
+    .optional();
+
+const booleanFlag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+const Env = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: (SQLite) or postgresql:// (PostgreSQL)")
+    .default("file:./data/baladiya.db"),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://baladiya.example.org" }).optional(),
+  MUNICIPALITY_ID: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and dashes").default("qab-elias"),
+  DEMO_DATA: booleanFlag.optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be AC followed by 32 hex digits").optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, "looks too short for a Twilio auth token").optional(),
+  TWILIO_SMS_FROM: twilioAddress(""),
+  TWILIO_WHATSAPP_FROM: twilioAddress("(?:whatsapp:)?"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The service's configuration, grouped by concern. */
+export interface Config {
+  env: "development" | "production" | "test";
+  server: { port: number; host: string; publicBaseUrl: string };
+  database: { url: string };
+  municipality: { id: string; seedDemoData: boolean };
+  twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string };
+  log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
+}
+
+/** Start-up refuses to run with a bad value and says which variable is wrong. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Parses the environment once, at start-up. The only place that reads `process.env`; everything
+ * else receives a `Config`. Empty strings count as unset, so `.env` files can list every key.
+ */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = Env.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  const whatsappFrom = e.TWILIO_WHATSAPP_FROM?.replace(/^(?!whatsapp:)/, "whatsapp:");
+  return {
+    env: e.NODE_ENV,
+    server: {
+      port: e.PORT,
+      host: e.HOST,
+      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    },
+    database: { url: e.DATABASE_URL },
+    municipality: { id: e.MUNICIPALITY_ID, seedDemoData: e.DEMO_DATA ?? e.NODE_ENV !== "production" },
+    twilio: {
+      ...(e.TWILIO_ACCOUNT_SID ? { accountSid: e.TWILIO_ACCOUNT_SID } : {}),
+      ...(e.TWILIO_AUTH_TOKEN ? { authToken: e.TWILIO_AUTH_TOKEN } : {}),
+      ...(e.TWILIO_SMS_FROM ? { smsFrom: e.TWILIO_SMS_FROM } : {}),
+      ...(whatsappFrom ? { whatsappFrom } : {}),
+    },
+    log: { level: e.LOG_LEVEL },
+  };
+}

@@ -1,0 +1,170 @@
+import { understand } from "../understand/understand.js";
+import { human } from "./flows/human.js";
+import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
+import { statusList, statusOf } from "./flows/status.js";
+import { splitMedia } from "./media.js";
+import type { StepResult } from "./result.js";
+import { initialState, type ConversationState } from "./state.js";
+import { atMenu, categoryName, done, draftFrom, MAIN_MENU, strike, type Turn } from "./turn.js";
+import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
+
+/** Main menu options, in the order the `menu` text lists them. */
+const MENU_OPTIONS = 4;
+
+/**
+ * One turn of the conversation: the stored state and one resident message in; the next state,
+ * the replies (translation keys) and the effects (writes) out. Pure apart from the read-only
+ * lookups in `ctx`, so every flow is testable as a transcript.
+ * `ctx.stateWasReset` tells that the stored state could not be read and was started afresh.
+ */
+export async function step(
+  stored: ConversationState,
+  event: InboundEvent,
+  ctx: StepContext & { stateWasReset?: boolean },
+): Promise<StepResult> {
+  const u = understand(event.text, await ctx.lookups.categories());
+  const effects: Effect[] = [];
+  const locale: Locale = ctx.resident.locale ?? (u.language === "en" ? "en" : "ar");
+  // Remember the language of the first message that shows one; a bare "1" or an emoji does not.
+  if (!ctx.resident.locale && u.language) effects.push({ type: "setLocale", locale });
+
+  if (ctx.resident.optedOut) {
+    const turn: Turn = { state: stored, event, ctx, u, locale, preface: [], effects };
+    if (u.intent.type === "optIn") return done(turn, atMenu(), [{ key: "optIn.done" }, MAIN_MENU], [{ type: "optIn" }]);
+    if (u.intent.type === "help") return done(turn, stored, [{ key: "help.optedOut" }]);
+    // Opted out means silence: no reply at all, and the conversation stays where it was.
+    return done(turn, stored, []);
+  }
+
+  const preface: Reply[] = [];
+  if (ctx.stateWasReset) preface.push({ key: "reset" });
+  if (splitMedia(event.media).unsupported.length > 0) preface.push({ key: "media.unsupported" });
+  const turn: Turn = { state: stored, event, ctx, u, locale, preface, effects };
+
+  switch (u.intent.type) {
+    case "optOut":
+      return done(turn, initialState(), [{ key: "optOut.done" }], [{ type: "optOut" }]);
+    case "optIn":
+      return done(turn, atMenu(), [{ key: "optIn.already" }, MAIN_MENU]);
+    case "help":
+      return done(turn, { ...stored, strikes: 0 }, [{ key: "help.text" }]);
+    case "menu":
+      return done(turn, atMenu(), [MAIN_MENU]);
+    case "cancel":
+      return done(turn, atMenu(), [{ key: stored.draft ? "intake.cancelled" : "nothingToCancel" }, MAIN_MENU]);
+    case "switchLanguage":
+      return switchLanguage(turn, u.intent.locale);
+    default:
+      break;
+  }
+
+  // A reference ("10427", "#10427", "حالة 10427") is a status question at any step.
+  if (u.intent.type === "status" && u.intent.reference !== undefined) return statusOf(turn, u.intent.reference);
+  // Inside a description, "someone dumped rubbish" is not a request for a person: only a short message is.
+  if (u.intent.type === "human" && (!inWordyStep(stored) || u.normalized.split(" ").length <= 5)) {
+    return human(turn, stored.draft);
+  }
+
+  switch (stored.step) {
+    case "idle":
+    case "menu":
+      return freeText(turn);
+    case "stuck":
+      return stuckAnswer(turn);
+    case "category":
+    case "confirmCategory":
+    case "description":
+    case "location":
+    case "photo":
+    case "confirm":
+      return intakeAnswer(turn, stored.step);
+    default:
+      return unknownStep(stored.step);
+  }
+}
+
+function unknownStep(step: never): never {
+  throw new Error(`Unknown conversation step ${String(step)}`);
+}
+
+const inWordyStep = (state: ConversationState) => state.step === "description" || state.step === "location";
+
+/** Idle or at the main menu: a number picks from the menu, words are read for what they ask. */
+async function freeText(turn: Turn): Promise<StepResult> {
+  const { u, event, state } = turn;
+  if (u.choice !== null) return menuChoice(turn, u.choice);
+  switch (u.intent.type) {
+    case "status":
+      return statusList(turn);
+    case "balance":
+      return done(turn, atMenu(), [{ key: "balance.unavailable" }, MAIN_MENU]);
+    case "newRequest": {
+      const draft = draftFrom(turn);
+      if (!u.intent.categoryCode) return advanceIntake(turn, draft);
+      draft.categoryCode = u.intent.categoryCode;
+      // A message that names the problem in a sentence already describes it.
+      if (u.normalized.split(" ").length >= 3) draft.description = event.text.trim();
+      return done(turn, { ...initialState(), step: "confirmCategory", draft }, [
+        { key: "intake.confirmCategory", params: { category: await categoryName(turn, draft.categoryCode) } },
+      ]);
+    }
+    case "greeting":
+      return done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU]);
+    default: {
+      const { images } = splitMedia(event.media);
+      if (images.length > 0 || event.location) {
+        // A photo or a pin on its own starts a request about it.
+        const received: Reply = { key: images.length > 0 ? "intake.photoReceived" : "intake.locationReceived" };
+        return advanceIntake(turn, draftFrom(turn), [received]);
+      }
+      if (turn.preface.length > 0) return done(turn, atMenu(), [MAIN_MENU]);
+      if (state.step === "menu") return strike(turn, [{ key: "notUnderstood" }, MAIN_MENU]);
+      return done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU]);
+    }
+  }
+}
+
+async function menuChoice(turn: Turn, choice: number): Promise<StepResult> {
+  switch (choice) {
+    case 1:
+      return advanceIntake(turn, draftFrom(turn));
+    case 2:
+      return statusList(turn);
+    case 3:
+      return human(turn, undefined);
+    case 4:
+      return switchLanguage(turn, turn.locale === "ar" ? "en" : "ar");
+    default:
+      return strike(turn, [{ key: "retry.number", params: { max: MENU_OPTIONS } }]);
+  }
+}
+
+/** Switches the resident's language and asks the current question again in it. */
+function switchLanguage(turn: Turn, locale: Locale): Promise<StepResult> {
+  return reprompt(
+    {
+      ...turn,
+      locale,
+      preface: [...turn.preface, { key: "language.switched" }],
+      effects: [...turn.effects.filter((e) => e.type !== "setLocale"), { type: "setLocale", locale }],
+    },
+    turn.state,
+  );
+}
+
+async function stuckAnswer(turn: Turn): Promise<StepResult> {
+  const { u, state } = turn;
+  if (u.choice === 1) return human(turn, state.draft);
+  if (u.choice === 2) {
+    const { resumeStep, ...rest } = state;
+    return reprompt(turn, { ...rest, step: resumeStep ?? "menu", strikes: 0 });
+  }
+  return done(turn, state, [{ key: "stuck" }]);
+}
+
+/** Asks the current question again (after a language switch, or "try again"). */
+async function reprompt(turn: Turn, state: ConversationState): Promise<StepResult> {
+  if (state.step === "idle" || state.step === "menu") return done(turn, atMenu(), [MAIN_MENU]);
+  if (state.step === "stuck") return done(turn, state, [{ key: "stuck" }]);
+  return done(turn, { ...state, strikes: 0 }, [await promptFor(turn, state.step, state.draft ?? draftFrom(turn))]);
+}

@@ -1,0 +1,46 @@
+import type { StepResult } from "../result.js";
+import { initialState } from "../state.js";
+import { atMenu, categoryName, done, MAIN_MENU, type Turn } from "../turn.js";
+import type { Reply, TextRef, TicketView } from "../types.js";
+import { promptFor } from "./intake.js";
+
+// One SMS can hold about three ticket lines in Arabic; the rest is summarised as "and N more".
+const SHOWN = 3;
+
+async function line(turn: Turn, ticket: TicketView): Promise<TextRef> {
+  return {
+    $t: "status.line",
+    params: {
+      reference: ticket.reference,
+      category: await categoryName(turn, ticket.categoryCode),
+      status: { $t: `ticketStatus.${ticket.status}` },
+    },
+  };
+}
+
+/** "What happened to my requests?": the resident's open tickets, newest first. */
+export async function statusList(turn: Turn): Promise<StepResult> {
+  const { tickets, total } = await turn.ctx.lookups.openTickets(SHOWN);
+  if (total === 0) return done(turn, atMenu(), [{ key: "status.none" }, MAIN_MENU]);
+  const lines = await Promise.all(tickets.map((t) => line(turn, t)));
+  return done(turn, initialState(), [
+    { key: "status.list", params: { count: total, lines: { lines } } },
+    ...(total > tickets.length ? [{ key: "status.more", params: { count: total - tickets.length } }] : []),
+  ]);
+}
+
+/**
+ * The status of one ticket by its reference. Someone else's ticket and a number that does not
+ * exist get the same answer. A request being filed meanwhile is kept and its question asked again.
+ */
+export async function statusOf(turn: Turn, reference: number): Promise<StepResult> {
+  const ticket = await turn.ctx.lookups.ticketByReference(reference);
+  const answer: Reply = ticket
+    ? { key: "status.one", params: { line: await line(turn, ticket) } }
+    : { key: "status.notFound", params: { reference } };
+  const { state } = turn;
+  if (state.draft && state.step !== "idle" && state.step !== "menu" && state.step !== "stuck") {
+    return done(turn, state, [answer, await promptFor(turn, state.step, state.draft)]);
+  }
+  return done(turn, initialState(), [answer]);
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { LocationSchema, MediaSchema } from "./types.js";
+
+/** Where the conversation stands: which question the bot is waiting for an answer to. */
+export const STEPS = [
+  "idle",
+  "menu",
+  "category",
+  "confirmCategory",
+  "description",
+  "location",
+  "photo",
+  "confirm",
+  "stuck",
+] as const;
+export type Step = (typeof STEPS)[number];
+
+/** A request being put together, question by question. */
+export const DraftSchema = z.object({
+  categoryCode: z.string().optional(),
+  description: z.string().optional(),
+  location: LocationSchema.optional(),
+  addressText: z.string().optional(),
+  media: z.array(MediaSchema).default([]),
+  childRelated: z.boolean().default(false),
+  photoAsked: z.boolean().default(false),
+  /** When the resident started this request (ISO time): their messages since then belong to it. */
+  startedAt: z.string().optional(),
+});
+export type Draft = z.infer<typeof DraftSchema>;
+
+const StateV1 = z.object({
+  version: z.literal(1),
+  step: z.enum(STEPS),
+  draft: DraftSchema.optional(),
+  /** Unusable answers in a row at the current question. */
+  strikes: z.number().int().min(0).default(0),
+  /** The question to go back to from "stuck". */
+  resumeStep: z.enum(STEPS).optional(),
+});
+export type ConversationState = z.infer<typeof StateV1>;
+
+export const STATE_VERSION = 1;
+
+export const initialState = (): ConversationState => ({ version: 1, step: "idle", strikes: 0 });
+
+/**
+ * Reads stored state. Anything unreadable — corrupted JSON, an old or future version — becomes a
+ * fresh conversation with `reset: true`, so the bot can apologise instead of crashing.
+ * Later versions add members to a union tagged on `version` and migrate forward here.
+ */
+export function parseState(stored: string | null | undefined): { state: ConversationState; reset: boolean } {
+  if (stored == null) return { state: initialState(), reset: false };
+  try {
+    const parsed = StateV1.safeParse(JSON.parse(stored));
+    if (parsed.success) return { state: parsed.data, reset: false };
+  } catch {
+    // fall through: not JSON
+  }
+  return { state: initialState(), reset: true };
+}

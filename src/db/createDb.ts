@@ -1,0 +1,28 @@
+import { PrismaClient as SqliteClient, type Prisma } from "../generated/sqlite/client.js";
+
+/**
+ * The application's database client. Both generated clients come from identical models, so the
+ * SQLite client's type describes the PostgreSQL one too.
+ */
+export type Db = SqliteClient;
+/** A client inside `db.$transaction(async (tx) => ...)`. */
+export type Tx = Prisma.TransactionClient;
+
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+/** Opens the database named by `url`: `file:...` for SQLite, `postgresql://...` for PostgreSQL. */
+export async function createDb(url: string): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const { PrismaClient } = await import("../generated/postgres/client.js");
+    const { PrismaPg } = await import("@prisma/adapter-pg");
+    // Only the model types are shared; the runtime objects differ by provider.
+    return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+  }
+  const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
+  const db = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url }) });
+  // WAL lets the staff pages read while a message is being written; a busy timeout waits for the
+  // writer instead of failing with SQLITE_BUSY when another process (npm run chat) holds the lock.
+  await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+  return db;
+}

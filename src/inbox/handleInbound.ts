@@ -1,0 +1,214 @@
+import type { i18n } from "i18next";
+import type { Logger } from "pino";
+import { CAPABILITIES } from "../channels/capabilities.js";
+import { step } from "../conversation/engine.js";
+import type { StepResult } from "../conversation/result.js";
+import { parseState, STATE_VERSION } from "../conversation/state.js";
+import { LOCALES, type CategoryView, type Locale, type Lookups } from "../conversation/types.js";
+import type { Db, Tx } from "../db/createDb.js";
+import { render } from "../i18n/render.js";
+import type { KeyedQueue } from "../lib/keyedQueue.js";
+import { maskPhone } from "../lib/maskPhone.js";
+import { activeCategories } from "../services/categories.js";
+import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
+import { fileTicket, freeReference, openTicketsOf, residentTicket, type RandomInt } from "../services/tickets.js";
+import type { InboundMessage, InboundResult } from "./inboundMessage.js";
+
+export interface InboxDeps {
+  db: Db;
+  dialect: "sqlite" | "postgres";
+  i18n: i18n;
+  municipalityId: string;
+  randomInt: RandomInt;
+  logger: Logger;
+  /** Serialises messages of one resident within this process. */
+  queue: KeyedQueue;
+  clock: () => Date;
+}
+
+/** Handles one inbound message end to end; see `handleInbound`. */
+export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
+
+/**
+ * The road every inbound message travels: deduplicate on the provider's message id, serialise per
+ * resident, then in ONE transaction store the message, run the conversation engine, apply its effects,
+ * save the new state and the rendered reply. If anything throws, nothing is written. A redelivered
+ * message returns the reply stored the first time and changes nothing.
+ */
+export function createInbox(deps: InboxDeps): Inbox {
+  return (message) =>
+    deps.queue.run(`${deps.municipalityId}:${message.from}`, async () => {
+      const earlier = await storedReplies(deps.db, message);
+      if (earlier) return { replies: earlier, duplicate: true };
+      try {
+        return await deps.db.$transaction((tx) => handleInTransaction(deps, tx, message), { maxWait: 15_000, timeout: 15_000 });
+      } catch (error) {
+        // Another process stored the same message id between our check and our insert.
+        if (isUniqueViolation(error)) {
+          const stored = await storedReplies(deps.db, message);
+          if (stored) return { replies: stored, duplicate: true };
+        }
+        throw error;
+      }
+    });
+}
+
+async function storedReplies(db: Db | Tx, message: InboundMessage): Promise<string[] | null> {
+  const original = await db.message.findUnique({
+    where: { channel_providerMessageId: { channel: message.channel, providerMessageId: message.providerMessageId } },
+    include: { replies: { orderBy: { id: "asc" } } },
+  });
+  return original ? original.replies.map((r) => r.body) : null;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
+}
+
+async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMessage): Promise<InboundResult> {
+  const { municipalityId } = deps;
+  if (deps.dialect === "postgres") {
+    // Several instances on one database: one resident's messages still run one at a time.
+    await tx.$queryRawUnsafe("SELECT 1 FROM pg_advisory_xact_lock(hashtext($1))", `${municipalityId}:${message.from}`);
+    const stored = await storedReplies(tx, message);
+    if (stored) return { replies: stored, duplicate: true };
+  }
+  const now = deps.clock();
+  const resident = await residentForInbound(tx, {
+    municipalityId,
+    phone: message.from,
+    channel: message.channel,
+    profileName: message.profileName,
+    at: message.receivedAt,
+  });
+  const inbound = await tx.message.create({
+    data: {
+      municipalityId,
+      residentId: resident.id,
+      direction: "inbound",
+      channel: message.channel,
+      providerMessageId: message.providerMessageId,
+      body: message.text,
+      media: JSON.stringify(message.media),
+      latitude: message.location?.latitude ?? null,
+      longitude: message.location?.longitude ?? null,
+      locationLabel: message.location ? (message.location.label ?? message.location.address ?? null) : null,
+      status: "received",
+      createdAt: message.receivedAt,
+    },
+  });
+  const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id } });
+  const { state, reset } = parseState(conversation?.state);
+  const residentLocale = LOCALES.find((l) => l === resident.locale) ?? null;
+
+  const result = await step(
+    state,
+    {
+      text: message.text,
+      media: message.media,
+      ...(message.location ? { location: message.location } : {}),
+    },
+    {
+      now,
+      resident: { locale: residentLocale, optedOut: resident.optedOut },
+      capabilities: CAPABILITIES[message.channel],
+      lookups: lookupsFor(deps, tx, resident.id),
+      stateWasReset: reset,
+    },
+  );
+
+  const ticketId = await applyEffects(tx, result, { municipalityId, residentId: resident.id, message, locale: result.locale, now });
+  const stateJson = JSON.stringify(result.state);
+  await tx.conversation.upsert({
+    where: { residentId: resident.id },
+    create: { municipalityId, residentId: resident.id, state: stateJson, stateVersion: STATE_VERSION },
+    update: { state: stateJson, stateVersion: STATE_VERSION },
+  });
+  const replies = result.replies.length > 0 ? [render(deps.i18n, result.replies, result.locale, message.channel)] : [];
+  for (const body of replies) {
+    await tx.message.create({
+      data: {
+        municipalityId,
+        residentId: resident.id,
+        ticketId,
+        direction: "outbound",
+        channel: message.channel,
+        inReplyToId: inbound.id,
+        body,
+        status: "replied",
+        createdAt: now,
+      },
+    });
+  }
+  deps.logger.info(
+    {
+      channel: message.channel,
+      from: maskPhone(message.from),
+      providerMessageId: message.providerMessageId,
+      step: result.state.step,
+      effects: result.effects.map((e) => e.type),
+      stateReset: reset || undefined,
+    },
+    "inbound message handled",
+  );
+  return { replies, duplicate: false };
+}
+
+/** The engine's read-only view of the world, for one resident inside this transaction. */
+function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number): Lookups {
+  let categories: Promise<CategoryView[]> | undefined;
+  return {
+    categories: () => (categories ??= activeCategories(tx, deps.municipalityId)),
+    openTickets: (limit) => openTicketsOf(tx, residentId, limit),
+    ticketByReference: (reference) => residentTicket(tx, deps.municipalityId, residentId, reference),
+    freeReference: () => freeReference(tx, deps.municipalityId, deps.randomInt),
+  };
+}
+
+interface EffectContext {
+  municipalityId: string;
+  residentId: number;
+  message: InboundMessage;
+  locale: Locale;
+  now: Date;
+}
+
+/** Applies the engine's effects; returns the id of a ticket filed by this message, if any. */
+async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Promise<number | null> {
+  let ticketId: number | null = null;
+  for (const effect of result.effects) {
+    switch (effect.type) {
+      case "setLocale":
+        await setResidentLocale(tx, ctx.residentId, effect.locale);
+        break;
+      case "optOut":
+        await setOptOut(tx, ctx.residentId, true, ctx.now);
+        break;
+      case "optIn":
+        await setOptOut(tx, ctx.residentId, false, ctx.now);
+        break;
+      case "fileTicket": {
+        const ticket = await fileTicket(tx, effect.ticket, {
+          municipalityId: ctx.municipalityId,
+          residentId: ctx.residentId,
+          channel: ctx.message.channel,
+          locale: ctx.locale,
+        });
+        ticketId = ticket.id;
+        // The messages that told us about it, this one included, belong to the ticket.
+        await tx.message.updateMany({
+          where: { residentId: ctx.residentId, ticketId: null, createdAt: { gte: effect.ticket.startedAt } },
+          data: { ticketId: ticket.id },
+        });
+        break;
+      }
+      default:
+        return unknownEffect(effect);
+    }
+  }
+  return ticketId;
+}
+
+function unknownEffect(effect: never): never {
+  throw new Error(`Unknown effect ${JSON.stringify(effect)}`);
+}

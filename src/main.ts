@@ -1,0 +1,43 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { inboxFor, prepareDatabase } from "./boot.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { createApp } from "./http/createApp.js";
+import { createLogger } from "./lib/logger.js";
+
+/** Composition root: config → database → inbox → HTTP. */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.log.level);
+  const db = await prepareDatabase(config, logger);
+  const app = createApp({
+    inbox: inboxFor(config, db, logger),
+    logger,
+    checkDatabase: async () => {
+      await db.$queryRawUnsafe("SELECT 1");
+    },
+    twilio: { authToken: config.twilio.authToken },
+    publicBaseUrl: config.server.publicBaseUrl,
+  });
+  if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
+
+  const server = app.listen(config.server.port, config.server.host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  logger.info({ url: `http://${config.server.host}:${port}`, publicBaseUrl: config.server.publicBaseUrl }, "Baladiya is listening");
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    server.close();
+    await db.$disconnect();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  // Configuration problems are the operator's to fix: say what is wrong, without a stack trace.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

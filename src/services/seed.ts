@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { Db } from "../db/createDb.js";
+import { fileTicket } from "./tickets.js";
+
+const SEED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "seed");
+
+const SeedCategory = z.object({
+  code: z.string().regex(/^[a-z_]+$/),
+  nameAr: z.string().min(1),
+  nameEn: z.string().min(1),
+  department: z.string().min(1),
+  childRelated: z.boolean(),
+  needsLocation: z.boolean(),
+  keywords: z.array(z.string()),
+});
+
+/** The categories shipped in seed/categories.json, validated. */
+export function seedCategoryList(): z.infer<typeof SeedCategory>[] {
+  return z.array(SeedCategory).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "categories.json"), "utf8")));
+}
+
+/** Creates the shipped categories when the municipality has none yet; later edits by staff are kept. */
+export async function seedCategories(db: Db, municipalityId: string): Promise<number> {
+  if ((await db.category.count({ where: { municipalityId } })) > 0) return 0;
+  const categories = seedCategoryList();
+  await db.$transaction(async (tx) => {
+    for (const [i, c] of categories.entries()) {
+      await tx.category.create({
+        data: { ...c, municipalityId, keywords: JSON.stringify(c.keywords), sortOrder: (i + 1) * 10 },
+      });
+    }
+  });
+  return categories.length;
+}
+
+// Demo residents use Lebanon's reserved-looking 70 000 00x range; they never receive real messages.
+const DEMO = [
+  { phone: "+96170000001", locale: "ar", category: "roads", description: "في جورة كبيرة بالطريق العام قرب الجامع", address: "الطريق العام، قرب الجامع" },
+  { phone: "+96170000002", locale: "en", category: "lighting", description: "Street light broken on our street for a week", address: "Wadi al-Delm, near the school" },
+  { phone: "+96170000003", locale: "ar", category: "parks_playgrounds", description: "الملعب تبع الولاد مكسر والألعاب خطرة", address: "حديقة البلدية" },
+] as const;
+
+/** On an empty database, a few residents and tickets so a newcomer has something to look at. */
+export async function seedDemoData(db: Db, municipalityId: string): Promise<number> {
+  if ((await db.resident.count({ where: { municipalityId } })) > 0) return 0;
+  await db.$transaction(async (tx) => {
+    for (const [i, demo] of DEMO.entries()) {
+      const resident = await tx.resident.create({ data: { municipalityId, phone: demo.phone, locale: demo.locale } });
+      await tx.channelIdentity.create({ data: { municipalityId, residentId: resident.id, channel: "sms", address: demo.phone } });
+      const category = await tx.category.findUnique({ where: { municipalityId_code: { municipalityId, code: demo.category } } });
+      await fileTicket(
+        tx,
+        {
+          reference: 10001 + i,
+          categoryCode: demo.category,
+          description: demo.description,
+          location: null,
+          addressText: demo.address,
+          media: [],
+          childRelated: category?.childRelated ?? false,
+          needsHuman: false,
+          startedAt: new Date(),
+        },
+        { municipalityId, residentId: resident.id, channel: "sms", locale: demo.locale },
+      );
+    }
+  });
+  return DEMO.length;
+}

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { MediaSchema, TICKET_STATUSES, type ChannelKind, type Locale, type NewTicket, type TicketView } from "../conversation/types.js";
+import type { Tx } from "../db/createDb.js";
+
+const OPEN_STATUSES = ["new", "waiting_staff", "in_progress"];
+const Status = z.enum(TICKET_STATUSES).catch("new");
+export const MediaList = z.array(MediaSchema).catch([]);
+
+/** Picks a random integer in [0, n). Injected so tests can make references predictable. */
+export type RandomInt = (n: number) => number;
+
+/**
+ * A short, digits-only reference no ticket of the municipality uses: five digits while they are
+ * plentiful, then six, so that residents on feature phones type as little as possible. Random rather
+ * than sequential, so a reference says nothing about how many requests the town receives.
+ */
+export async function freeReference(tx: Tx, municipalityId: string, randomInt: RandomInt): Promise<number> {
+  for (let digits = 5; ; digits++) {
+    const low = 10 ** (digits - 1);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidate = low + randomInt(9 * low);
+      const taken = await tx.ticket.findUnique({
+        where: { municipalityId_reference: { municipalityId, reference: candidate } },
+        select: { id: true },
+      });
+      if (!taken) return candidate;
+    }
+  }
+}
+
+function toView(row: { reference: number; status: string; needsHuman: boolean; createdAt: Date; category: { code: string } | null }): TicketView {
+  return {
+    reference: row.reference,
+    categoryCode: row.category?.code ?? null,
+    status: Status.parse(row.status),
+    needsHuman: row.needsHuman,
+    createdAt: row.createdAt,
+  };
+}
+
+/** A resident's open tickets, newest first (at most `limit`), and how many are open in all. */
+export async function openTicketsOf(tx: Tx, residentId: number, limit: number) {
+  const where = { residentId, status: { in: OPEN_STATUSES } };
+  const [rows, total] = await Promise.all([
+    tx.ticket.findMany({ where, orderBy: { createdAt: "desc" }, take: limit, include: { category: { select: { code: true } } } }),
+    tx.ticket.count({ where }),
+  ]);
+  return { tickets: rows.map(toView), total };
+}
+
+/** One of the resident's own tickets by reference; null for anyone else's. */
+export async function residentTicket(tx: Tx, municipalityId: string, residentId: number, reference: number) {
+  const row = await tx.ticket.findFirst({
+    where: { municipalityId, reference, residentId },
+    include: { category: { select: { code: true } } },
+  });
+  return row ? toView(row) : null;
+}
+
+export interface FilingContext {
+  municipalityId: string;
+  residentId: number;
+  channel: ChannelKind;
+  locale: Locale;
+}
+
+/**
+ * Stores a ticket the conversation collected, routed to its category's department, and records
+ * its creation in the history. A ticket whose resident asked for a person waits for staff.
+ */
+export async function fileTicket(tx: Tx, ticket: NewTicket, filing: FilingContext) {
+  const category = ticket.categoryCode
+    ? await tx.category.findUnique({
+        where: { municipalityId_code: { municipalityId: filing.municipalityId, code: ticket.categoryCode } },
+      })
+    : null;
+  const created = await tx.ticket.create({
+    data: {
+      municipalityId: filing.municipalityId,
+      reference: ticket.reference,
+      residentId: filing.residentId,
+      categoryId: category?.id ?? null,
+      department: category?.department ?? null,
+      description: ticket.description,
+      latitude: ticket.location?.latitude ?? null,
+      longitude: ticket.location?.longitude ?? null,
+      locationLabel: ticket.location ? (ticket.location.label ?? ticket.location.address ?? null) : null,
+      addressText: ticket.addressText,
+      media: JSON.stringify(ticket.media),
+      status: ticket.needsHuman ? "waiting_staff" : "new",
+      needsHuman: ticket.needsHuman,
+      childRelated: ticket.childRelated,
+      channel: filing.channel,
+      locale: filing.locale,
+    },
+  });
+  await tx.ticketEvent.create({
+    data: {
+      ticketId: created.id,
+      actorType: "resident",
+      kind: "created",
+      data: JSON.stringify({ channel: filing.channel, needsHuman: ticket.needsHuman }),
+    },
+  });
+  return created;
+}

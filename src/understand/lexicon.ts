@@ -1,0 +1,54 @@
+/**
+ * What residents write to mean each command or intent, in Arabic, Arabizi and English.
+ * These are vocabularies the bot listens for, not text it shows: replies live in locales/.
+ * Entries are normalised with the same function as messages, so spelling variants of
+ * alef, yaa, taa marbuta and tashkeel need not be listed.
+ */
+
+/** Whole-message commands: the message must be exactly one of these (after normalisation). */
+export const COMMANDS = {
+  optOut: ["stop", "stopall", "unsubscribe", "end", "quit", "cancel all", "توقف", "وقف", "الغاء الاشتراك", "stop msgs", "ma baddi rasayel"],
+  optIn: ["start", "unstop", "subscribe", "اشتراك", "اشترك", "ابدا", "تفعيل"],
+  help: ["help", "info", "?", "مساعده", "مساعدة", "ساعدني", "ساعدوني", "مساعدي", "sa3edni", "mosa3ade", "help me"],
+  menu: ["0", "menu", "main menu", "القائمه", "قائمه", "القايمه", "قايمه", "الرئيسيه", "2ayme", "ayme", "el 2ayme"],
+  cancel: ["cancel", "الغاء", "الغي", "بطلت", "el8a2", "elgha2", "bateltt", "batalt"],
+  english: ["english", "en", "eng", "انكليزي", "انجليزي", "الانكليزيه", "الانجليزيه", "inglizi", "englizi"],
+  arabic: ["عربي", "العربيه", "ar", "arabic", "arabi", "3arabe", "3arabi", "عربى"],
+  yes: ["1", "yes", "y", "ok", "okay", "yeah", "sure", "نعم", "اي", "ايه", "ايوه", "ايوا", "اكيد", "صح", "تمام", "eh", "ah", "aywa", "akid", "tamem", "sa7", "na3am"],
+  no: ["2", "no", "n", "nope", "لا", "لأ", "كلا", "مش هيك", "la", "la2", "mish", "la ma", "la2a"],
+  skip: ["skip", "no photo", "لا", "بلا", "تخطي", "تخطى", "ما في", "ma fi", "mafi", "la", "la2", "no"],
+} as const;
+
+/** Phrases that may appear anywhere in a longer message. */
+export const PHRASES = {
+  human: [
+    "موظف", "موظفه", "حدا من البلديه", "شخص حقيقي", "احكي مع", "بدي احكي", "اتكلم مع", "تكلم مع", "مع انسان",
+    "talk to", "speak to", "speak with", "talk with", "a person", "a human", "real person", "someone", "agent", "staff",
+    "e7ke ma3", "ehke ma3", "e7ki ma3", "mwazzaf", "mwazaf", "mowazaf", "7ada men el baladiye",
+  ],
+  status: [
+    "status", "track", "my request", "my requests", "my complaint", "my complaints", "what happened", "any update", "update on",
+    "حاله", "حالة الطلب", "شو صار", "وين صار", "ما صار", "طلبي", "طلباتي", "شكوتي", "شكاويي", "متابعه", "تابع",
+    "shu sar", "chou sar", "sho sar", "wen sar", "shu seret", "talabi", "shakwti", "metabaa",
+  ],
+  balance: [
+    "balance", "how much do i owe", "what do i owe", "my bill", "fees", "رصيد", "رصيدي", "قديش علي", "قديش عليي", "كم علي",
+    "رسوم", "فاتوره", "المستحقات", "ade 3layye", "ade 3alay", "2ade 3layye", "adesh 3layye", "kam 3layye", "rasid",
+  ],
+  newRequest: [
+    "شكوي", "شكوه", "اشتكي", "قدم", "تقديم", "طلب", "مشكله", "بلاغ", "ابلاغ", "عطل",
+    "report", "complaint", "complain", "problem", "issue", "request", "broken", "not working",
+    "shakwa", "chakwa", "ishtiki", "2adem", "adem", "mechkle", "mochkle", "moshkle", "mechkel", "talab", "3otol",
+  ],
+  greeting: [
+    "مرحبا", "مرحبتين", "السلام عليكم", "سلام", "اهلا", "اهلين", "هلا", "صباح الخير", "مسا الخير", "مساء الخير", "كيفك",
+    "hi", "hello", "hey", "good morning", "good evening", "bonjour", "bonsoir", "salut", "allo",
+    "marhaba", "mar7aba", "kifak", "kifik", "kifkon", "ahla", "ahlan", "hala", "salam", "sabah el kheir", "msa el kheir",
+  ],
+  /** Words that tell a request concerns children, whatever its category. */
+  children: [
+    "مدرسه", "مدارس", "ولاد", "اولاد", "اطفال", "طفل", "ولد", "صغار", "تلاميذ", "روضه", "حضانه", "ملعب",
+    "school", "schools", "kids", "children", "child", "pupils", "students", "kindergarten", "nursery", "playground",
+    "madrase", "madrasa", "wled", "wlad", "awled", "atfal", "t2fal", "zghar",
+  ],
+} as const;

@@ -1,0 +1,56 @@
+import { normalizeText, tokens } from "./normalizeText.js";
+
+// Arabic clitics glued to the front of a word: "بالطريق", "والريحه", "للمدرسه", "عالطريق".
+const ARABIC_PREFIXES = ["وبال", "وال", "فال", "بال", "كال", "لل", "عال", "ال", "و", "ف", "ب", "ل", "ك"];
+// Arabizi writes the same clitics as separate words or glued with a letter: "bel tari2", "lal baladiye".
+const LATIN_PREFIXES = ["bel", "bil", "lal", "el", "l", "al", "w"];
+const ARABIC_LETTER = /[\u0621-\u064a]/;
+
+/** A word as written plus the same word with each plausible clitic removed. */
+function wordForms(word: string): string[] {
+  const forms = new Set([word]);
+  const prefixes = ARABIC_LETTER.test(word) ? ARABIC_PREFIXES : LATIN_PREFIXES;
+  for (const form of [...forms]) {
+    for (const prefix of prefixes) {
+      if (form.startsWith(prefix) && form.length - prefix.length >= 2) {
+        const rest = form.slice(prefix.length);
+        forms.add(rest);
+        // "والالعاب" = و + ال + العاب (itself normalised from الألعاب)
+        for (const inner of prefixes) {
+          if (rest.startsWith(inner) && rest.length - inner.length >= 2) forms.add(rest.slice(inner.length));
+        }
+      }
+    }
+  }
+  return [...forms];
+}
+
+/**
+ * Does one word of the message match one word of a keyword? Short keyword words (under four
+ * letters, like "مي" or "bin") must match a whole word; longer ones are stems that may be
+ * followed by endings ("زبال" matches "الزباله", "pothole" matches "potholes").
+ */
+function wordMatches(word: string, keywordWord: string): boolean {
+  const stem = [...keywordWord].length >= 4 || (ARABIC_LETTER.test(keywordWord) && keywordWord.length >= 3);
+  return wordForms(word).some((form) => (stem ? form.startsWith(keywordWord) : form === keywordWord));
+}
+
+/** A keyword or phrase prepared once: its normalised words. */
+export type Phrase = readonly string[];
+
+/** Normalises a keyword or phrase written by a person ("صرف صحي", "street light"). */
+export function toPhrase(text: string): Phrase {
+  return tokens(normalizeText(text));
+}
+
+/**
+ * True when the phrase's words appear consecutively in the message's words, each word
+ * matched with clitics and endings tolerated.
+ */
+export function matchesPhrase(messageWords: readonly string[], phrase: Phrase): boolean {
+  if (phrase.length === 0) return false;
+  for (let start = 0; start + phrase.length <= messageWords.length; start++) {
+    if (phrase.every((word, i) => wordMatches(messageWords[start + i]!, word))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,122 @@
+import { detectLanguage, type WrittenLanguage } from "./detectLanguage.js";
+import { COMMANDS, PHRASES } from "./lexicon.js";
+import { matchesPhrase, toPhrase, type Phrase } from "./matchesPhrase.js";
+import { normalizeText, tokens } from "./normalizeText.js";
+
+/** What the bot can tell from a message's words alone, before any conversation state. */
+export type Intent =
+  | { type: "optOut" }
+  | { type: "optIn" }
+  | { type: "help" }
+  | { type: "menu" }
+  | { type: "cancel" }
+  | { type: "switchLanguage"; locale: "ar" | "en" }
+  | { type: "status"; reference?: number }
+  | { type: "human" }
+  | { type: "balance" }
+  | { type: "newRequest"; categoryCode?: string }
+  | { type: "greeting" }
+  | { type: "unclear" };
+
+export interface Understanding {
+  /** Normalised text (digits folded, Arabic variants unified). */
+  normalized: string;
+  language: WrittenLanguage | null;
+  intent: Intent;
+  /** A bare number 1-99 ("٣", "3.", "3)"): a menu choice. */
+  choice: number | null;
+  /** The message mentions schools or children. */
+  aboutChildren: boolean;
+  /** The best-matching category from the message's words, if any. */
+  categoryCode: string | null;
+}
+
+/** What `understand` needs to know about a category. */
+export interface CategoryKeywords {
+  code: string;
+  keywords: readonly string[];
+}
+
+const prepared = <T extends Record<string, readonly string[]>>(table: T) =>
+  Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.map(toPhrase)])) as { [K in keyof T]: Phrase[] };
+const COMMAND_PHRASES = prepared(COMMANDS);
+const INTENT_PHRASES = prepared(PHRASES);
+const categoryPhrases = new WeakMap<readonly string[], Phrase[]>();
+
+function phrasesOf(category: CategoryKeywords): Phrase[] {
+  let phrases = categoryPhrases.get(category.keywords);
+  if (!phrases) {
+    phrases = category.keywords.map(toPhrase).filter((p) => p.length > 0);
+    categoryPhrases.set(category.keywords, phrases);
+  }
+  return phrases;
+}
+
+/** The message is exactly one of the listed commands. */
+export function isCommand(words: readonly string[], command: keyof typeof COMMANDS): boolean {
+  const message = words.join(" ");
+  return COMMAND_PHRASES[command].some((p) => p.join(" ") === message);
+}
+
+function mentions(words: readonly string[], table: keyof typeof PHRASES): boolean {
+  return INTENT_PHRASES[table].some((p) => matchesPhrase(words, p));
+}
+
+// "10427", "#10427", "status 10427", "حالة 10427", "ref: 10427"
+const REFERENCE = /(?:^|[^\d])#?\s?(\d{4,8})(?!\d)/;
+
+/** The ticket reference a message asks about, if it is one. */
+export function referenceIn(text: string): number | null {
+  const folded = normalizeText(text.replace(/#/g, " "));
+  const match = REFERENCE.exec(` ${folded}`);
+  return match ? Number(match[1]) : null;
+}
+
+/** Scores every category by how many of its keywords the message contains; ties go to the first. */
+export function matchCategory(words: readonly string[], categories: readonly CategoryKeywords[]): string | null {
+  let best: { code: string; score: number } | null = null;
+  for (const category of categories) {
+    const score = phrasesOf(category).reduce((sum, p) => sum + (matchesPhrase(words, p) ? p.length : 0), 0);
+    if (score > 0 && (!best || score > best.score)) best = { code: category.code, score };
+  }
+  return best?.code ?? null;
+}
+
+/**
+ * Reads one message: its language, whether it is a command, a menu number, a reference,
+ * or a request that names a category. Pure; the conversation decides what it means in context.
+ */
+export function understand(text: string, categories: readonly CategoryKeywords[]): Understanding {
+  const normalized = normalizeText(text);
+  const words = tokens(normalized);
+  const choiceMatch = /^\s*(\d{1,2})\s*[.)\-]?\s*$/.exec(normalizeText(text.replace(/[.)]/g, " ")));
+  const categoryCode = matchCategory(words, categories);
+  return {
+    normalized,
+    language: detectLanguage(text),
+    intent: intentOf(text, words, categoryCode),
+    choice: choiceMatch ? Number(choiceMatch[1]) : null,
+    aboutChildren: mentions(words, "children"),
+    categoryCode,
+  };
+}
+
+function intentOf(text: string, words: readonly string[], categoryCode: string | null): Intent {
+  if (words.length === 0) return /\?/.test(text) ? { type: "help" } : { type: "unclear" };
+  if (isCommand(words, "optOut")) return { type: "optOut" };
+  if (isCommand(words, "optIn")) return { type: "optIn" };
+  if (isCommand(words, "help")) return { type: "help" };
+  if (isCommand(words, "menu")) return { type: "menu" };
+  if (isCommand(words, "cancel")) return { type: "cancel" };
+  if (isCommand(words, "english")) return { type: "switchLanguage", locale: "en" };
+  if (isCommand(words, "arabic")) return { type: "switchLanguage", locale: "ar" };
+  const reference = referenceIn(text);
+  if (reference !== null) return { type: "status", reference };
+  if (mentions(words, "status")) return { type: "status" };
+  if (mentions(words, "human")) return { type: "human" };
+  if (mentions(words, "balance")) return { type: "balance" };
+  if (categoryCode) return { type: "newRequest", categoryCode };
+  if (mentions(words, "newRequest")) return { type: "newRequest" };
+  if (mentions(words, "greeting")) return { type: "greeting" };
+  return { type: "unclear" };
+}
