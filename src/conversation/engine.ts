@@ -139,13 +139,17 @@ async function menuChoice(turn: Turn, choice: number): Promise<StepResult> {
   }
 }
 
-/** Switches the resident's language and asks the current question again in it. */
+/**
+ * Switches the resident's language and asks the current question again in it. Mid-request the
+ * question itself, now in the new language, is the confirmation: a separate line would cost an SMS segment.
+ */
 function switchLanguage(turn: Turn, locale: Locale): Promise<StepResult> {
+  const atTopLevel = turn.state.step === "idle" || turn.state.step === "menu";
   return reprompt(
     {
       ...turn,
       locale,
-      preface: [...turn.preface, { key: "language.switched" }],
+      preface: atTopLevel ? [...turn.preface, { key: "language.switched" }] : turn.preface,
       effects: [...turn.effects.filter((e) => e.type !== "setLocale"), { type: "setLocale", locale }],
     },
     turn.state,

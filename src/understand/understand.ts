@@ -62,8 +62,9 @@ function mentions(words: readonly string[], table: keyof typeof PHRASES): boolea
   return INTENT_PHRASES[table].some((p) => matchesPhrase(words, p));
 }
 
-// "10427", "#10427", "status 10427", "حالة 10427", "ref: 10427"
-const REFERENCE = /(?:^|[^\d])#?\s?(\d{4,8})(?!\d)/;
+// "10427", "#10427", "status 10427", "حالة 10427": references have five to seven digits, so menu
+// numbers and short numbers in a description are never taken for one.
+const REFERENCE = /(?:^|[^\d])#?\s?(\d{5,7})(?!\d)/;
 
 /** The ticket reference a message asks about, if it is one. */
 export function referenceIn(text: string): number | null {

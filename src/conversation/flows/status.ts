@@ -2,7 +2,6 @@ import type { StepResult } from "../result.js";
 import { initialState } from "../state.js";
 import { atMenu, categoryName, done, MAIN_MENU, type Turn } from "../turn.js";
 import type { Reply, TextRef, TicketView } from "../types.js";
-import { promptFor } from "./intake.js";
 
 // One SMS can hold about three ticket lines in Arabic; the rest is summarised as "and N more".
 const SHOWN = 3;
@@ -31,7 +30,7 @@ export async function statusList(turn: Turn): Promise<StepResult> {
 
 /**
  * The status of one ticket by its reference. Someone else's ticket and a number that does not
- * exist get the same answer. A request being filed meanwhile is kept and its question asked again.
+ * exist get the same answer. A request being filed meanwhile is kept.
  */
 export async function statusOf(turn: Turn, reference: number): Promise<StepResult> {
   const ticket = await turn.ctx.lookups.ticketByReference(reference);
@@ -39,8 +38,7 @@ export async function statusOf(turn: Turn, reference: number): Promise<StepResul
     ? { key: "status.one", params: { line: await line(turn, ticket) } }
     : { key: "status.notFound", params: { reference } };
   const { state } = turn;
-  if (state.draft && state.step !== "idle" && state.step !== "menu" && state.step !== "stuck") {
-    return done(turn, state, [answer, await promptFor(turn, state.step, state.draft)]);
-  }
+  // Mid-request, a short pointer back rather than the whole question again: SMS segments cost money.
+  if (state.draft && state.step !== "idle" && state.step !== "menu") return done(turn, state, [answer, { key: "intake.resume" }]);
   return done(turn, initialState(), [answer]);
 }

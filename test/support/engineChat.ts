@@ -1,0 +1,85 @@
+import { CAPABILITIES } from "../../src/channels/capabilities.js";
+import { step } from "../../src/conversation/engine.js";
+import { initialState, type ConversationState } from "../../src/conversation/state.js";
+import type { ChannelKind, Effect, InboundEvent, Locale, NewTicket, Reply } from "../../src/conversation/types.js";
+import { createI18n } from "../../src/i18n/createI18n.js";
+import { render } from "../../src/i18n/render.js";
+import { smsCost } from "../../src/lib/smsSegments.js";
+import { FakeLookups } from "./fakeLookups.js";
+
+const i18n = createI18n();
+
+export interface BotTurn {
+  /** The reply keys, in order (`intake.filed`). */
+  keys: string[];
+  replies: Reply[];
+  /** The reply as the resident reads it. */
+  text: string;
+  segments: number;
+  effects: Effect[];
+  state: ConversationState;
+}
+
+/**
+ * A resident chatting with the pure engine: no database, fixed clock, references from 10427 up.
+ * Effects are applied to the fake world the way the inbox applies them to the database.
+ */
+export function engineChat(options: { channel?: ChannelKind; locale?: Locale | null; now?: Date } = {}) {
+  const channel = options.channel ?? "sms";
+  const lookups = new FakeLookups();
+  const resident = { locale: options.locale ?? null, optedOut: false };
+  const filed: NewTicket[] = [];
+  let state: ConversationState = initialState();
+  const now = options.now ?? new Date("2026-11-29T09:00:00Z");
+
+  async function send(event: InboundEvent, stateWasReset = false): Promise<BotTurn> {
+    const result = await step(state, event, {
+      now,
+      resident: { ...resident },
+      capabilities: CAPABILITIES[channel],
+      lookups,
+      stateWasReset,
+    });
+    state = result.state;
+    for (const effect of result.effects) {
+      if (effect.type === "setLocale") resident.locale = effect.locale;
+      if (effect.type === "optOut") resident.optedOut = true;
+      if (effect.type === "optIn") resident.optedOut = false;
+      if (effect.type === "fileTicket") {
+        filed.push(effect.ticket);
+        lookups.tickets.push({
+          reference: effect.ticket.reference,
+          categoryCode: effect.ticket.categoryCode,
+          status: effect.ticket.needsHuman ? "waiting_staff" : "new",
+          needsHuman: effect.ticket.needsHuman,
+          createdAt: new Date(now.getTime() + filed.length),
+        });
+      }
+    }
+    const text = result.replies.length ? render(i18n, result.replies, result.locale, channel) : "";
+    return {
+      keys: result.replies.map((r) => r.key),
+      replies: result.replies,
+      text,
+      segments: text ? smsCost(text).segments : 0,
+      effects: result.effects,
+      state,
+    };
+  }
+
+  return {
+    lookups,
+    resident,
+    filed,
+    get state() {
+      return state;
+    },
+    set state(next: ConversationState) {
+      state = next;
+    },
+    say: (text: string) => send({ text, media: [] }),
+    send,
+    /** Feeds the stored state through as unreadable, as the inbox does after a failed parse. */
+    sayAfterReset: (text: string) => send({ text, media: [] }, true),
+  };
+}
