@@ -94,7 +94,8 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
       longitude: message.location?.longitude ?? null,
       locationLabel: message.location ? (message.location.label ?? message.location.address ?? null) : null,
       status: "received",
-      createdAt: message.receivedAt,
+      // The engine's clock: a request's startedAt is this time, and links its messages by it.
+      createdAt: now,
     },
   });
   const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id } });

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("configuration", () => {
+  it("runs on its embedded defaults", () => {
+    expect(loadConfig({})).toEqual({
+      env: "development",
+      server: { port: 3000, host: "127.0.0.1", publicBaseUrl: "http://localhost:3000" },
+      database: { url: "file:./data/baladiya.db" },
+      municipality: { id: "qab-elias", seedDemoData: true },
+      twilio: {},
+      log: { level: "info" },
+    });
+  });
+
+  it("reads every documented variable", () => {
+    const config = loadConfig({
+      NODE_ENV: "production",
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      DATABASE_URL: "postgresql://baladiya@db:5432/baladiya",
+      PUBLIC_BASE_URL: "https://baladiya.example.org/",
+      TWILIO_ACCOUNT_SID: "AC0123456789abcdef0123456789abcdef",
+      TWILIO_AUTH_TOKEN: "0123456789abcdef0123456789abcdef",
+      TWILIO_SMS_FROM: "+9611555000",
+      TWILIO_WHATSAPP_FROM: "+9611555001",
+      LOG_LEVEL: "warn",
+    });
+    expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org" });
+    expect(config.database.url).toBe("postgresql://baladiya@db:5432/baladiya");
+    expect(config.municipality.seedDemoData).toBe(false);
+    expect(config.twilio).toEqual({
+      accountSid: "AC0123456789abcdef0123456789abcdef",
+      authToken: "0123456789abcdef0123456789abcdef",
+      smsFrom: "+9611555000",
+      whatsappFrom: "whatsapp:+9611555001",
+    });
+    expect(config.log.level).toBe("warn");
+  });
+
+  it("treats empty values as unset, so a copied .env.example works", () => {
+    expect(loadConfig({ PORT: "", TWILIO_AUTH_TOKEN: "" }).server.port).toBe(3000);
+  });
+
+  it.each([
+    ["PORT", "eighty"],
+    ["PORT", "70000"],
+    ["DATABASE_URL", "mysql://localhost/db"],
+    ["PUBLIC_BASE_URL", "not a url"],
+    ["TWILIO_ACCOUNT_SID", "123"],
+    ["TWILIO_SMS_FROM", "71123456"],
+    ["LOG_LEVEL", "loud"],
+    ["DEMO_DATA", "yes please"],
+  ])("a bad %s (%s) stops start-up with a message naming it", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+});

@@ -1,0 +1,48 @@
+import { pino } from "pino";
+import type { Resource } from "i18next";
+import { createApp } from "../../src/http/createApp.js";
+import { createI18n } from "../../src/i18n/createI18n.js";
+import { createInbox, type Inbox } from "../../src/inbox/handleInbound.js";
+import { KeyedQueue } from "../../src/lib/keyedQueue.js";
+import { seedCategories } from "../../src/services/seed.js";
+import { createTestDatabase, type TestDatabase } from "./testDb.js";
+import { PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN } from "./twilio.js";
+
+export const MUNICIPALITY = "qab-elias";
+
+/** Picks references in order from a list, then counts up: tests know which reference comes next. */
+export function predictableRandom(first: number[] = []) {
+  const queue = [...first];
+  let next = 427;
+  return (n: number) => (queue.length > 0 ? queue.shift()! : next++) % n;
+}
+
+/**
+ * A fresh database with the seeded categories, the real inbox and the real HTTP app around it.
+ * References start at 10427 (five digits: 10000 + 427).
+ */
+export async function createTestWorld(options: { resources?: Resource; authToken?: string | null } = {}) {
+  const database: TestDatabase = await createTestDatabase();
+  await seedCategories(database.db, MUNICIPALITY);
+  const logger = pino({ level: "silent" });
+  const inbox: Inbox = createInbox({
+    db: database.db,
+    dialect: database.dialect,
+    i18n: createI18n(options.resources),
+    municipalityId: MUNICIPALITY,
+    randomInt: predictableRandom(),
+    logger,
+    queue: new KeyedQueue(),
+    clock: () => new Date(),
+  });
+  const app = createApp({
+    inbox,
+    logger,
+    checkDatabase: async () => {
+      await database.db.$queryRawUnsafe("SELECT 1");
+    },
+    twilio: { authToken: options.authToken === null ? undefined : (options.authToken ?? TWILIO_AUTH_TOKEN) },
+    publicBaseUrl: PUBLIC_BASE_URL,
+  });
+  return { ...database, inbox, app, logger };
+}
