@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 /** A value that looks like an E.164 number, optionally prefixed "whatsapp:". */
@@ -40,6 +41,14 @@ export interface Config {
 /** Start-up refuses to run with a bad value and says which variable is wrong. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+/**
+ * Loads `.env` from the working directory into the environment when there is one (variables already
+ * set win). Called by the entry points before `loadConfig`.
+ */
+export function loadDotEnv(file = ".env"): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 /**

@@ -1,12 +1,13 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { inboxFor, prepareDatabase } from "./boot.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { createApp } from "./http/createApp.js";
 import { createLogger } from "./lib/logger.js";
 
 /** Composition root: config → database → inbox → HTTP. */
 async function main() {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config.log.level);
   const db = await prepareDatabase(config, logger);

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { inboxFor, prepareDatabase } from "../boot.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadConfig, loadDotEnv } from "../config.js";
 import { CHANNELS } from "../conversation/types.js";
 import { createI18n } from "../i18n/createI18n.js";
 import { createLogger } from "../lib/logger.js";
@@ -25,6 +25,7 @@ async function chat() {
   const from = toE164(values.from);
   if (!from) throw new ConfigError(t("cli:badPhone"));
 
+  loadDotEnv();
   const config = loadConfig();
   // The conversation is the output here: only warnings and errors go to the log.
   const logger = createLogger(config.log.level === "info" ? "warn" : config.log.level);
