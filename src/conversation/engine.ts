@@ -58,12 +58,12 @@ export async function step(
       break;
   }
 
+  // Inside a description or an address, words are the answer: "someone dumped rubbish near building
+  // 10427" is neither a request for a person nor a status question. Only a short message is.
+  const short = (words: number) => !inWordyStep(stored) || u.normalized.split(" ").length <= words;
   // A reference ("10427", "#10427", "حالة 10427") is a status question at any step.
-  if (u.intent.type === "status" && u.intent.reference !== undefined) return statusOf(turn, u.intent.reference);
-  // Inside a description, "someone dumped rubbish" is not a request for a person: only a short message is.
-  if (u.intent.type === "human" && (!inWordyStep(stored) || u.normalized.split(" ").length <= 5)) {
-    return human(turn, stored.draft);
-  }
+  if (u.intent.type === "status" && u.intent.reference !== undefined && short(3)) return statusOf(turn, u.intent.reference);
+  if (u.intent.type === "human" && short(5)) return human(turn, stored.draft);
 
   switch (stored.step) {
     case "idle":

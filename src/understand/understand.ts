@@ -111,7 +111,9 @@ function intentOf(text: string, words: readonly string[], categoryCode: string |
   if (isCommand(words, "cancel")) return { type: "cancel" };
   if (isCommand(words, "english")) return { type: "switchLanguage", locale: "en" };
   if (isCommand(words, "arabic")) return { type: "switchLanguage", locale: "ar" };
-  const reference = referenceIn(text);
+  // "status 10427", "شو صار بالطلب رقم 10427": a short message around a number asks about it; a long
+  // one ("the pipe at building 10427 leaks again...") is describing something.
+  const reference = words.length <= 6 ? referenceIn(text) : null;
   if (reference !== null) return { type: "status", reference };
   if (mentions(words, "status")) return { type: "status" };
   if (mentions(words, "human")) return { type: "human" };

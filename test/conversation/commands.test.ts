@@ -133,12 +133,23 @@ describe("talking to a person", () => {
     expect(chat.filed).toHaveLength(1);
   });
 
-  it("a long description mentioning 'someone' is a description, not a request for a person", async () => {
+  it.each(["someone dumped a pile of rubbish next to the church wall", "rubbish piled up again at building 10427"])(
+    "a description ('%s') is a description, not a command",
+    async (text) => {
+      const chat = engineChat({ locale: "en" });
+      await chat.say("report a problem");
+      await chat.say("1");
+      const turn = await chat.say(text);
+      expect(turn.keys).toEqual(["intake.askLocation"]);
+      expect(chat.state.draft?.description).toBe(text);
+    },
+  );
+
+  it("but a short 'talk to someone' in the middle of a request is a command", async () => {
     const chat = engineChat({ locale: "en" });
     await chat.say("report a problem");
     await chat.say("1");
-    const turn = await chat.say("someone dumped a pile of rubbish next to the church wall");
-    expect(turn.keys).toEqual(["intake.askLocation"]);
+    expect((await chat.say("talk to someone")).keys).toEqual(["human.filed"]);
   });
 });
 

@@ -71,6 +71,11 @@ describe("understand", () => {
     expect(understand(text, seededCategories).choice).toBe(expected);
   });
 
+  it("a number inside a long sentence is not a status question", () => {
+    expect(understand("شو صار بالطلب رقم 10427", seededCategories).intent).toEqual({ type: "status", reference: 10427 });
+    expect(understand("the water pipe in front of building 10427 has been leaking for three days", seededCategories).intent.type).toBe("newRequest");
+  });
+
   it("keeps 'the bus stop' from being an opt-out: commands are whole messages", () => {
     expect(understand("the bus stop is broken", seededCategories).intent.type).not.toBe("optOut");
   });
