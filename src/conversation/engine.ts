@@ -1,4 +1,5 @@
 import { understand } from "../understand/understand.js";
+import { assertNever } from "../lib/assertNever.js";
 import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
 import { statusList, statusOf } from "./flows/status.js";
@@ -79,13 +80,10 @@ export async function step(
     case "confirm":
       return intakeAnswer(turn, stored.step);
     default:
-      return unknownStep(stored.step);
+      return assertNever(stored.step);
   }
 }
 
-function unknownStep(step: never): never {
-  throw new Error(`Unknown conversation step ${String(step)}`);
-}
 
 const inWordyStep = (state: ConversationState) => state.step === "description" || state.step === "location";
 

@@ -1,4 +1,5 @@
 import type { i18n } from "i18next";
+import { assertNever } from "../lib/assertNever.js";
 import type { Logger } from "pino";
 import { CAPABILITIES } from "../channels/capabilities.js";
 import { step } from "../conversation/engine.js";
@@ -204,12 +205,9 @@ async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Pro
         break;
       }
       default:
-        return unknownEffect(effect);
+        return assertNever(effect);
     }
   }
   return ticketId;
 }
 
-function unknownEffect(effect: never): never {
-  throw new Error(`Unknown effect ${JSON.stringify(effect)}`);
-}

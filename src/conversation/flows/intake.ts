@@ -1,4 +1,5 @@
 import { splitMedia } from "../media.js";
+import { assertNever } from "../../lib/assertNever.js";
 import type { StepResult } from "../result.js";
 import { initialState, type Draft, type Step } from "../state.js";
 import { atMenu, categoryName, done, draftFrom, hasWords, MAIN_MENU, said, strike, type Turn } from "../turn.js";
@@ -68,13 +69,10 @@ export async function promptFor(turn: Turn, step: IntakeStep, draft: Draft): Pro
         },
       };
     default:
-      return unknown(step);
+      return assertNever(step);
   }
 }
 
-function unknown(step: never): never {
-  throw new Error(`Not an intake step: ${String(step)}`);
-}
 
 /** The resident answers the question asked at `step`. */
 export async function intakeAnswer(turn: Turn, step: IntakeStep): Promise<StepResult> {
@@ -124,7 +122,7 @@ export async function intakeAnswer(turn: Turn, step: IntakeStep): Promise<StepRe
       if (said(turn, "no")) return done(turn, atMenu(), [{ key: "intake.cancelled" }, MAIN_MENU]);
       return strike(turn, [{ key: "retry.confirm" }], draft);
     default:
-      return unknown(step);
+      return assertNever(step);
   }
 }
 
