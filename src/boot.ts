@@ -1,24 +1,31 @@
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb, isPostgresUrl, type Db } from "./db/createDb.js";
 import { migrate } from "./db/migrate.js";
+import type { AppDeps } from "./http/createApp.js";
 import { createI18n } from "./i18n/createI18n.js";
+import { renderNotification } from "./i18n/render.js";
 import { createInbox, type Inbox } from "./inbox/handleInbound.js";
 import { KeyedQueue } from "./lib/keyedQueue.js";
 import { seedCategories, seedDemoData } from "./services/seed.js";
+import { ensureInitialAdmin } from "./services/staff.js";
 
 /**
- * Brings the database up to date and opens it: migrations applied, categories seeded on a new
- * municipality, demo data on an empty database when configured. Shared by the server and `npm run chat`.
+ * Brings the database up to date and opens it: migrations applied, departments and categories
+ * seeded on a new municipality, the first admin from ADMIN_USERNAME/ADMIN_PASSWORD when there is no
+ * staff yet, demo data on an empty database when configured. Shared by the server and `npm run chat`.
  */
 export async function prepareDatabase(config: Config, logger: Logger): Promise<Db> {
   await migrate(config.database.url);
   const db = await createDb(config.database.url);
-  const categories = await seedCategories(db, config.municipality.id);
+  const municipalityId = config.municipality.id;
+  const categories = await seedCategories(db, municipalityId);
   if (categories > 0) logger.info({ categories }, "seeded categories");
+  const admin = await db.$transaction((tx) => ensureInitialAdmin(tx, municipalityId, config.staff.initialAdmin));
+  if (admin) logger.info({ username: admin.username }, "created the first admin from ADMIN_USERNAME");
   if (config.municipality.seedDemoData) {
-    const demo = await seedDemoData(db, config.municipality.id);
+    const demo = await seedDemoData(db, municipalityId);
     if (demo > 0) logger.info({ tickets: demo }, "seeded demo data");
   }
   return db;
@@ -36,4 +43,35 @@ export function inboxFor(config: Config, db: Db, logger: Logger): Inbox {
     queue: new KeyedQueue(),
     clock: () => new Date(),
   });
+}
+
+/** Everything the HTTP app needs, from the configuration. */
+export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
+  const i18n = createI18n();
+  let sessionSecret = config.staff.sessionSecret;
+  if (!sessionSecret) {
+    // Development only (config refuses production without one): sessions end when the process does.
+    sessionSecret = randomBytes(32).toString("hex");
+    logger.warn("SESSION_SECRET is not set: staff sessions end when the server restarts");
+  }
+  const { accountSid, authToken } = config.twilio;
+  return {
+    db,
+    inbox: inboxFor(config, db, logger),
+    logger,
+    i18n,
+    municipalityId: config.municipality.id,
+    checkDatabase: async () => {
+      await db.$queryRawUnsafe("SELECT 1");
+    },
+    twilio: {
+      authToken,
+      ...(accountSid && authToken
+        ? { fetchMedia: (url: string) => fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}` } }) }
+        : {}),
+    },
+    publicBaseUrl: config.server.publicBaseUrl,
+    sessionSecret,
+    outbox: { municipalityId: config.municipality.id, render: renderNotification(i18n), whatsappTemplateSid: config.twilio.whatsappTemplateSid },
+  };
 }

@@ -25,6 +25,10 @@ const Env = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16, "looks too short for a Twilio auth token").optional(),
   TWILIO_SMS_FROM: twilioAddress(""),
   TWILIO_WHATSAPP_FROM: twilioAddress("(?:whatsapp:)?"),
+  TWILIO_WHATSAPP_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ADMIN_USERNAME: z.string().regex(/^[a-z0-9._-]{3,40}$/, "3-40 lowercase letters, digits, dots, dashes or underscores").optional(),
+  ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -34,7 +38,9 @@ export interface Config {
   server: { port: number; host: string; publicBaseUrl: string };
   database: { url: string };
   municipality: { id: string; seedDemoData: boolean };
-  twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string };
+  twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string };
+  /** Signs staff session cookies; generated per process in development when unset (sessions then end at restart). */
+  staff: { sessionSecret?: string; initialAdmin?: { username: string; password: string } };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
 
@@ -63,6 +69,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === "production" && !e.SESSION_SECRET) {
+    throw new ConfigError("Invalid configuration:\n  SESSION_SECRET: is required in production (32+ random characters)");
+  }
+  if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD)) {
+    throw new ConfigError("Invalid configuration:\n  ADMIN_USERNAME, ADMIN_PASSWORD: set both or neither");
+  }
   const whatsappFrom = e.TWILIO_WHATSAPP_FROM?.replace(/^(?!whatsapp:)/, "whatsapp:");
   return {
     env: e.NODE_ENV,
@@ -78,6 +90,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       ...(e.TWILIO_AUTH_TOKEN ? { authToken: e.TWILIO_AUTH_TOKEN } : {}),
       ...(e.TWILIO_SMS_FROM ? { smsFrom: e.TWILIO_SMS_FROM } : {}),
       ...(whatsappFrom ? { whatsappFrom } : {}),
+      ...(e.TWILIO_WHATSAPP_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_TEMPLATE_SID } : {}),
+    },
+    staff: {
+      ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),
+      ...(e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { initialAdmin: { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } } : {}),
     },
     log: { level: e.LOG_LEVEL },
   };

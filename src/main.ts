@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { inboxFor, prepareDatabase } from "./boot.js";
+import { appDepsFor, prepareDatabase } from "./boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { createApp } from "./http/createApp.js";
 import { createLogger } from "./lib/logger.js";
@@ -11,15 +11,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.log.level);
   const db = await prepareDatabase(config, logger);
-  const app = createApp({
-    inbox: inboxFor(config, db, logger),
-    logger,
-    checkDatabase: async () => {
-      await db.$queryRawUnsafe("SELECT 1");
-    },
-    twilio: { authToken: config.twilio.authToken },
-    publicBaseUrl: config.server.publicBaseUrl,
-  });
+  const app = createApp(appDepsFor(config, db, logger));
   if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
 
   const server = app.listen(config.server.port, config.server.host);

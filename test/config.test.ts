@@ -9,6 +9,7 @@ describe("configuration", () => {
       database: { url: "file:./data/baladiya.db" },
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
+      staff: {},
       log: { level: "info" },
     });
   });
@@ -25,7 +26,12 @@ describe("configuration", () => {
       TWILIO_SMS_FROM: "+9611555000",
       TWILIO_WHATSAPP_FROM: "+9611555001",
       LOG_LEVEL: "warn",
+      TWILIO_WHATSAPP_TEMPLATE_SID: "HX0123456789abcdef0123456789abcdef",
+      SESSION_SECRET: "s".repeat(40),
+      ADMIN_USERNAME: "admin",
+      ADMIN_PASSWORD: "correct horse battery",
     });
+    expect(config.staff).toEqual({ sessionSecret: "s".repeat(40), initialAdmin: { username: "admin", password: "correct horse battery" } });
     expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org" });
     expect(config.database.url).toBe("postgresql://baladiya@db:5432/baladiya");
     expect(config.municipality.seedDemoData).toBe(false);
@@ -34,8 +40,14 @@ describe("configuration", () => {
       authToken: "0123456789abcdef0123456789abcdef",
       smsFrom: "+9611555000",
       whatsappFrom: "whatsapp:+9611555001",
+      whatsappTemplateSid: "HX0123456789abcdef0123456789abcdef",
     });
     expect(config.log.level).toBe("warn");
+  });
+
+  it("production requires a session secret; the first admin needs both name and password", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET: is required in production/);
+    expect(() => loadConfig({ ADMIN_USERNAME: "admin" })).toThrow(/ADMIN_USERNAME, ADMIN_PASSWORD/);
   });
 
   it("treats empty values as unset, so a copied .env.example works", () => {
@@ -51,6 +63,8 @@ describe("configuration", () => {
     ["TWILIO_SMS_FROM", "71123456"],
     ["LOG_LEVEL", "loud"],
     ["DEMO_DATA", "yes please"],
+    ["SESSION_SECRET", "short"],
+    ["TWILIO_WHATSAPP_TEMPLATE_SID", "template-1"],
   ])("a bad %s (%s) stops start-up with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

@@ -6,7 +6,7 @@ import { statusList, statusOf } from "./flows/status.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
 import { initialState, type ConversationState } from "./state.js";
-import { atMenu, categoryName, done, draftFrom, MAIN_MENU, strike, type Turn } from "./turn.js";
+import { atMenu, categoryName, done, draftFrom, MAIN_MENU, said, strike, type Turn } from "./turn.js";
 import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
 
 /** Main menu options, in the order the `menu` text lists them. */
@@ -70,6 +70,8 @@ export async function step(
     case "idle":
     case "menu":
       return freeText(turn);
+    case "reopenOffer":
+      return reopenAnswer(turn, stored.reopenReference);
     case "stuck":
       return stuckAnswer(turn);
     case "category":
@@ -122,6 +124,15 @@ async function freeText(turn: Turn): Promise<StepResult> {
   }
 }
 
+/** Staff resolved or closed a ticket and told the resident "reply 1 if the problem is still there". */
+async function reopenAnswer(turn: Turn, reference: number | undefined): Promise<StepResult> {
+  if (reference !== undefined && (turn.u.choice === 1 || said(turn, "yes"))) {
+    return done(turn, initialState(), [{ key: "reopen.done", params: { reference } }], [{ type: "reopenTicket", reference }]);
+  }
+  // Anything else is a fresh start: the offer lapses.
+  return freeText({ ...turn, state: initialState() });
+}
+
 async function menuChoice(turn: Turn, choice: number): Promise<StepResult> {
   switch (choice) {
     case 1:
@@ -166,7 +177,7 @@ async function stuckAnswer(turn: Turn): Promise<StepResult> {
 
 /** Asks the current question again (after a language switch, or "try again"). */
 async function reprompt(turn: Turn, state: ConversationState): Promise<StepResult> {
-  if (state.step === "idle" || state.step === "menu") return done(turn, atMenu(), [MAIN_MENU]);
+  if (state.step === "idle" || state.step === "menu" || state.step === "reopenOffer") return done(turn, atMenu(), [MAIN_MENU]);
   if (state.step === "stuck") return done(turn, state, [{ key: "stuck" }]);
   return done(turn, { ...state, strikes: 0 }, [await promptFor(turn, state.step, state.draft ?? draftFrom(turn))]);
 }

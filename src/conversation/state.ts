@@ -12,6 +12,7 @@ export const STEPS = [
   "photo",
   "confirm",
   "stuck",
+  "reopenOffer",
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -37,12 +38,20 @@ const StateV1 = z.object({
   strikes: z.number().int().min(0).default(0),
   /** The question to go back to from "stuck". */
   resumeStep: z.enum(STEPS).optional(),
+  /** At "reopenOffer": the ticket staff just resolved or closed, which "1" reopens. */
+  reopenReference: z.number().int().optional(),
 });
 export type ConversationState = z.infer<typeof StateV1>;
 
 export const STATE_VERSION = 1;
 
 export const initialState = (): ConversationState => ({ version: 1, step: "idle", strikes: 0 });
+
+/** After staff resolve or close a ticket: the resident's next "1" reopens it. */
+export const reopenOfferState = (reference: number): ConversationState => ({ version: 1, step: "reopenOffer", strikes: 0, reopenReference: reference });
+
+/** Whether the resident is between requests, so the conversation may be steered without losing anything. */
+export const isAtRest = (state: ConversationState) => state.step === "idle" || state.step === "menu" || state.step === "reopenOffer";
 
 /**
  * Reads stored state. Anything unreadable — corrupted JSON, an old or future version — becomes a

@@ -88,7 +88,8 @@ export type Effect =
   | { type: "setLocale"; locale: Locale }
   | { type: "optOut" }
   | { type: "optIn" }
-  | { type: "fileTicket"; ticket: NewTicket };
+  | { type: "fileTicket"; ticket: NewTicket }
+  | { type: "reopenTicket"; reference: number };
 
 /** The bot's view of a category. */
 export interface CategoryView {

@@ -1,24 +1,42 @@
 import express, { type Express } from "express";
 import helmet from "helmet";
+import type { i18n } from "i18next";
 import type { Logger } from "pino";
+import type { Db } from "../db/createDb.js";
 import type { Inbox } from "../inbox/handleInbound.js";
 import { HttpError } from "../lib/httpError.js";
+import type { OutboxContext } from "../services/outbox.js";
+import { apiRouter } from "./api/apiRouter.js";
 import { errorHandler } from "./errorHandler.js";
+import { twilioStatusWebhook } from "./routes/twilioStatus.js";
 import { twilioWebhook } from "./routes/twilioWebhook.js";
+import { staffRouter } from "./staff/staffRouter.js";
 
 export interface AppDeps {
+  db: Db;
   inbox: Inbox;
   logger: Logger;
+  i18n: i18n;
+  municipalityId: string;
   /** Resolves when the database answers; /healthz reports 503 otherwise. */
   checkDatabase: () => Promise<void>;
-  twilio: { authToken: string | undefined };
+  twilio: {
+    authToken: string | undefined;
+    /** Fetches a resident's media for the staff pages (Twilio media URLs need the account's credentials). */
+    fetchMedia?: (url: string) => Promise<Response>;
+  };
   publicBaseUrl: string;
+  /** Signs staff session cookies. */
+  sessionSecret: string;
+  /** Everything staff actions need to queue messages to residents, minus the clock. */
+  outbox: Omit<OutboxContext, "now">;
   clock?: () => Date;
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
+  const clock = deps.clock ?? (() => new Date());
   app.disable("x-powered-by");
   // Behind Twilio's and the town's proxies: trust the first hop for client addresses only.
   app.set("trust proxy", 1);
@@ -33,17 +51,16 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
-  app.use(
-    twilioWebhook({
-      inbox: deps.inbox,
-      logger: deps.logger,
-      authToken: deps.twilio.authToken,
-      publicBaseUrl: deps.publicBaseUrl,
-      clock: deps.clock ?? (() => new Date()),
-    }),
-  );
+  const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, publicBaseUrl: deps.publicBaseUrl, clock };
+  app.use(twilioWebhook({ ...webhook, inbox: deps.inbox }));
+  app.use(twilioStatusWebhook({ ...webhook, db: deps.db }));
+  app.use("/staff", staffRouter({ ...deps, clock }));
+  app.use("/api/v1", apiRouter({ ...deps, clock }));
 
   app.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;
 }
+
+/** What the staff pages and the API receive: the app's dependencies with a definite clock. */
+export type RouterDeps = AppDeps & { clock: () => Date };

@@ -35,3 +35,9 @@ function renderOne(i18n: i18n, reply: Reply, locale: Locale, channel: ChannelKin
 export function render(i18n: i18n, replies: readonly Reply[], locale: Locale, channel: ChannelKind): string {
   return replies.map((r) => renderOne(i18n, r, locale, channel)).join("\n");
 }
+
+/** Renders one text of the `notify` namespace (staff-triggered messages) for a resident. */
+export function renderNotification(i18n: i18n) {
+  return (key: string, params: Record<string, string | number>, locale: Locale, channel: ChannelKind) =>
+    render(i18n, [{ key: `notify:${key}`, params }], locale, channel);
+}

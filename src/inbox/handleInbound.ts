@@ -12,7 +12,8 @@ import type { KeyedQueue } from "../lib/keyedQueue.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { activeCategories } from "../services/categories.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
-import { fileTicket, freeReference, openTicketsOf, residentTicket, type RandomInt } from "../services/tickets.js";
+import { releaseHeld } from "../services/outbox.js";
+import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentTicket, type RandomInt } from "../services/tickets.js";
 import type { InboundMessage, InboundResult } from "./inboundMessage.js";
 
 export interface InboxDeps {
@@ -82,11 +83,14 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
     profileName: message.profileName,
     at: message.receivedAt,
   });
+  // A WhatsApp message reopens the 24-hour window: staff replies held for it go out now.
+  if (message.channel === "whatsapp") await releaseHeld(tx, resident.id, "whatsapp", now);
   const inbound = await tx.message.create({
     data: {
       municipalityId,
       residentId: resident.id,
       direction: "inbound",
+      kind: "resident",
       channel: message.channel,
       providerMessageId: message.providerMessageId,
       body: message.text,
@@ -204,6 +208,9 @@ async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Pro
         });
         break;
       }
+      case "reopenTicket":
+        await reopenByResident(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now);
+        break;
       default:
         return assertNever(effect);
     }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { Db } from "../db/createDb.js";
+import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
 
 const SEED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "seed");
@@ -22,8 +23,16 @@ export function seedCategoryList(): z.infer<typeof SeedCategory>[] {
   return z.array(SeedCategory).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "categories.json"), "utf8")));
 }
 
-/** Creates the shipped categories when the municipality has none yet; later edits by staff are kept. */
+const SeedDepartment = z.object({ code: z.string().regex(/^[a-z_]+$/), nameAr: z.string().min(1), nameEn: z.string().min(1) });
+
+/** Creates the shipped departments and categories when the municipality has none yet; later edits by staff are kept. */
 export async function seedCategories(db: Db, municipalityId: string): Promise<number> {
+  if ((await db.department.count({ where: { municipalityId } })) === 0) {
+    const departments = z.array(SeedDepartment).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "departments.json"), "utf8")));
+    await db.$transaction(async (tx) => {
+      for (const d of departments) await tx.department.create({ data: { ...d, municipalityId } });
+    });
+  }
   if ((await db.category.count({ where: { municipalityId } })) > 0) return 0;
   const categories = seedCategoryList();
   await db.$transaction(async (tx) => {
@@ -43,10 +52,21 @@ const DEMO = [
   { phone: "+96170000003", locale: "ar", category: "parks_playgrounds", description: "الملعب تبع الولاد مكسر والألعاب خطرة", address: "حديقة البلدية" },
 ] as const;
 
-/** On an empty database, a few residents and tickets so a newcomer has something to look at. */
+/** Demo staff accounts, created with the demo data (the README prints these logins). */
+export const DEMO_STAFF = [
+  { username: "admin", password: "baladiya-admin", displayName: "Hala (admin)", role: "admin", departments: [], locale: "ar" },
+  { username: "rania", password: "baladiya-agent", displayName: "Rania", role: "agent", departments: ["public_works"], locale: "ar" },
+  { username: "karim", password: "baladiya-agent", displayName: "Karim", role: "agent", departments: ["electricity", "water"], locale: "en" },
+] as const;
+
+/** On an empty database, a few residents, tickets and staff so a newcomer has something to look at. */
 export async function seedDemoData(db: Db, municipalityId: string): Promise<number> {
   if ((await db.resident.count({ where: { municipalityId } })) > 0) return 0;
+  const staffExists = (await db.staff.count({ where: { municipalityId } })) > 0;
   await db.$transaction(async (tx) => {
+    if (!staffExists) {
+      for (const s of DEMO_STAFF) await createStaff(tx, { ...s, departments: [...s.departments], municipalityId });
+    }
     for (const [i, demo] of DEMO.entries()) {
       const resident = await tx.resident.create({ data: { municipalityId, phone: demo.phone, locale: demo.locale } });
       await tx.channelIdentity.create({ data: { municipalityId, residentId: resident.id, channel: "sms", address: demo.phone } });

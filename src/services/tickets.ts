@@ -69,18 +69,19 @@ export interface FilingContext {
  * its creation in the history. A ticket whose resident asked for a person waits for staff.
  */
 export async function fileTicket(tx: Tx, ticket: NewTicket, filing: FilingContext) {
-  const category = ticket.categoryCode
-    ? await tx.category.findUnique({
-        where: { municipalityId_code: { municipalityId: filing.municipalityId, code: ticket.categoryCode } },
-      })
-    : null;
+  // A ticket without a category (a resident who asked for a person) is routed like "other", so that
+  // some department's agents see it, not only admins.
+  const routing = await tx.category.findUnique({
+    where: { municipalityId_code: { municipalityId: filing.municipalityId, code: ticket.categoryCode ?? "other" } },
+  });
+  const category = ticket.categoryCode ? routing : null;
   const created = await tx.ticket.create({
     data: {
       municipalityId: filing.municipalityId,
       reference: ticket.reference,
       residentId: filing.residentId,
       categoryId: category?.id ?? null,
-      department: category?.department ?? null,
+      department: routing?.department ?? null,
       description: ticket.description,
       latitude: ticket.location?.latitude ?? null,
       longitude: ticket.location?.longitude ?? null,
@@ -103,4 +104,14 @@ export async function fileTicket(tx: Tx, ticket: NewTicket, filing: FilingContex
     },
   });
   return created;
+}
+
+/** The resident answered "1" to a resolution notice: the ticket is open again for staff. */
+export async function reopenByResident(tx: Tx, municipalityId: string, residentId: number, reference: number, now: Date) {
+  const ticket = await tx.ticket.findFirst({ where: { municipalityId, residentId, reference } });
+  if (!ticket || (ticket.status !== "resolved" && ticket.status !== "closed")) return;
+  await tx.ticket.update({ where: { id: ticket.id }, data: { status: "new" } });
+  await tx.ticketEvent.create({
+    data: { ticketId: ticket.id, actorType: "resident", kind: "reopened", data: JSON.stringify({ from: ticket.status }), createdAt: now },
+  });
 }

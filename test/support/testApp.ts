@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import type { Resource } from "i18next";
-import { createApp } from "../../src/http/createApp.js";
+import { createApp, type AppDeps } from "../../src/http/createApp.js";
+import { renderNotification } from "../../src/i18n/render.js";
 import { createI18n } from "../../src/i18n/createI18n.js";
 import { createInbox, type Inbox } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
@@ -21,7 +22,7 @@ export function predictableRandom(first: number[] = []) {
  * A fresh database with the seeded categories, the real inbox and the real HTTP app around it.
  * References start at 10427 (five digits: 10000 + 427).
  */
-export async function createTestWorld(options: { resources?: Resource; authToken?: string | null } = {}) {
+export async function createTestWorld(options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string } = {}) {
   const database: TestDatabase = await createTestDatabase();
   await seedCategories(database.db, MUNICIPALITY);
   const logger = pino({ level: "silent" });
@@ -35,14 +36,21 @@ export async function createTestWorld(options: { resources?: Resource; authToken
     queue: new KeyedQueue(),
     clock: () => new Date(),
   });
-  const app = createApp({
+  const i18n = createI18n(options.resources);
+  const deps: AppDeps = {
+    db: database.db,
     inbox,
     logger,
+    i18n,
+    municipalityId: MUNICIPALITY,
     checkDatabase: async () => {
       await database.db.$queryRawUnsafe("SELECT 1");
     },
     twilio: { authToken: options.authToken === null ? undefined : (options.authToken ?? TWILIO_AUTH_TOKEN) },
     publicBaseUrl: PUBLIC_BASE_URL,
-  });
-  return { ...database, inbox, app, logger };
+    sessionSecret: "test-session-secret-0123456789abcdef",
+    outbox: { municipalityId: MUNICIPALITY, render: renderNotification(i18n), whatsappTemplateSid: options.whatsappTemplateSid },
+  };
+  const app = createApp(deps);
+  return { ...database, inbox, app, logger, deps };
 }

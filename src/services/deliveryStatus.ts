@@ -1,0 +1,53 @@
+import type { Tx } from "../db/createDb.js";
+
+// Twilio's message statuses in the order they happen; a later callback never moves a message back.
+const RANK: Record<string, number> = {
+  queued: 1,
+  accepted: 1,
+  scheduled: 1,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  undelivered: 3,
+  failed: 3,
+  canceled: 3,
+  read: 4,
+};
+
+export interface DeliveryUpdate {
+  providerMessageId: string;
+  status: string;
+  /** Our outbox row id, carried in the callback URL: known even if the worker crashed before recording the SID. */
+  outboxId?: number | undefined;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+/**
+ * Applies a delivery callback to the message it concerns. Idempotent, and monotonic: a late
+ * "sent" after "delivered" changes nothing. Returns false when no message matches.
+ */
+export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: Date): Promise<boolean> {
+  const rank = RANK[update.status];
+  const outbox = update.outboxId !== undefined ? await tx.outbox.findUnique({ where: { id: update.outboxId } }) : null;
+  const message = outbox
+    ? await tx.message.findUnique({ where: { id: outbox.messageId } })
+    : await tx.message.findFirst({ where: { direction: "outbound", providerMessageId: update.providerMessageId } });
+  if (!message || rank === undefined) return false;
+  // The worker may have crashed after Twilio accepted the message: the callback tells us it went.
+  if (outbox && !outbox.providerMessageId) {
+    await tx.outbox.update({ where: { id: outbox.id }, data: { providerMessageId: update.providerMessageId, status: "sent", leaseUntil: null, updatedAt: now } });
+  }
+  const current = RANK[message.status] ?? 0;
+  if (rank <= current && message.providerMessageId) return true;
+  const failed = update.status === "failed" || update.status === "undelivered";
+  await tx.message.update({
+    where: { id: message.id },
+    data: {
+      providerMessageId: message.providerMessageId ?? update.providerMessageId,
+      ...(rank > current ? { status: update.status === "canceled" ? "failed" : update.status } : {}),
+      ...(failed && rank > current ? { errorCode: update.errorCode ?? null, errorMessage: update.errorMessage ?? null } : {}),
+    },
+  });
+  return true;
+}

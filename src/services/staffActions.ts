@@ -1,0 +1,173 @@
+import { isAtRest, parseState, reopenOfferState, STATE_VERSION } from "../conversation/state.js";
+import { TICKET_STATUSES, type ChannelKind, type Locale, type TicketStatus } from "../conversation/types.js";
+import type { Tx } from "../db/createDb.js";
+import { enqueueOutbound, type Enqueued, type OutboxContext } from "./outbox.js";
+import { canAccessTicket, type Actor } from "./staff.js";
+
+/** An action staff may not take, or cannot take as asked: a value, mapped to 403/404/400 at the edge. */
+export type ActionError =
+  | { ok: false; error: "not_found"; message: string }
+  | { ok: false; error: "forbidden"; message: string }
+  | { ok: false; error: "invalid"; message: string };
+
+export type ActionResult<T = object> = ({ ok: true } & T) | ActionError;
+
+const notFound = (reference: number): ActionError => ({ ok: false, error: "not_found", message: `No ticket #${reference}` });
+const invalid = (message: string): ActionError => ({ ok: false, error: "invalid", message });
+
+/** Statuses in which the resident is told the outcome and how to reopen. */
+const NOTIFIED = new Set<TicketStatus>(["resolved", "closed"]);
+const MAX_REPLY = 1600; // Twilio's limit for one message body
+
+/**
+ * The ticket an actor asked for, if they may work it. Someone else's department is "not found"
+ * too, so an agent cannot learn which references exist by trying URLs.
+ */
+export async function ticketForActor(tx: Tx, actor: Actor, reference: number) {
+  const ticket = await tx.ticket.findUnique({
+    where: { municipalityId_reference: { municipalityId: actor.municipalityId, reference } },
+  });
+  if (!ticket || !canAccessTicket(actor, ticket)) return null;
+  return ticket;
+}
+
+async function record(tx: Tx, ticketId: number, actor: Actor, kind: string, data: Record<string, unknown>, now: Date) {
+  await tx.ticketEvent.create({ data: { ticketId, actorType: "staff", actorId: actor.id, kind, data: JSON.stringify(data), createdAt: now } });
+}
+
+/**
+ * Staff reply to the resident on the channel they used, in whatever language staff wrote. Goes
+ * through the outbox (held outside WhatsApp's window, not sent to opted-out residents); a new or
+ * waiting ticket moves to "in progress".
+ */
+export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, body: string): Promise<ActionResult<{ delivery: Enqueued }>> {
+  const text = body.trim();
+  if (!text) return invalid("The reply is empty");
+  if (text.length > MAX_REPLY) return invalid(`The reply is longer than ${MAX_REPLY} characters`);
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  const delivery = await enqueueOutbound(tx, ctx, {
+    residentId: ticket.residentId,
+    ticketId: ticket.id,
+    reference: ticket.reference,
+    channel: ticket.channel === "whatsapp" ? "whatsapp" : "sms",
+    kind: "staff",
+    body: text,
+    staffId: actor.id,
+  });
+  await record(tx, ticket.id, actor, "reply", { messageId: delivery.messageId, delivery: delivery.status }, ctx.now);
+  if (ticket.status === "new" || ticket.status === "waiting_staff") {
+    await tx.ticket.update({ where: { id: ticket.id }, data: { status: "in_progress" } });
+    await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: "in_progress" }, ctx.now);
+  }
+  return { ok: true, delivery };
+}
+
+/** An internal note on the ticket: part of its history, never sent to the resident. */
+export async function addNote(tx: Tx, actor: Actor, reference: number, note: string, now: Date): Promise<ActionResult> {
+  const text = note.trim();
+  if (!text) return invalid("The note is empty");
+  if (text.length > 5000) return invalid("The note is longer than 5000 characters");
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  await record(tx, ticket.id, actor, "note", { text }, now);
+  return { ok: true };
+}
+
+/**
+ * Assigns the ticket to a staff member who may work it (the actor themselves or a colleague), or
+ * unassigns it with null.
+ */
+export async function assignTicket(tx: Tx, actor: Actor, reference: number, assigneeId: number | null, now: Date): Promise<ActionResult> {
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  if (assigneeId !== null) {
+    const assignee = await tx.staff.findUnique({ where: { id: assigneeId }, include: { departments: true } });
+    const eligible =
+      assignee?.active &&
+      assignee.municipalityId === actor.municipalityId &&
+      (assignee.role === "admin" || (ticket.department !== null && assignee.departments.some((d) => d.departmentCode === ticket.department)));
+    if (!eligible) return invalid("That person cannot work this ticket");
+  }
+  if (ticket.assigneeId === assigneeId) return { ok: true };
+  await tx.ticket.update({ where: { id: ticket.id }, data: { assigneeId } });
+  await record(tx, ticket.id, actor, "assigned", { from: ticket.assigneeId, to: assigneeId }, now);
+  return { ok: true };
+}
+
+/** Moves a ticket to another category and/or department. */
+export async function recategorize(
+  tx: Tx,
+  actor: Actor,
+  reference: number,
+  change: { categoryCode?: string | null; department?: string | null },
+  now: Date,
+): Promise<ActionResult> {
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  let categoryId = ticket.categoryId;
+  let department = ticket.department;
+  if (change.categoryCode !== undefined) {
+    if (change.categoryCode === null) categoryId = null;
+    else {
+      const category = await tx.category.findUnique({ where: { municipalityId_code: { municipalityId: actor.municipalityId, code: change.categoryCode } } });
+      if (!category) return invalid(`Unknown category ${change.categoryCode}`);
+      categoryId = category.id;
+      // A new category brings its department unless one was chosen explicitly.
+      if (change.department === undefined) department = category.department;
+    }
+  }
+  if (change.department !== undefined && change.department !== null) {
+    const exists = await tx.department.findUnique({ where: { municipalityId_code: { municipalityId: actor.municipalityId, code: change.department } } });
+    if (!exists) return invalid(`Unknown department ${change.department}`);
+    department = change.department;
+  }
+  if (categoryId === ticket.categoryId && department === ticket.department) return { ok: true };
+  await tx.ticket.update({ where: { id: ticket.id }, data: { categoryId, department } });
+  await record(tx, ticket.id, actor, "category_changed", { fromCategoryId: ticket.categoryId, toCategoryId: categoryId, fromDepartment: ticket.department, toDepartment: department }, now);
+  return { ok: true };
+}
+
+/**
+ * Changes a ticket's status. Resolving or closing tells the resident, in their language and on their
+ * channel, with the reference and how to reopen; their conversation then offers "1" to reopen.
+ */
+export async function changeStatus(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, status: string): Promise<ActionResult<{ delivery?: Enqueued }>> {
+  const next = TICKET_STATUSES.find((s) => s === status);
+  if (!next) return invalid(`Unknown status ${status}`);
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  if (ticket.status === next) return { ok: true };
+  await tx.ticket.update({ where: { id: ticket.id }, data: { status: next } });
+  await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next }, ctx.now);
+  if (!NOTIFIED.has(next)) return { ok: true };
+
+  const resident = await tx.resident.findUniqueOrThrow({ where: { id: ticket.residentId } });
+  const locale: Locale = resident.locale === "en" ? "en" : "ar";
+  const channel: ChannelKind = ticket.channel === "whatsapp" ? "whatsapp" : "sms";
+  const delivery = await enqueueOutbound(tx, ctx, {
+    residentId: ticket.residentId,
+    ticketId: ticket.id,
+    reference: ticket.reference,
+    channel,
+    kind: "notification",
+    body: ctx.render(`status.${next}`, { reference: ticket.reference }, locale, channel),
+  });
+  await offerReopen(tx, ticket.residentId, ticket.reference);
+  return { ok: true, delivery };
+}
+
+/**
+ * Lets the resident's next "1" reopen the ticket — unless they are in the middle of something,
+ * which is never interrupted.
+ */
+async function offerReopen(tx: Tx, residentId: number, reference: number) {
+  const conversation = await tx.conversation.findUnique({ where: { residentId } });
+  if (conversation && !isAtRest(parseState(conversation.state).state)) return;
+  const state = JSON.stringify(reopenOfferState(reference));
+  await tx.conversation.upsert({
+    where: { residentId },
+    create: { residentId, state, stateVersion: STATE_VERSION },
+    update: { state, stateVersion: STATE_VERSION },
+  });
+}

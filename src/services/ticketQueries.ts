@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { CHANNELS, LOCALES, TICKET_STATUSES } from "../conversation/types.js";
+import type { Tx } from "../db/createDb.js";
+import { maskPhone } from "../lib/maskPhone.js";
+import { whatsappWindowOpen } from "./outbox.js";
+import { ticketScope, type Actor } from "./staff.js";
+import { MediaList } from "./tickets.js";
+
+const OPEN = ["new", "waiting_staff", "in_progress"] as const;
+const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const list = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .union([z.enum(values), z.array(z.enum(values))])
+    .transform((v) => (Array.isArray(v) ? v : [v]));
+
+/**
+ * Queue filters as they arrive in a query string (staff page or /api/v1). Unknown keys are ignored;
+ * a bad value is a 400, never silently dropped. `status=open` means new + waiting + in progress.
+ */
+export const TicketFilters = z.object({
+  status: z.union([z.literal("open"), z.literal("all"), list(TICKET_STATUSES)]).default("open"),
+  category: z.string().regex(/^[a-z_]+$/).optional(),
+  department: z.string().regex(/^[a-z_]+$/).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  language: z.enum(LOCALES).optional(),
+  childRelated: flag.optional(),
+  needsHuman: flag.optional(),
+  /** "me", "none" or a staff id. */
+  assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive()]).optional(),
+  /** Only tickets older than this many days. */
+  olderThanDays: z.coerce.number().int().min(0).max(3650).optional(),
+  /** A reference, part of a phone number, or words of the description. */
+  q: z.string().trim().max(200).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type TicketFilters = z.infer<typeof TicketFilters>;
+
+/** One row of the queue, with the resident's phone masked. */
+export interface QueueRow {
+  reference: number;
+  status: string;
+  needsHuman: boolean;
+  childRelated: boolean;
+  channel: string;
+  locale: string;
+  department: string | null;
+  category: { code: string; nameAr: string; nameEn: string } | null;
+  description: string;
+  phoneMasked: string;
+  assignee: { id: number; displayName: string } | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function whereFor(actor: Actor, f: TicketFilters, now: Date) {
+  const and: object[] = [ticketScope(actor)];
+  if (f.status === "open") and.push({ status: { in: [...OPEN] } });
+  else if (f.status !== "all") and.push({ status: { in: f.status } });
+  if (f.category) and.push({ category: { code: f.category } });
+  if (f.department) and.push({ department: f.department });
+  if (f.channel) and.push({ channel: f.channel });
+  if (f.language) and.push({ locale: f.language });
+  if (f.childRelated !== undefined) and.push({ childRelated: f.childRelated });
+  if (f.needsHuman !== undefined) and.push({ needsHuman: f.needsHuman });
+  if (f.assignee === "me") and.push({ assigneeId: actor.id });
+  else if (f.assignee === "none") and.push({ assigneeId: null });
+  else if (typeof f.assignee === "number") and.push({ assigneeId: f.assignee });
+  if (f.olderThanDays !== undefined) and.push({ createdAt: { lte: new Date(now.getTime() - f.olderThanDays * 86_400_000) } });
+  if (f.q) {
+    const digits = f.q.replace(/[\s#+\-()]/g, "").replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660));
+    const or: object[] = [{ description: { contains: f.q } }, { addressText: { contains: f.q } }];
+    if (/^\d+$/.test(digits)) {
+      if (digits.length <= 7) or.push({ reference: Number(digits) });
+      // Local numbers are stored in E.164: "71 123 456" is found as "+96171123456".
+      if (digits.length >= 3) or.push({ resident: { phone: { contains: digits.replace(/^0+/, "") } } });
+    }
+    and.push({ OR: or });
+  }
+  return { AND: and };
+}
+
+/**
+ * The queue an actor may see, filtered, oldest first (the resident who has waited longest comes
+ * first), paginated. Agents only ever see their departments' tickets.
+ */
+export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
+  const where = whereFor(actor, filters, now);
+  const [tickets, total] = await Promise.all([
+    tx.ticket.findMany({
+      where,
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      skip: (filters.page - 1) * filters.pageSize,
+      take: filters.pageSize,
+      include: { category: true, resident: { select: { phone: true } }, assignee: { select: { id: true, displayName: true } } },
+    }),
+    tx.ticket.count({ where }),
+  ]);
+  return {
+    total,
+    rows: tickets.map((t) => ({
+      reference: t.reference,
+      status: t.status,
+      needsHuman: t.needsHuman,
+      childRelated: t.childRelated,
+      channel: t.channel,
+      locale: t.locale,
+      department: t.department,
+      category: t.category ? { code: t.category.code, nameAr: t.category.nameAr, nameEn: t.category.nameEn } : null,
+      description: t.description,
+      phoneMasked: maskPhone(t.resident.phone),
+      assignee: t.assignee,
+      createdAt: t.createdAt,
+      updatedAt: t.updatedAt,
+    })),
+  };
+}
+
+/**
+ * Everything about one ticket for the ticket page and the API: the resident (full phone), the whole
+ * conversation with delivery states, media, location, history, and whether WhatsApp's 24-hour
+ * window is open. Null when the actor may not see it.
+ */
+export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now: Date) {
+  const ticket = await tx.ticket.findFirst({
+    where: { AND: [ticketScope(actor), { reference }] },
+    include: {
+      category: true,
+      assignee: { select: { id: true, displayName: true, username: true } },
+      resident: { include: { identities: true } },
+      events: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], include: { actor: { select: { id: true, displayName: true } } } },
+    },
+  });
+  if (!ticket) return null;
+  // The whole conversation with this resident around the ticket: its own messages, and what the
+  // resident said since it was opened (answers to staff are not tied to a ticket by the bot).
+  const messages = await tx.message.findMany({
+    where: { residentId: ticket.residentId, OR: [{ ticketId: ticket.id }, { ticketId: null, createdAt: { gte: ticket.createdAt } }] },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    include: { staff: { select: { id: true, displayName: true } }, outbox: { select: { status: true, attempts: true, lastError: true, nextAttemptAt: true } } },
+  });
+  const whatsapp = ticket.resident.identities.find((i) => i.channel === "whatsapp");
+  return {
+    ticket,
+    media: MediaList.parse(JSON.parse(ticket.media)),
+    messages: messages.map((m) => ({ ...m, media: MediaList.parse(JSON.parse(m.media)) })),
+    window:
+      ticket.channel === "whatsapp"
+        ? { open: whatsappWindowOpen(whatsapp?.lastInboundAt, now), lastInboundAt: whatsapp?.lastInboundAt ?? null }
+        : null,
+  };
+}
+export type TicketDetail = NonNullable<Awaited<ReturnType<typeof ticketDetail>>>;
