@@ -1,4 +1,5 @@
-import { understand } from "../understand/understand.js";
+import { tokens } from "../understand/normalizeText.js";
+import { isCommand, understand } from "../understand/understand.js";
 import { assertNever } from "../lib/assertNever.js";
 import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
@@ -6,7 +7,7 @@ import { statusList, statusOf } from "./flows/status.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
 import { initialState, type ConversationState } from "./state.js";
-import { atMenu, categoryName, done, draftFrom, MAIN_MENU, said, strike, type Turn } from "./turn.js";
+import { atMenu, categoryName, done, draftFrom, hasWords, MAIN_MENU, said, strike, type Turn } from "./turn.js";
 import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
 
 /** Main menu options, in the order the `menu` text lists them. */
@@ -26,8 +27,10 @@ export async function step(
   const u = understand(event.text, await ctx.lookups.categories());
   const effects: Effect[] = [];
   const locale: Locale = ctx.resident.locale ?? (u.language === "en" ? "en" : "ar");
-  // Remember the language of the first message that shows one; a bare "1" or an emoji does not.
-  if (!ctx.resident.locale && u.language) effects.push({ type: "setLocale", locale });
+  // Remember the language of the first message that clearly shows one; "1", "👍" or "ok" do not.
+  if (!ctx.resident.locale && u.language && u.languageIsClear) effects.push({ type: "setLocale", locale });
+  // Twilio opts SMS residents out on CANCEL/END/QUIT whatever we say, so those opt out here too.
+  const optingOut = u.intent.type === "optOut" || (ctx.capabilities.channel === "sms" && isCommand(tokens(u.normalized), "smsOptOut"));
 
   if (ctx.resident.optedOut) {
     const turn: Turn = { state: stored, event, ctx, u, locale, preface: [], effects };
@@ -38,40 +41,49 @@ export async function step(
   }
 
   const preface: Reply[] = [];
-  if (ctx.stateWasReset) preface.push({ key: "reset" });
   if (splitMedia(event.media).unsupported.length > 0) preface.push({ key: "media.unsupported" });
-  const turn: Turn = { state: stored, event, ctx, u, locale, preface, effects };
+  const state = expireStaleDraft(stored, ctx.now);
+  const turn: Turn = { state, event, ctx, u, locale, preface, effects };
 
+  if (optingOut) return done(turn, initialState(), [{ key: "optOut.done" }], [{ type: "optOut" }]);
   switch (u.intent.type) {
-    case "optOut":
-      return done(turn, initialState(), [{ key: "optOut.done" }], [{ type: "optOut" }]);
     case "optIn":
       return done(turn, atMenu(), [{ key: "optIn.already" }, MAIN_MENU]);
     case "help":
-      return done(turn, { ...stored, strikes: 0 }, [{ key: "help.text" }]);
+      return done(turn, { ...state, strikes: 0 }, [{ key: "help.text" }]);
     case "menu":
       return done(turn, atMenu(), [MAIN_MENU]);
     case "cancel":
-      return done(turn, atMenu(), [{ key: stored.draft ? "intake.cancelled" : "nothingToCancel" }, MAIN_MENU]);
+      return done(turn, atMenu(), [{ key: state.draft ? "intake.cancelled" : "nothingToCancel" }, MAIN_MENU]);
     case "switchLanguage":
       return switchLanguage(turn, u.intent.locale);
     default:
       break;
   }
+  // The stored state was unreadable: whatever this message answered is unknown, so start afresh.
+  if (ctx.stateWasReset) return done(turn, atMenu(), [{ key: "reset" }, MAIN_MENU]);
+  return answer(turn);
+}
 
+/** The message read in the context of the question the bot is waiting on. */
+async function answer(turn: Turn): Promise<StepResult> {
+  const { u, state } = turn;
   // Inside a description or an address, words are the answer: "someone dumped rubbish near building
   // 10427" is neither a request for a person nor a status question. Only a short message is.
-  const short = (words: number) => !inWordyStep(stored) || u.normalized.split(" ").length <= words;
+  const short = (words: number) => !inWordyStep(state) || u.normalized.split(" ").length <= words;
   // A reference ("10427", "#10427", "حالة 10427") is a status question at any step.
   if (u.intent.type === "status" && u.intent.reference !== undefined && short(3)) return statusOf(turn, u.intent.reference);
-  if (u.intent.type === "human" && short(5)) return human(turn, stored.draft);
+  if (u.intent.type === "status" && state.draft && short(5)) return statusList(turn);
+  if (u.intent.type === "human" && short(5)) return human(turn, state.draft);
+  // "مرحبا" in the middle of a request is not a description: ask the question again.
+  if (u.intent.type === "greeting" && inWordyStep(state) && short(3)) return reprompt(turn, state);
 
-  switch (stored.step) {
+  switch (state.step) {
     case "idle":
     case "menu":
       return freeText(turn);
     case "reopenOffer":
-      return reopenAnswer(turn, stored.reopenReference);
+      return reopenAnswer(turn, state.reopenReference);
     case "stuck":
       return stuckAnswer(turn);
     case "category":
@@ -80,9 +92,9 @@ export async function step(
     case "location":
     case "photo":
     case "confirm":
-      return intakeAnswer(turn, stored.step);
+      return intakeAnswer(turn, state.step);
     default:
-      return assertNever(stored.step);
+      return assertNever(state.step);
   }
 }
 
@@ -172,7 +184,18 @@ async function stuckAnswer(turn: Turn): Promise<StepResult> {
     const { resumeStep, ...rest } = state;
     return reprompt(turn, { ...rest, step: resumeStep ?? "menu", strikes: 0 });
   }
+  // Words instead of a choice: the resident moved on; read them as a fresh message.
+  if (hasWords(turn)) return freeText({ ...turn, state: initialState() });
   return done(turn, state, [{ key: "stuck" }]);
+}
+
+// A request left unfinished this long is abandoned: a message days later starts afresh instead of
+// becoming the old request's description or address.
+const DRAFT_LIFETIME_MS = 24 * 3600_000;
+
+function expireStaleDraft(state: ConversationState, now: Date): ConversationState {
+  const started = state.draft?.startedAt ? Date.parse(state.draft.startedAt) : NaN;
+  return now.getTime() - started > DRAFT_LIFETIME_MS ? initialState() : state;
 }
 
 /** Asks the current question again (after a language switch, or "try again"). */

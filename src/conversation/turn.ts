@@ -1,6 +1,5 @@
 import { tokens } from "../understand/normalizeText.js";
 import { isCommand, type Understanding } from "../understand/understand.js";
-import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
 import type { ConversationState, Draft } from "./state.js";
 import type { Effect, InboundEvent, Locale, Localized, Reply, StepContext, TextRef } from "./types.js";
@@ -39,18 +38,27 @@ export function strike(turn: Turn, retry: Reply[], draft: Draft | undefined = tu
   return done(turn, { ...state, strikes }, retry);
 }
 
-/** The message is exactly one of the listed answers ("1", "yes", "نعم", "la2"...). */
-export const said = (turn: Turn, answer: "yes" | "no" | "skip") => isCommand(tokens(turn.u.normalized), answer);
+/**
+ * The message is one of the listed answers ("1", "yes", "نعم", "la2"...), or a short answer that
+ * starts with one ("eh akid", "la2 mish hek", "نعم صحيح").
+ */
+export function said(turn: Turn, answer: "yes" | "no" | "skip"): boolean {
+  const words = tokens(turn.u.normalized);
+  if (isCommand(words, answer)) return true;
+  return words.length >= 2 && words.length <= 4 && isCommand(words.slice(0, 1), answer) && !isCommand(words.slice(0, 1), answer === "yes" ? "no" : "yes");
+}
 
 /** The message has words in it, not just a number, a symbol or an emoji. */
 export const hasWords = (turn: Turn) => (turn.u.normalized.match(/\p{L}/gu) ?? []).length >= 2;
 
-/** A draft carrying whatever this message brought (photos, a pin, a mention of children) on top of `base`. */
+/**
+ * A draft carrying whatever this message brought (photos, voice notes, a pin, a mention of children)
+ * on top of `base`. Media the bot cannot read is still kept for staff.
+ */
 export function draftFrom(turn: Turn, base?: Draft): Draft {
-  const { images } = splitMedia(turn.event.media);
   const location = turn.event.location ?? base?.location;
   return {
-    media: [...(base?.media ?? []), ...images],
+    media: [...(base?.media ?? []), ...turn.event.media],
     childRelated: (base?.childRelated ?? false) || turn.u.aboutChildren,
     photoAsked: base?.photoAsked ?? false,
     startedAt: base?.startedAt ?? turn.ctx.now.toISOString(),

@@ -33,7 +33,8 @@ function renderOne(i18n: i18n, reply: Reply, locale: Locale, channel: ChannelKin
  * on SMS every separate message costs money, so replies are joined with line breaks.
  */
 export function render(i18n: i18n, replies: readonly Reply[], locale: Locale, channel: ChannelKind): string {
-  return replies.map((r) => renderOne(i18n, r, locale, channel)).join("\n");
+  // A lone surrogate (half an emoji) cannot be written as XML: TwiML would fail after the transaction.
+  return replies.map((r) => renderOne(i18n, r, locale, channel)).join("\n").toWellFormed();
 }
 
 /** Renders one text of the `notify` namespace (staff-triggered messages) for a resident. */

@@ -32,13 +32,22 @@ const ARABIZI_DIGIT_IN_WORD = /(?:[a-z][235679]|[235679][a-z])/;
  * (digits, emoji, an empty media message). Arabic script wins whenever it dominates.
  */
 export function detectLanguage(text: string): WrittenLanguage | null {
+  return languageEvidence(text).language;
+}
+
+/**
+ * The language of a message and whether it is clear enough to remember for the resident: Arabic
+ * script and Arabizi always are; Latin text only with at least one known English word, so that a
+ * lone "ok", "merci" or "bonjour" from an Arabic speaker does not switch them to English for good.
+ */
+export function languageEvidence(text: string): { language: WrittenLanguage | null; clear: boolean } {
   // Arabic-Indic or Persian digits come from an Arabic keyboard, even in a bare menu choice.
-  if (/[\u0660-\u0669\u06f0-\u06f9]/.test(text) && !/[a-zA-Z]/.test(text)) return "ar";
+  if (/[\u0660-\u0669\u06f0-\u06f9]/.test(text) && !/[a-zA-Z]/.test(text)) return { language: "ar", clear: false };
   const normalized = normalizeText(text);
   const arabicLetters = (normalized.match(/[\u0621-\u064a]/g) ?? []).length;
   const latinLetters = (normalized.match(/[a-z]/g) ?? []).length;
-  if (arabicLetters === 0 && latinLetters === 0) return null;
-  if (arabicLetters >= latinLetters) return "ar";
+  if (arabicLetters === 0 && latinLetters === 0) return { language: null, clear: false };
+  if (arabicLetters >= latinLetters) return { language: "ar", clear: true };
 
   let arabizi = 0;
   let english = 0;
@@ -48,5 +57,6 @@ export function detectLanguage(text: string): WrittenLanguage | null {
     else if (ARABIZI_WORDS.has(word)) arabizi += 1;
     if (ENGLISH_WORDS.has(word)) english += 1;
   }
-  return arabizi > english ? "arabizi" : "en";
+  if (arabizi > english) return { language: "arabizi", clear: true };
+  return { language: "en", clear: english > 0 };
 }

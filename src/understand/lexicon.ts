@@ -7,15 +7,20 @@
 
 /** Whole-message commands: the message must be exactly one of these (after normalisation). */
 export const COMMANDS = {
-  optOut: ["stop", "stopall", "unsubscribe", "end", "quit", "cancel all", "توقف", "وقف", "الغاء الاشتراك", "stop msgs", "ma baddi rasayel"],
+  optOut: ["stop", "stopall", "unsubscribe", "cancel all", "توقف", "وقف", "الغاء الاشتراك", "stop msgs", "ma baddi rasayel"],
+  /**
+   * Twilio itself treats these as opt-out on SMS numbers and blocks further messages, so on SMS they
+   * must opt out here too or the database would disagree with what Twilio delivers.
+   */
+  smsOptOut: ["cancel", "end", "quit"],
   optIn: ["start", "unstop", "subscribe", "اشتراك", "اشترك", "ابدا", "تفعيل"],
   help: ["help", "info", "?", "مساعده", "مساعدة", "ساعدني", "ساعدوني", "مساعدي", "sa3edni", "mosa3ade", "help me"],
   menu: ["0", "menu", "main menu", "القائمه", "قائمه", "القايمه", "قايمه", "الرئيسيه", "2ayme", "ayme", "el 2ayme"],
   cancel: ["cancel", "الغاء", "الغي", "بطلت", "el8a2", "elgha2", "bateltt", "batalt"],
   english: ["english", "en", "eng", "انكليزي", "انجليزي", "الانكليزيه", "الانجليزيه", "inglizi", "englizi"],
   arabic: ["عربي", "العربيه", "ar", "arabic", "arabi", "3arabe", "3arabi", "عربى"],
-  yes: ["1", "yes", "y", "ok", "okay", "yeah", "sure", "نعم", "اي", "ايه", "ايوه", "ايوا", "اكيد", "صح", "تمام", "eh", "ah", "aywa", "akid", "tamem", "sa7", "na3am"],
-  no: ["2", "no", "n", "nope", "لا", "لأ", "كلا", "مش هيك", "la", "la2", "mish", "la ma", "la2a"],
+  yes: ["1", "yes", "y", "ok", "okay", "yeah", "sure", "نعم", "اي", "ايه", "اه", "ايوه", "ايوا", "اكيد", "صح", "تمام", "مظبوط", "eh", "ah", "aywa", "akid", "tamem", "sa7", "na3am", "mazbout"],
+  no: ["2", "no", "n", "nope", "لا", "لأ", "كلا", "مش هيك", "la", "la2", "mish", "la ma", "la2a", "mesh"],
   skip: ["skip", "no photo", "لا", "بلا", "تخطي", "تخطى", "ما في", "ma fi", "mafi", "la", "la2", "no"],
 } as const;
 
@@ -23,12 +28,12 @@ export const COMMANDS = {
 export const PHRASES = {
   human: [
     "موظف", "موظفه", "حدا من البلديه", "شخص حقيقي", "احكي مع", "بدي احكي", "اتكلم مع", "تكلم مع", "مع انسان",
-    "talk to", "speak to", "speak with", "talk with", "a person", "a human", "real person", "someone", "agent", "staff",
+    "talk to", "speak to", "speak with", "talk with", "a person", "a human", "real person",
     "e7ke ma3", "ehke ma3", "e7ki ma3", "mwazzaf", "mwazaf", "mowazaf", "7ada men el baladiye",
   ],
   status: [
     "status", "track", "my request", "my requests", "my complaint", "my complaints", "what happened", "any update", "update on",
-    "حاله", "حالة الطلب", "شو صار", "وين صار", "ما صار", "طلبي", "طلباتي", "شكوتي", "شكاويي", "متابعه", "تابع",
+    "حاله الطلب", "حاله طلبي", "شو صار", "وين صار", "طلبي", "طلباتي", "شكوتي", "شكاويي", "متابعه الطلب",
     "shu sar", "chou sar", "sho sar", "wen sar", "shu seret", "talabi", "shakwti", "metabaa",
   ],
   balance: [

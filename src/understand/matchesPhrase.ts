@@ -26,12 +26,13 @@ function wordForms(word: string): string[] {
 }
 
 /**
- * Does one word of the message match one word of a keyword? Short keyword words (under four
- * letters, like "مي" or "bin") must match a whole word; longer ones are stems that may be
- * followed by endings ("زبال" matches "الزباله", "pothole" matches "potholes").
+ * Does one word of the message match one word of a keyword? Short keyword words (Arabic under
+ * three letters like "مي", Latin under five like "bin" or "park") must match a whole word — "park"
+ * must not catch "parked"; longer ones are stems that may be followed by endings ("زبال" matches
+ * "الزباله", "pothole" matches "potholes").
  */
 function wordMatches(word: string, keywordWord: string): boolean {
-  const stem = [...keywordWord].length >= 4 || (ARABIC_LETTER.test(keywordWord) && keywordWord.length >= 3);
+  const stem = ARABIC_LETTER.test(keywordWord) ? keywordWord.length >= 3 : keywordWord.length >= 5;
   return wordForms(word).some((form) => (stem ? form.startsWith(keywordWord) : form === keywordWord));
 }
 

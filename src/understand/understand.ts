@@ -1,4 +1,4 @@
-import { detectLanguage, type WrittenLanguage } from "./detectLanguage.js";
+import { languageEvidence, type WrittenLanguage } from "./detectLanguage.js";
 import { COMMANDS, PHRASES } from "./lexicon.js";
 import { matchesPhrase, toPhrase, type Phrase } from "./matchesPhrase.js";
 import { normalizeText, tokens } from "./normalizeText.js";
@@ -22,6 +22,8 @@ export interface Understanding {
   /** Normalised text (digits folded, Arabic variants unified). */
   normalized: string;
   language: WrittenLanguage | null;
+  /** The language is clear enough to remember (not a lone "ok" or "bonjour"). */
+  languageIsClear: boolean;
   intent: Intent;
   /** A bare number 1-99 ("٣", "3.", "3)"): a menu choice. */
   choice: number | null;
@@ -92,9 +94,11 @@ export function understand(text: string, categories: readonly CategoryKeywords[]
   const words = tokens(normalized);
   const choiceMatch = /^\s*(\d{1,2})\s*[.)\-]?\s*$/.exec(normalizeText(text.replace(/[.)]/g, " ")));
   const categoryCode = matchCategory(words, categories);
+  const evidence = languageEvidence(text);
   return {
     normalized,
-    language: detectLanguage(text),
+    language: evidence.language,
+    languageIsClear: evidence.clear,
     intent: intentOf(text, words, categoryCode),
     choice: choiceMatch ? Number(choiceMatch[1]) : null,
     aboutChildren: mentions(words, "children"),
@@ -115,6 +119,9 @@ function intentOf(text: string, words: readonly string[], categoryCode: string |
   // one ("the pipe at building 10427 leaks again...") is describing something.
   const reference = words.length <= 6 ? referenceIn(text) : null;
   if (reference !== null) return { type: "status", reference };
+  // A message that names a problem in a sentence is a request, even if it says "someone" or
+  // "employee" ("موظف البلدية ما إجا يلم الزبالة"): the category wins over looser phrases.
+  if (categoryCode && words.length >= 4) return { type: "newRequest", categoryCode };
   if (mentions(words, "status")) return { type: "status" };
   if (mentions(words, "human")) return { type: "human" };
   if (mentions(words, "balance")) return { type: "balance" };

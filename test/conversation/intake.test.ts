@@ -156,8 +156,36 @@ describe("a resident files a request", () => {
     const voice = await chat.send({ text: "", media: [{ url: "https://api.twilio.com/media/ME7", contentType: "audio/ogg" }] });
     expect(voice.keys[0]).toBe("media.unsupported");
     expect(voice.text).toContain("only read text, photos and locations");
-    expect(chat.state.draft?.media).toEqual([]);
+    expect(chat.state.draft?.media).toEqual([{ url: "https://api.twilio.com/media/ME7", contentType: "audio/ogg" }]);
     expect(chat.state.step).toBe("description");
+  });
+
+  it("voice notes never count as wrong answers", async () => {
+    const chat = engineChat({ channel: "whatsapp", locale: "ar" });
+    await chat.say("بدي قدم شكوى");
+    await chat.say("1");
+    for (let i = 0; i < 3; i++) {
+      const turn = await chat.send({ text: "", media: [{ url: `https://x.test/v${i}.ogg`, contentType: "audio/ogg" }] });
+      expect(turn.keys).toEqual(["media.unsupported", "intake.askDescription"]);
+    }
+    expect(chat.state.strikes).toBe(0);
+    await chat.say("الزبالة مكومة قدام الفرن");
+    await chat.say("حي السراي");
+    await chat.say("1");
+    await chat.say("1");
+    expect(chat.filed[0]?.media).toHaveLength(3);
+  });
+
+  it("an echoed description is cut between whole characters, never inside an emoji", async () => {
+    const chat = engineChat({ channel: "sms", locale: "en" });
+    await chat.say("report a problem");
+    await chat.say("1");
+    await chat.say("Rubbish everywhere near the bakery😡😡😡 please come");
+    const confirm = await chat.say("near the church");
+    expect(confirm.keys).toEqual(["intake.confirm"]);
+    expect(confirm.text.isWellFormed()).toBe(true);
+    expect(confirm.text).toContain("Rubbish everywhere near the bakery😡😡😡...\n");
+    expect(confirm.segments).toBeLessThanOrEqual(2);
   });
 
   it("the description can come with a photo in the same message", async () => {
@@ -171,14 +199,78 @@ describe("a resident files a request", () => {
 });
 
 describe("no dead ends", () => {
-  it("cancel abandons the request in either language", async () => {
-    for (const word of ["cancel", "إلغاء", "الغاء"]) {
-      const chat = engineChat({ locale: "ar" });
+  it.each([
+    ["whatsapp", "cancel"],
+    ["whatsapp", "إلغاء"],
+    ["sms", "إلغاء"],
+    ["sms", "الغاء"],
+  ] as const)("on %s, '%s' abandons the request", async (channel, word) => {
+    {
+      const chat = engineChat({ locale: "ar", channel });
       await chat.say("بدي قدم شكوى");
       const turn = await chat.say(word);
       expect(turn.keys).toEqual(["intake.cancelled", "menu"]);
       expect(chat.state.draft).toBeUndefined();
     }
+  });
+
+  it("on SMS, a bare CANCEL opts out, as Twilio itself does on SMS numbers", async () => {
+    const chat = engineChat({ locale: "en", channel: "sms" });
+    await chat.say("report a problem");
+    const turn = await chat.say("CANCEL");
+    expect(turn.effects).toEqual([{ type: "optOut" }]);
+    expect(turn.keys).toEqual(["optOut.done"]);
+  });
+
+  it("a request left unfinished for a day is dropped: the next message starts afresh", async () => {
+    const chat = engineChat({ locale: "ar", now: new Date("2026-11-29T09:00:00Z") });
+    await chat.say("بدي قدم شكوى");
+    await chat.say("1");
+    const later = engineChat({ locale: "ar", now: new Date("2026-12-01T09:00:00Z") });
+    later.state = chat.state;
+    const turn = await later.say("مرحبا");
+    expect(turn.keys).toEqual(["welcome", "menu"]);
+    expect(later.state.draft).toBeUndefined();
+  });
+
+  it("a greeting in the middle of a request repeats the question instead of becoming the description", async () => {
+    const chat = engineChat({ locale: "ar" });
+    await chat.say("بدي قدم شكوى");
+    await chat.say("1");
+    expect((await chat.say("مرحبا")).keys).toEqual(["intake.askDescription"]);
+    expect(chat.state.draft?.description).toBeUndefined();
+  });
+
+  it("'what happened to my request?' in the middle of a request answers and keeps the request", async () => {
+    const chat = engineChat({ locale: "ar" });
+    chat.lookups.tickets.push({ reference: 10400, categoryCode: "water", status: "in_progress", needsHuman: false, createdAt: new Date() });
+    await chat.say("في جورة كبيرة بالطريق العام");
+    await chat.say("1");
+    const turn = await chat.say("شو صار بطلبي");
+    expect(turn.keys).toEqual(["status.list", "intake.resume"]);
+    expect(chat.state.step).toBe("location");
+    expect(chat.state.draft?.addressText).toBeUndefined();
+  });
+
+  it.each([
+    ["اه", "intake.askLocation"],
+    ["eh akid", "intake.askLocation"],
+    ["نعم صحيح", "intake.askLocation"],
+    ["la2 mish hek", "intake.chooseCategory"],
+  ])("'%s' is understood as an answer to 'is this about...?'", async (answer, next) => {
+    const chat = engineChat({ locale: "ar" });
+    await chat.say("المي مقطوعة عنا من يومين");
+    expect((await chat.say(answer)).keys).toEqual([next]);
+  });
+
+  it("words typed at 'having trouble?' are read as a fresh message", async () => {
+    const chat = engineChat({ locale: "ar" });
+    await chat.say("بدي قدم شكوى");
+    for (let i = 0; i < 3; i++) await chat.say("99");
+    expect(chat.state.step).toBe("stuck");
+    const turn = await chat.say("في جورة كبيرة بالطريق");
+    expect(turn.keys).toEqual(["intake.confirmCategory"]);
+    expect(chat.state.draft?.categoryCode).toBe("roads");
   });
 
   it.each(["0", "٠", "menu", "القائمة", "قائمة"])("%s returns to the menu from the middle of a request", async (word) => {

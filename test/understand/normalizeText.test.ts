@@ -71,6 +71,23 @@ describe("understand", () => {
     expect(understand(text, seededCategories).choice).toBe(expected);
   });
 
+  it.each([
+    ["ما صار في مي من مبارح بالحي", "water"],
+    ["حالة الطريق كتير سيئة", "roads"],
+    ["someone dumped rubbish near my house", "waste"],
+    ["can someone fix the street light", "lighting"],
+    ["موظف البلدية ما إجا يلم الزبالة", "waste"],
+    ["May I report a broken street light", "lighting"],
+    ["بدي إفادة سكن بسرعة", "certificates"],
+    ["no electricity in the street lamps", "lighting"],
+  ])("'%s' is a request about %s, not a status question or a call for staff", (text, category) => {
+    expect(understand(text, seededCategories).intent).toEqual({ type: "newRequest", categoryCode: category });
+  });
+
+  it("short keywords match whole words only: 'parked' is not a park", () => {
+    expect(understand("cars parked in front of the school", seededCategories).categoryCode).not.toBe("parks_playgrounds");
+  });
+
   it("a number inside a long sentence is not a status question", () => {
     expect(understand("شو صار بالطلب رقم 10427", seededCategories).intent).toEqual({ type: "status", reference: 10427 });
     expect(understand("the water pipe in front of building 10427 has been leaking for three days", seededCategories).intent.type).toBe("newRequest");

@@ -18,7 +18,7 @@ function nextStep(turn: Turn, draft: Draft, categories: readonly CategoryView[])
   if (!category) return "category";
   if (!draft.description) return "description";
   if (category.needsLocation && !draft.location && !draft.addressText) return "location";
-  if (turn.ctx.capabilities.media && draft.media.length === 0 && !draft.photoAsked) return "photo";
+  if (turn.ctx.capabilities.media && splitMedia(draft.media).images.length === 0 && !draft.photoAsked) return "photo";
   return "confirm";
 }
 
@@ -29,10 +29,11 @@ export async function advanceIntake(turn: Turn, draft: Draft, lead: Reply[] = []
   return done(turn, { ...initialState(), step: next, draft: updated }, [...lead, await promptFor(turn, next, updated)]);
 }
 
+/** The start of what the resident wrote, cut between whole characters (never inside an emoji). */
 function echo(turn: Turn, text: string, limit: number): string {
   const max = turn.ctx.capabilities.maxSegments === null ? RICH_ECHO : limit;
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 3).trimEnd()}...`;
+  const characters = Array.from(text.replace(/\s+/g, " ").trim());
+  return characters.length <= max ? characters.join("") : `${characters.slice(0, max - 3).join("").trimEnd()}...`;
 }
 
 function where(turn: Turn, draft: Draft): TextRef {
@@ -78,9 +79,11 @@ export async function promptFor(turn: Turn, step: IntakeStep, draft: Draft): Pro
 export async function intakeAnswer(turn: Turn, step: IntakeStep): Promise<StepResult> {
   const { u, event } = turn;
   const draft = draftFrom(turn, turn.state.draft);
-  const { images } = splitMedia(event.media);
-  const brought = images.length > 0 || event.location !== undefined;
-  const received: Reply[] = brought ? [{ key: images.length > 0 ? "intake.photoReceived" : "intake.locationReceived" }] : [];
+  const { images, unsupported } = splitMedia(event.media);
+  // A voice note is kept for staff but answers nothing; it is not held against the resident either.
+  const brought = images.length > 0 || unsupported.length > 0 || event.location !== undefined;
+  const received: Reply[] =
+    images.length > 0 ? [{ key: "intake.photoReceived" }] : event.location ? [{ key: "intake.locationReceived" }] : [];
   // A photo or a pin sent at the wrong moment is kept; the question is asked again without a strike.
   const keepAndAskAgain = async () =>
     done(turn, { ...turn.state, draft }, [...received, await promptFor(turn, step, draft)]);
@@ -103,6 +106,7 @@ export async function intakeAnswer(turn: Turn, step: IntakeStep): Promise<StepRe
         const { categoryCode: _dropped, ...withoutCategory } = draft;
         return advanceIntake(turn, withoutCategory);
       }
+      if (brought && !hasWords(turn)) return keepAndAskAgain();
       return strike(turn, [{ key: "retry.yesNo" }], draft);
     case "description":
       if (hasWords(turn)) return advanceIntake(turn, { ...draft, description: event.text.trim().slice(0, MAX_DESCRIPTION) });
@@ -115,11 +119,13 @@ export async function intakeAnswer(turn: Turn, step: IntakeStep): Promise<StepRe
       return strike(turn, [{ key: "retry.location" }], draft);
     case "photo":
       if (images.length > 0) return advanceIntake(turn, draft, received);
+      if (brought && !hasWords(turn)) return keepAndAskAgain();
       if (said(turn, "skip") || said(turn, "yes") || u.choice === 1) return advanceIntake(turn, draft);
       return strike(turn, [{ key: "retry.photo" }], draft);
     case "confirm":
       if (said(turn, "yes")) return fileRequest(turn, draft, false);
       if (said(turn, "no")) return done(turn, atMenu(), [{ key: "intake.cancelled" }, MAIN_MENU]);
+      if (brought && !hasWords(turn)) return keepAndAskAgain();
       return strike(turn, [{ key: "retry.confirm" }], draft);
     default:
       return assertNever(step);

@@ -17,9 +17,20 @@ async function line(turn: Turn, ticket: TicketView): Promise<TextRef> {
   };
 }
 
+/** Mid-request, a status answer keeps the request and points back to its question. */
+function inRequest(turn: Turn): boolean {
+  const { state } = turn;
+  return Boolean(state.draft) && state.step !== "idle" && state.step !== "menu";
+}
+
 /** "What happened to my requests?": the resident's open tickets, newest first. */
 export async function statusList(turn: Turn): Promise<StepResult> {
   const { tickets, total } = await turn.ctx.lookups.openTickets(SHOWN);
+  if (inRequest(turn)) {
+    // SMS segments cost money: mid-request the list is not followed by the menu, only a pointer back.
+    const answer: Reply[] = total === 0 ? [{ key: "status.none" }] : [{ key: "status.list", params: { count: total, lines: { lines: await Promise.all(tickets.map((t) => line(turn, t))) } } }];
+    return done(turn, turn.state, [...answer, { key: "intake.resume" }]);
+  }
   if (total === 0) return done(turn, atMenu(), [{ key: "status.none" }, MAIN_MENU]);
   const lines = await Promise.all(tickets.map((t) => line(turn, t)));
   return done(turn, initialState(), [
@@ -39,6 +50,6 @@ export async function statusOf(turn: Turn, reference: number): Promise<StepResul
     : { key: "status.notFound", params: { reference } };
   const { state } = turn;
   // Mid-request, a short pointer back rather than the whole question again: SMS segments cost money.
-  if (state.draft && state.step !== "idle" && state.step !== "menu") return done(turn, state, [answer, { key: "intake.resume" }]);
+  if (inRequest(turn)) return done(turn, state, [answer, { key: "intake.resume" }]);
   return done(turn, initialState(), [answer]);
 }
