@@ -2,7 +2,9 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { appDepsFor, prepareDatabase } from "./boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
+import { twilioSender } from "./channels/twilio/twilioSender.js";
 import { createApp } from "./http/createApp.js";
+import { scheduleJobs } from "./jobs/schedule.js";
 import { createLogger } from "./lib/logger.js";
 
 /** Composition root: config → database → inbox → HTTP. */
@@ -11,7 +13,12 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.log.level);
   const db = await prepareDatabase(config, logger);
-  const app = createApp(appDepsFor(config, db, logger));
+  const deps = appDepsFor(config, db, logger);
+  const app = createApp(deps);
+  const { accountSid, authToken, smsFrom, whatsappFrom } = config.twilio;
+  const sender = accountSid && authToken ? twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, publicBaseUrl: config.server.publicBaseUrl }) : null;
+  if (!sender) logger.warn("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set: staff replies stay queued until they are");
+  const jobs = scheduleJobs({ outbox: sender ? { db, sender, logger, outbox: deps.outbox } : null, logger });
   if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
 
   const server = app.listen(config.server.port, config.server.host);
@@ -22,6 +29,7 @@ async function main() {
   const stop = async (signal: string) => {
     logger.info({ signal }, "shutting down");
     server.close();
+    await jobs.stop();
     await db.$disconnect();
     process.exit(0);
   };

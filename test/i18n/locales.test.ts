@@ -158,6 +158,15 @@ describe("SMS cost", () => {
     },
   );
 
+  const notifyKeys = [...new Set(keysOf("en", "notify").map(baseKey))];
+  it.each(LOCALES.flatMap((locale) => notifyKeys.map((key) => [locale, key] as const)))(
+    "%s notify:%s (sent later by staff action) fits one segment",
+    (locale, key) => {
+      const text = render(i18n, [{ key: `notify:${key}`, params: { reference: 104270 } }], locale, "sms");
+      expect(smsCost(text).segments, text).toBe(1);
+    },
+  );
+
   it("English stays in cheap GSM-7 wherever it does not quote Arabic", () => {
     for (const key of botKeys.filter((k) => k !== "menu")) {
       const text = smsText([key], "en");

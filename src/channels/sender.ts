@@ -1,0 +1,34 @@
+import type { ChannelKind } from "../conversation/types.js";
+
+/** One message for a provider to deliver, as the outbox worker hands it over. */
+export interface OutboundRequest {
+  /** Our outbox row: the idempotency key of this delivery, also carried in the status callback URL. */
+  outboxId: number;
+  channel: ChannelKind;
+  /** Provider address ("+961…" or "whatsapp:+961…"). */
+  to: string;
+  body: string;
+  /** A pre-approved WhatsApp template instead of free-form text. */
+  contentSid?: string | undefined;
+  contentVariables?: string | undefined;
+}
+
+/**
+ * What a provider said. Never thrown: an answer is a value. `retryable` covers network errors,
+ * 5xx and rate limits; `ambiguous` means no answer came back (timeout, reset), so the provider may
+ * have accepted the message after all; `windowClosed` is WhatsApp refusing free-form text after 24 hours.
+ */
+export type SendResult =
+  | { status: "sent"; providerMessageId: string }
+  | { status: "failed"; retryable: boolean; ambiguous?: boolean; windowClosed?: boolean; unsubscribed?: boolean; code: string; message: string };
+
+/** A channel's outbound side: every provider (Twilio now; SMPP, an Android relay later) implements it. */
+export interface ChannelSender {
+  send(request: OutboundRequest): Promise<SendResult>;
+  /**
+   * The provider's id for this request if the provider already accepted it since `since` — for a
+   * worker that crashed between sending and recording, so that it records instead of sending twice.
+   * Null when nothing matches (then sending again is right).
+   */
+  findAccepted(request: OutboundRequest, since: Date): Promise<string | null>;
+}

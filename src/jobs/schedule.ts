@@ -1,0 +1,29 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { Logger } from "pino";
+import { drainOutbox, type DrainOutboxDeps } from "./drainOutbox.js";
+
+/**
+ * Registers the periodic jobs. Each job is a plain `async (deps, now)` function; this file only
+ * decides when they run. `noOverlap` keeps a slow run from piling up; the outbox itself is safe
+ * with several instances because rows are claimed one by one.
+ */
+export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; logger: Logger }) {
+  const tasks: ScheduledTask[] = [];
+  if (deps.outbox) {
+    const outbox = deps.outbox;
+    tasks.push(
+      cron.schedule(
+        "*/3 * * * * *",
+        async () => {
+          try {
+            await drainOutbox(outbox, new Date());
+          } catch (error) {
+            deps.logger.error({ err: error }, "outbox run failed");
+          }
+        },
+        { name: "drain-outbox", noOverlap: true, timezone: "Asia/Beirut" },
+      ),
+    );
+  }
+  return { stop: () => Promise.all(tasks.map((t) => t.stop())) };
+}
