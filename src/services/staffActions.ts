@@ -43,6 +43,7 @@ async function record(tx: Tx, ticketId: number, actor: Actor, kind: string, data
 export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, body: string): Promise<ActionResult<{ delivery: Enqueued }>> {
   const text = body.trim();
   if (!text) return invalid("The reply is empty");
+  if (text.includes("\u0000")) return invalid("The text contains a NUL character");
   if (text.length > MAX_REPLY) return invalid(`The reply is longer than ${MAX_REPLY} characters`);
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return notFound(reference);
@@ -67,6 +68,7 @@ export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, re
 export async function addNote(tx: Tx, actor: Actor, reference: number, note: string, now: Date): Promise<ActionResult> {
   const text = note.trim();
   if (!text) return invalid("The note is empty");
+  if (text.includes("\u0000")) return invalid("The text contains a NUL character");
   if (text.length > 5000) return invalid("The note is longer than 5000 characters");
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return notFound(reference);
@@ -79,6 +81,8 @@ export async function addNote(tx: Tx, actor: Actor, reference: number, note: str
  * unassigns it with null.
  */
 export async function assignTicket(tx: Tx, actor: Actor, reference: number, assigneeId: number | null, now: Date): Promise<ActionResult> {
+  // Ids are 32-bit in PostgreSQL: a larger number is nobody, not a database error.
+  if (assigneeId !== null && (!Number.isSafeInteger(assigneeId) || assigneeId > 2_147_483_647)) return invalid("That person cannot work this ticket");
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return notFound(reference);
   if (assigneeId !== null) {

@@ -26,11 +26,12 @@ export const TicketFilters = z.object({
   childRelated: flag.optional(),
   needsHuman: flag.optional(),
   /** "me", "none" or a staff id. */
-  assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive()]).optional(),
+  assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive().max(2_147_483_647)]).optional(),
   /** Only tickets older than this many days. */
   olderThanDays: z.coerce.number().int().min(0).max(3650).optional(),
   /** A reference, part of a phone number, or words of the description. */
-  q: z.string().trim().max(200).optional(),
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
+  q: z.string().trim().max(200).refine((q) => !q.includes("\u0000"), "must not contain NUL characters").optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
