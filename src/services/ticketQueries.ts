@@ -26,7 +26,7 @@ export const TicketFilters = z.object({
   childRelated: flag.optional(),
   needsHuman: flag.optional(),
   /** "me", "none" or a staff id. */
-  assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive().max(2_147_483_647)]).optional(),
+  assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive().max(2_147_483_647, "is not a staff id")]).optional(),
   /** Only tickets older than this many days. */
   olderThanDays: z.coerce.number().int().min(0).max(3650).optional(),
   /** A reference, part of a phone number, or words of the description. */
