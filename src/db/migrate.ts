@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { isPostgresUrl } from "./createDb.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -11,11 +13,52 @@ export function sqliteFilePath(url: string): string {
   return path.resolve(url.replace(/^file:/, "").replace(/\?.*$/, ""));
 }
 
+/** The migration folders of a database kind, in order. */
+export function migrationNames(url: string): string[] {
+  const dir = path.join(ROOT, "prisma", isPostgresUrl(url) ? "postgres" : "sqlite", "migrations");
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Migrations Prisma has recorded as finished in this database (empty for a new database). */
+async function appliedMigrations(url: string): Promise<Set<string>> {
+  const query = `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+  try {
+    if (isPostgresUrl(url)) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return new Set((await client.query<{ migration_name: string }>(query)).rows.map((r) => r.migration_name));
+      } finally {
+        await client.end();
+      }
+    }
+    const file = sqliteFilePath(url);
+    if (!existsSync(file)) return new Set();
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return new Set((db.prepare(query).all() as Array<{ migration_name: string }>).map((r) => r.migration_name));
+    } finally {
+      db.close();
+    }
+  } catch {
+    // No _prisma_migrations table yet (or the database does not exist): let the CLI do its work.
+    return new Set();
+  }
+}
+
 /**
  * Applies pending migrations with `prisma migrate deploy` (the offline WASM engine configured in
- * prisma.config.ts). Creates the folder of a SQLite file first. Rejects with the CLI's output on failure.
+ * prisma.config.ts). Creates the folder of a SQLite file first. When every migration is already
+ * recorded it does nothing — the CLI cannot take SQLite's lock while a running server holds the
+ * file, and `npm run chat` or `staff:create-admin` next to a running server must still work.
+ * Rejects with the CLI's output on failure.
  */
 export async function migrate(url: string): Promise<void> {
+  const applied = await appliedMigrations(url);
+  if (migrationNames(url).every((name) => applied.has(name))) return;
   let target = url;
   if (!isPostgresUrl(url)) {
     mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });

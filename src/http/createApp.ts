@@ -40,7 +40,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable("x-powered-by");
   // Behind Twilio's and the town's proxies: trust the first hop for client addresses only.
   app.set("trust proxy", 1);
-  app.use(helmet());
+  // Served over plain http (a LAN address, the demo), upgrade-insecure-requests would make browsers
+  // fetch the staff pages' CSS and JS over https, which is not there.
+  const https = deps.publicBaseUrl.startsWith("https:");
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
 
   app.get("/healthz", async (_req, res) => {
     try {

@@ -1,0 +1,103 @@
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import { HttpError } from "../../../lib/httpError.js";
+import { createApiToken, listApiTokens, revokeApiToken } from "../../../services/apiTokens.js";
+import type { RouterDeps } from "../../createApp.js";
+import { selectField, textField } from "../components.js";
+import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
+import { formatDateTime } from "../format.js";
+import { html, type HtmlValue } from "../html.js";
+import { csrfField, staffPage } from "../layout.js";
+import { staffContext } from "../staffContext.js";
+import { formErrors, parseId } from "./adminForms.js";
+
+const TokenForm = z.object({
+  staffId: z.coerce.number({ error: "admin.errors.owner" }).int("admin.errors.owner").positive("admin.errors.owner"),
+  name: z.string().trim().min(1, "admin.errors.tokenName").max(80, "admin.errors.tokenName"),
+});
+
+const BASE = "/staff/admin/api-tokens";
+
+/**
+ * API tokens for /api/v1: list (prefix, owner, created, last used, revoked), create for a staff
+ * member (the token acts with their role and departments, and is shown once), revoke.
+ */
+export function apiTokensAdmin(deps: RouterDeps): Router {
+  const router = Router();
+  const municipalityId = deps.municipalityId;
+
+  async function renderList(req: Request, res: Response, created: { token: string; name: string } | null, flash: FlashMessage[]) {
+    const ctx = staffContext(req);
+    const { t, locale } = ctx;
+    const [tokens, staff] = await Promise.all([
+      listApiTokens(deps.db, municipalityId),
+      deps.db.staff.findMany({ where: { municipalityId, active: true }, orderBy: { displayName: "asc" }, select: { id: true, displayName: true, username: true } }),
+    ]);
+    const when = (date: Date | null, none: string): HtmlValue => (date ? formatDateTime(date, locale) : html`<span class="muted">${none}</span>`);
+    const body = html`<div class="page-head"><h1>${t("admin.tokens.title")}</h1><p class="muted">${t("admin.tokens.intro")}</p></div>
+${created &&
+html`<section class="card token-once" role="alert">
+  <h2>${t("admin.tokens.createdTitle", { name: created.name })}</h2>
+  <p>${t("admin.tokens.showOnce")}</p>
+  <p><code class="token" dir="ltr">${created.token}</code></p>
+  <p class="hint">${t("admin.tokens.usage")} <code dir="ltr">Authorization: Bearer …</code></p>
+</section>`}
+<div class="card table-card"><table class="admin-table">
+  <thead><tr><th>${t("admin.tokens.name")}</th><th>${t("admin.tokens.prefix")}</th><th>${t("admin.tokens.owner")}</th><th>${t("admin.tokens.created")}</th><th>${t("admin.tokens.lastUsed")}</th><th>${t("admin.tokens.state")}</th><th></th></tr></thead>
+  <tbody>${
+    tokens.length === 0
+      ? html`<tr class="empty"><td colspan="7">${t("admin.tokens.empty")}</td></tr>`
+      : tokens.map(
+          (k) => html`<tr class="${k.revokedAt ? "row-muted" : ""}">
+    <td><strong dir="auto">${k.name}</strong></td>
+    <td><span class="mono" dir="ltr">${k.prefix}…</span></td>
+    <td>${k.staff.displayName} <small class="muted mono" dir="ltr">${k.staff.username}</small></td>
+    <td>${formatDateTime(k.createdAt, locale)}</td>
+    <td>${when(k.lastUsedAt, t("admin.tokens.neverUsed"))}</td>
+    <td>${k.revokedAt ? html`<span class="badge flag flag-stop">${t("admin.tokens.revokedAt", { when: formatDateTime(k.revokedAt, locale) })}</span>` : html`<span class="badge status status-resolved">${t("admin.tokens.active")}</span>`}</td>
+    <td>${k.revokedAt ? null : html`<form method="post" action="${BASE}/${k.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-ghost btn-small btn-danger-text">${t("admin.tokens.revoke")}</button></form>`}</td>
+  </tr>`,
+        )
+  }</tbody>
+</table></div>
+<section class="card form-card"><h2>${t("admin.tokens.create")}</h2>
+<form method="post" action="${BASE}" class="form-grid">
+  ${csrfField(ctx)}
+  ${textField(t("admin.tokens.name"), "name", "", { required: true, maxlength: 80, dir: "auto", hint: t("admin.tokens.nameHint") })}
+  ${selectField(t("admin.tokens.owner"), "staffId", staff.map((s) => ({ value: String(s.id), label: `${s.displayName} (${s.username})` })), String(ctx.actor.id))}
+  <p class="hint field-wide">${t("admin.tokens.ownerHint")}</p>
+  <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.tokens.createSubmit")}</button></div>
+</form></section>`;
+    // The new token is in this page only: never cached, never shown again.
+    res
+      .status(created ? 201 : 200)
+      .set("Cache-Control", "no-store")
+      .type("html")
+      .send(staffPage(ctx, BASE, { title: t("admin.tokens.title"), section: "apiTokens", body, flash }));
+  }
+
+  router.get("/", (req, res) => renderList(req, res, null, takeFlash(req, res, deps)));
+
+  router.post("/", async (req, res) => {
+    const { t } = staffContext(req);
+    const form = TokenForm.safeParse(req.body ?? {});
+    if (!form.success) return redirectWithFlash(res, deps, BASE, formErrors(t, form.error));
+    const owner = await deps.db.staff.findFirst({ where: { id: form.data.staffId, municipalityId, active: true } });
+    if (!owner) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.errors.owner") }]);
+    const { token } = await deps.db.$transaction((tx) => createApiToken(tx, { municipalityId, staffId: owner.id, name: form.data.name }));
+    await renderList(req, res, { token, name: form.data.name }, []);
+  });
+
+  router.post("/:id/revoke", async (req, res) => {
+    const { t } = staffContext(req);
+    const id = parseId(req.params.id);
+    const revoked = await deps.db.$transaction((tx) => revokeApiToken(tx, municipalityId, id, deps.clock()));
+    if (!revoked) {
+      const exists = await deps.db.apiToken.count({ where: { id, municipalityId } });
+      if (exists === 0) throw new HttpError(404, "No such token");
+    }
+    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.tokens.revoked") }]);
+  });
+
+  return router;
+}

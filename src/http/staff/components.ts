@@ -1,0 +1,57 @@
+import { html, type SafeHtml } from "./html.js";
+import type { Translate } from "./staffContext.js";
+
+/** A ticket status as a coloured badge. */
+export function statusBadge(t: Translate, status: string): SafeHtml {
+  return html`<span class="badge status status-${status}">${t(`status.${status}`)}</span>`;
+}
+
+/** SMS or WhatsApp. */
+export function channelBadge(t: Translate, channel: string): SafeHtml {
+  return html`<span class="badge channel channel-${channel}">${t(`channel.${channel}`)}</span>`;
+}
+
+/** The resident's language (their texts are shown in it, the notifications go out in it). */
+export function languageBadge(t: Translate, locale: string): SafeHtml {
+  return html`<span class="badge lang" lang="${locale}">${t(`language.${locale}`)}</span>`;
+}
+
+/** The flags that make a ticket urgent to look at. */
+export function flagBadges(t: Translate, ticket: { childRelated: boolean; needsHuman: boolean }): SafeHtml {
+  return html`${ticket.needsHuman && html`<span class="badge flag flag-human">${t("flags.needsHuman")}</span>`}${ticket.childRelated && html`<span class="badge flag flag-child">${t("flags.childRelated")}</span>`}`;
+}
+
+/** Delivery states of messages sent through the outbox, as Twilio's callbacks report them. */
+const DELIVERY_STATUSES = new Set(["queued", "held", "accepted", "scheduled", "sending", "sent", "delivered", "read", "failed", "undelivered", "not_sent"]);
+
+/** An outbound message's delivery state. */
+export function deliveryBadge(t: Translate, status: string): SafeHtml {
+  const label = DELIVERY_STATUSES.has(status) ? t(`delivery.status.${status}`) : t("delivery.status.other", { status });
+  return html`<span class="badge delivery delivery-${status}">${label}</span>`;
+}
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+/** `<option>`s with one selected. */
+export function selectOptions(options: readonly Option[], selected: string | undefined | null): SafeHtml {
+  return html`${options.map((o) => html`<option value="${o.value}" ${o.value === (selected ?? "") ? html`selected` : null}>${o.label}</option>`)}`;
+}
+
+/** A labelled `<select>`. */
+export function selectField(label: string, name: string, options: readonly Option[], selected: string | undefined | null, extra: { id?: string; required?: boolean } = {}): SafeHtml {
+  const id = extra.id ?? `f-${name}`;
+  return html`<label class="field" for="${id}"><span>${label}</span><select id="${id}" name="${name}" ${extra.required ? html`required` : null}>${selectOptions(options, selected)}</select></label>`;
+}
+
+/** A labelled text input. */
+export function textField(label: string, name: string, value: string | number | null | undefined, extra: { type?: string; required?: boolean; dir?: "ltr" | "rtl" | "auto"; maxlength?: number; min?: number; max?: number; autocomplete?: string; hint?: string; lang?: string } = {}): SafeHtml {
+  return html`<label class="field"><span>${label}</span><input type="${extra.type ?? "text"}" name="${name}" value="${value ?? ""}"${extra.required ? html` required` : null}${extra.dir ? html` dir="${extra.dir}"` : null}${extra.lang ? html` lang="${extra.lang}"` : null}${extra.maxlength !== undefined ? html` maxlength="${extra.maxlength}"` : null}${extra.min !== undefined ? html` min="${extra.min}"` : null}${extra.max !== undefined ? html` max="${extra.max}"` : null}${extra.autocomplete ? html` autocomplete="${extra.autocomplete}"` : null}>${extra.hint && html`<small class="hint">${extra.hint}</small>`}</label>`;
+}
+
+/** A labelled checkbox (sends "on" when ticked). */
+export function checkboxField(label: string, name: string, checked: boolean, value = "on"): SafeHtml {
+  return html`<label class="check"><input type="checkbox" name="${name}" value="${value}" ${checked ? html`checked` : null}><span>${label}</span></label>`;
+}

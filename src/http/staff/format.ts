@@ -1,0 +1,80 @@
+import type { Locale } from "../../conversation/types.js";
+import type { Translate } from "./staffContext.js";
+
+// The municipality is in Lebanon; staff read times on the town hall's clock.
+const TIME_ZONE = "Asia/Beirut";
+// Latin digits in Arabic too: references, phone numbers and times then read the same everywhere.
+const INTL_LOCALE: Record<Locale, string> = { ar: "ar-LB-u-nu-latn", en: "en-GB" };
+
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: Locale, style: "full" | "short"): Intl.DateTimeFormat {
+  const key = `${locale}:${style}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALE[locale], {
+      timeZone: TIME_ZONE,
+      ...(style === "full" ? { dateStyle: "medium", timeStyle: "short" } : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }),
+    });
+    dateTimeFormats.set(key, format);
+  }
+  return format;
+}
+
+/** A date and time in Beirut, e.g. "12 Mar 2025, 09:41". */
+export function formatDateTime(date: Date, locale: Locale): string {
+  return formatter(locale, "full").format(date);
+}
+
+/** A short date and time for lists, e.g. "12 Mar, 09:41". */
+export function formatShortDateTime(date: Date, locale: Locale): string {
+  return formatter(locale, "short").format(date);
+}
+
+/** How long ago, in the largest whole unit: "just now", "5 minutes", "3 hours", "2 days". */
+export function formatAge(t: Translate, since: Date, now: Date): string {
+  const minutes = Math.max(0, Math.floor((now.getTime() - since.getTime()) / 60_000));
+  if (minutes < 1) return t("age.justNow");
+  if (minutes < 60) return t("age.minutes", { count: minutes });
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return t("age.hours", { count: hours });
+  return t("age.days", { count: Math.floor(hours / 24) });
+}
+
+/** A name stored in both languages (categories, departments), in the reader's. */
+export function localName(named: { nameAr: string; nameEn: string }, locale: Locale): string {
+  return locale === "ar" ? named.nameAr : named.nameEn;
+}
+
+/** Department names by code, in the reader's language; an unknown code is shown as is. */
+export function departmentLabel(departments: ReadonlyArray<{ code: string; nameAr: string; nameEn: string }>, code: string | null, locale: Locale): string | null {
+  if (code === null) return null;
+  const department = departments.find((d) => d.code === code);
+  return department ? localName(department, locale) : code;
+}
+
+/** Twilio error codes staff meet, explained in words (the rest show their code and Twilio's text). */
+const TWILIO_CODES = new Set(["21211", "21408", "21610", "21612", "21614", "30003", "30004", "30005", "30006", "30007", "30008", "63003", "63016", "63018", "63024"]);
+
+/** Why a message was not (yet) delivered, in words; null when there is nothing to explain. */
+export function deliveryReason(t: Translate, message: { errorCode: string | null; errorMessage: string | null }): string | null {
+  const parts: string[] = [];
+  const code = message.errorCode;
+  if (code === "opted_out" || code === "window_closed") parts.push(t(`delivery.reason.${code}`));
+  else if (code && TWILIO_CODES.has(code)) parts.push(t(`delivery.twilio.${code}`));
+  else if (code) parts.push(t("delivery.reason.code", { code }));
+  if (message.errorMessage) parts.push(message.errorMessage);
+  return parts.length > 0 ? parts.join(" — ") : null;
+}
+
+/** The OpenStreetMap page centred on a point, zoomed to street level. */
+export function mapLink(latitude: number, longitude: number): string {
+  const lat = String(latitude);
+  const lon = String(longitude);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=18/${lat}/${lon}`;
+}
+
+/** Cuts long text for one line of a list, at a character boundary that keeps Arabic letters whole. */
+export function excerpt(text: string, max = 90): string {
+  const chars = [...text.replace(/\s+/g, " ").trim()];
+  return chars.length <= max ? chars.join("") : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+}

@@ -1,0 +1,96 @@
+import type { Locale } from "../../conversation/types.js";
+import type { FlashMessage } from "./flash.js";
+import { html, type HtmlValue, type SafeHtml } from "./html.js";
+import type { StaffContext, Translate } from "./staffContext.js";
+
+/** Where the stylesheet and scripts are served (see staffRouter). */
+export const ASSETS = "/staff/assets";
+
+/** The sections in the navigation bar; admin ones only for admins. */
+export type Section = "queue" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens";
+const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
+  { section: "staff", href: "/staff/admin/staff" },
+  { section: "departments", href: "/staff/admin/departments" },
+  { section: "categories", href: "/staff/admin/categories" },
+  { section: "cannedReplies", href: "/staff/admin/canned-replies" },
+  { section: "apiTokens", href: "/staff/admin/api-tokens" },
+];
+
+export interface PageOptions {
+  title: string;
+  body: SafeHtml;
+  section?: Section;
+  /** Script files under /staff/assets, loaded with `defer`. */
+  scripts?: string[];
+  flash?: FlashMessage[];
+}
+
+/** The hidden field every state-changing form carries. */
+export function csrfField(ctx: { csrfToken: string }): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${ctx.csrfToken}">`;
+}
+
+function documentShell(locale: Locale, t: Translate, title: string, content: SafeHtml, scripts: string[] = [], bodyClass = ""): string {
+  const dir = locale === "ar" ? "rtl" : "ltr";
+  return `<!doctype html>\n${html`<html lang="${locale}" dir="${dir}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${title} · ${t("app.name")}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${ASSETS}/staff.css">
+${scripts.map((s) => html`<script src="${ASSETS}/${s}" defer></script>\n`)}</head>
+<body class="${bodyClass}">
+${content}
+</body>
+</html>`}`;
+}
+
+function flashList(messages: FlashMessage[] = []): HtmlValue {
+  if (messages.length === 0) return null;
+  return html`<div class="flash-list">${messages.map((m) => html`<p class="flash flash-${m.kind}" role="${m.kind === "error" ? "alert" : "status"}">${m.text}</p>`)}</div>`;
+}
+
+/** A page for a signed-in staff member: navigation, language switch, sign-out, messages, content. */
+export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOptions): string {
+  const { t, actor } = ctx;
+  const other: Locale = ctx.locale === "ar" ? "en" : "ar";
+  const link = (section: Section, href: string) =>
+    html`<a href="${href}" class="${options.section === section ? "active" : ""}" ${options.section === section ? html`aria-current="page"` : null}>${t(`nav.${section}`)}</a>`;
+  const header = html`<header class="topbar">
+  <div class="topbar-inner">
+    <a class="brand" href="/staff"><span class="brand-mark" aria-hidden="true">ب</span><span><strong>${t("app.name")}</strong><small>${t("app.municipality")}</small></span></a>
+    <nav class="mainnav" aria-label="${t("nav.label")}">
+      ${link("queue", "/staff")}
+      ${actor.role === "admin" && ADMIN_SECTIONS.map((s) => link(s.section, s.href))}
+    </nav>
+    <div class="userbox">
+      <span class="who"><strong>${actor.displayName}</strong> <span class="role">${t(`roles.${actor.role}`)}</span></span>
+      <form method="post" action="/staff/locale" class="inline">
+        ${csrfField(ctx)}<input type="hidden" name="locale" value="${other}"><input type="hidden" name="back" value="${currentUrl}">
+        <button type="submit" class="btn btn-ghost btn-small" lang="${other}">${t("nav.switchLanguage")}</button>
+      </form>
+      <form method="post" action="/staff/logout" class="inline">
+        ${csrfField(ctx)}<button type="submit" class="btn btn-ghost btn-small">${t("nav.signOut")}</button>
+      </form>
+    </div>
+  </div>
+</header>`;
+  const content = html`${header}
+<main class="container">
+${flashList(options.flash)}
+${options.body}
+</main>`;
+  return documentShell(ctx.locale, t, options.title, content, options.scripts);
+}
+
+/** A page for someone not signed in (the sign-in form, errors before authentication). */
+export function publicPage(locale: Locale, t: Translate, options: { title: string; body: SafeHtml; flash?: FlashMessage[] }): string {
+  const content = html`<main class="container container-narrow">
+<div class="public-brand"><span class="brand-mark" aria-hidden="true">ب</span><div><strong>${t("app.name")}</strong><small>${t("app.municipality")}</small></div></div>
+${flashList(options.flash)}
+${options.body}
+</main>`;
+  return documentShell(locale, t, options.title, content, [], "public");
+}

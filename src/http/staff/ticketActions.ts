@@ -1,0 +1,163 @@
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import type { Tx } from "../../db/createDb.js";
+import { assertNever } from "../../lib/assertNever.js";
+import { HttpError } from "../../lib/httpError.js";
+import { smsCost } from "../../lib/smsSegments.js";
+import type { Enqueued, OutboxContext } from "../../services/outbox.js";
+import { addNote, assignTicket, changeStatus, recategorize, replyToTicket, ticketForActor, type ActionResult } from "../../services/staffActions.js";
+import type { RouterDeps } from "../createApp.js";
+import { redirectWithFlash, type FlashMessage } from "./flash.js";
+import { staffContext, type StaffContext, type Translate } from "./staffContext.js";
+import { parseReference } from "./ticketPage.js";
+
+const MAX_REPLY = 1600;
+const MAX_NOTE = 5000;
+
+const ReplyForm = z.object({ body: z.string().max(20_000).catch("") });
+const NoteForm = z.object({ note: z.string().max(50_000).catch("") });
+const AssignForm = z.object({ assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive()]) });
+const CategoryForm = z.object({
+  category: z.string().regex(/^[a-z_]*$/).catch(""),
+  department: z.string().regex(/^[a-z_]*$/).catch(""),
+});
+const StatusForm = z.object({ status: z.string().max(40) });
+const SmsCostRequest = z.object({ text: z.string().max(20_000) });
+
+/** What the staff member reads after a message was handed to the outbox. */
+export function deliveryOutcome(t: Translate, delivery: Enqueued, what: "reply" | "notification"): FlashMessage {
+  switch (delivery.status) {
+    case "queued":
+      return { kind: "success", text: t(`outcome.${what}.queued`) };
+    case "held":
+      return { kind: "info", text: t(delivery.templateQueued ? `outcome.${what}.heldTemplate` : `outcome.${what}.held`) };
+    case "not_sent":
+      return { kind: "error", text: t(`outcome.${what}.notSent`, { reason: t(`delivery.reason.${delivery.reason}`) }) };
+    default:
+      return assertNever(delivery);
+  }
+}
+
+/**
+ * The forms of the ticket page (reply, note, assign, recategorize, status), each a POST that
+ * redirects back with what happened; and `POST /staff/sms-cost` for the live SMS counter.
+ */
+export function ticketActions(deps: RouterDeps): Router {
+  const router = Router();
+  const outboxContext = (): OutboxContext => ({ ...deps.outbox, now: deps.clock() });
+
+  /** Runs an action in one transaction, then redirects back to the ticket with its outcome. */
+  async function act<T extends object>(
+    req: Request,
+    res: Response,
+    run: (tx: Tx, ctx: StaffContext, reference: number) => Promise<ActionResult<T> | FlashMessage>,
+    success: (result: { ok: true } & T, ctx: StaffContext) => FlashMessage[],
+  ) {
+    const ctx = staffContext(req);
+    const reference = parseReference(req.params.reference);
+    const back = `/staff/tickets/${reference}`;
+    const { result, stillVisible } = await deps.db.$transaction(async (tx) => {
+      const result = await run(tx, ctx, reference);
+      // Moving a ticket to another department takes it out of an agent's reach.
+      const stillVisible = "kind" in result || !result.ok || (await ticketForActor(tx, ctx.actor, reference)) !== null;
+      return { result, stillVisible };
+    });
+    if ("kind" in result) return redirectWithFlash(res, deps, back, [result]);
+    if (result.ok && !stillVisible) return redirectWithFlash(res, deps, "/staff", [...success(result, ctx), { kind: "info", text: ctx.t("actions.movedAway", { reference }) }]);
+    if (result.ok) return redirectWithFlash(res, deps, back, success(result, ctx));
+    if (result.error === "not_found") throw new HttpError(404, result.message);
+    if (result.error === "forbidden") throw new HttpError(403, result.message);
+    deps.logger.info({ reference, error: result.message }, "staff action refused");
+    return redirectWithFlash(res, deps, back, [{ kind: "error", text: ctx.t("errors.actionRefused", { detail: result.message }) }]);
+  }
+
+  router.post("/tickets/:reference/reply", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const text = ReplyForm.parse(req.body ?? {}).body.trim();
+        if (!text) return { kind: "error", text: ctx.t("reply.errors.empty") };
+        if (text.length > MAX_REPLY) return { kind: "error", text: ctx.t("reply.errors.tooLong", { max: MAX_REPLY }) };
+        return replyToTicket(tx, outboxContext(), ctx.actor, reference, text);
+      },
+      (result, ctx) => [deliveryOutcome(ctx.t, result.delivery, "reply")],
+    ),
+  );
+
+  router.post("/tickets/:reference/note", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const text = NoteForm.parse(req.body ?? {}).note.trim();
+        if (!text) return { kind: "error", text: ctx.t("note.errors.empty") };
+        if (text.length > MAX_NOTE) return { kind: "error", text: ctx.t("note.errors.tooLong", { max: MAX_NOTE }) };
+        return addNote(tx, ctx.actor, reference, text, deps.clock());
+      },
+      (_result, ctx) => [{ kind: "success", text: ctx.t("note.added") }],
+    ),
+  );
+
+  router.post("/tickets/:reference/assign", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const form = AssignForm.safeParse(req.body ?? {});
+        if (!form.success) return { kind: "error", text: ctx.t("actions.errors.assignee") };
+        const { assignee } = form.data;
+        const assigneeId = assignee === "me" ? ctx.actor.id : assignee === "none" ? null : assignee;
+        const result = await assignTicket(tx, ctx.actor, reference, assigneeId, deps.clock());
+        return !result.ok && result.error === "invalid" ? { kind: "error", text: ctx.t("actions.errors.assignee") } : result;
+      },
+      (_result, ctx) => [{ kind: "success", text: ctx.t("actions.assigned") }],
+    ),
+  );
+
+  router.post("/tickets/:reference/category", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const form = CategoryForm.parse(req.body ?? {});
+        const change = {
+          ...(form.category ? { categoryCode: form.category } : {}),
+          ...(form.department ? { department: form.department } : {}),
+        };
+        const result = await recategorize(tx, ctx.actor, reference, change, deps.clock());
+        return !result.ok && result.error === "invalid" ? { kind: "error", text: ctx.t("actions.errors.category") } : result;
+      },
+      (_result, ctx) => [{ kind: "success", text: ctx.t("actions.recategorized") }],
+    ),
+  );
+
+  router.post("/tickets/:reference/status", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const form = StatusForm.safeParse(req.body ?? {});
+        if (!form.success) return { kind: "error", text: ctx.t("actions.errors.status") };
+        const result = await changeStatus(tx, outboxContext(), ctx.actor, reference, form.data.status);
+        return !result.ok && result.error === "invalid" ? { kind: "error", text: ctx.t("actions.errors.status") } : result;
+      },
+      (result, ctx) => {
+        const status = StatusForm.parse(req.body).status;
+        const messages: FlashMessage[] = [{ kind: "success", text: ctx.t("actions.statusChanged", { status: ctx.t(`status.${status}`) }) }];
+        if (result.delivery) messages.push(deliveryOutcome(ctx.t, result.delivery, "notification"));
+        return messages;
+      },
+    ),
+  );
+
+  router.post("/sms-cost", (req, res) => {
+    const { t } = staffContext(req);
+    const parsed = SmsCostRequest.safeParse(req.body ?? {});
+    if (!parsed.success) throw new HttpError(400, "Expected { text }");
+    const cost = smsCost(parsed.data.text);
+    res.json({ ...cost, label: t("reply.smsCost", { count: cost.segments, encoding: cost.encoding, characters: cost.characters }) });
+  });
+
+  return router;
+}

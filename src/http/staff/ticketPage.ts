@@ -1,0 +1,321 @@
+import { Router } from "express";
+import { z } from "zod";
+import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
+import { HttpError } from "../../lib/httpError.js";
+import { smsCost } from "../../lib/smsSegments.js";
+import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
+import type { RouterDeps } from "../createApp.js";
+import { channelBadge, deliveryBadge, flagBadges, languageBadge, selectField, selectOptions, statusBadge, type Option } from "./components.js";
+import { takeFlash } from "./flash.js";
+import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
+import { html, type HtmlValue, type SafeHtml } from "./html.js";
+import { csrfField, staffPage } from "./layout.js";
+import { staffContext, type StaffContext } from "./staffContext.js";
+
+/** A ticket reference from the URL; anything else is a page that does not exist. */
+export function parseReference(raw: unknown): number {
+  if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) throw new HttpError(404, "No such ticket");
+  return Number(raw);
+}
+
+/** Photos we show inline (and proxy); SVG could carry script, so it is not one of them. */
+export const isInlineImage = (contentType: string) => /^image\/(jpeg|png|gif|webp|heic|heif|bmp|avif)$/i.test(contentType.split(";")[0]!.trim());
+
+async function lookups(deps: RouterDeps, detail: TicketDetail) {
+  const { ticket } = detail;
+  const municipalityId = deps.municipalityId;
+  const staffIds = new Set<number>();
+  for (const event of detail.ticket.events) {
+    const data = eventData(event.data);
+    for (const key of ["from", "to"]) if (typeof data[key] === "number") staffIds.add(data[key]);
+  }
+  const [departments, categories, canned, assignees, named] = await Promise.all([
+    deps.db.department.findMany({ where: { municipalityId }, orderBy: { code: "asc" } }),
+    deps.db.category.findMany({ where: { municipalityId }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
+    deps.db.cannedReply.findMany({
+      where: { municipalityId, OR: [{ categoryId: null }, ...(ticket.categoryId !== null ? [{ categoryId: ticket.categoryId }] : [])] },
+      orderBy: [{ locale: "asc" }, { sortOrder: "asc" }, { id: "asc" }],
+    }),
+    deps.db.staff.findMany({
+      where: {
+        municipalityId,
+        active: true,
+        OR: [{ role: "admin" }, ...(ticket.department !== null ? [{ departments: { some: { departmentCode: ticket.department } } }] : [])],
+      },
+      orderBy: { displayName: "asc" },
+      select: { id: true, displayName: true },
+    }),
+    deps.db.staff.findMany({ where: { id: { in: [...staffIds] } }, select: { id: true, displayName: true } }),
+  ]);
+  return { departments, categories, canned, assignees, staffNames: new Map(named.map((s) => [s.id, s.displayName])) };
+}
+type Lookups = Awaited<ReturnType<typeof lookups>>;
+
+const EventData = z.record(z.string(), z.unknown());
+function eventData(json: string): Record<string, unknown> {
+  try {
+    return EventData.catch({}).parse(JSON.parse(json));
+  } catch {
+    return {};
+  }
+}
+
+function mediaUrl(reference: number, owner: number | "ticket", index: number) {
+  return `/staff/tickets/${reference}/media/${owner}/${index}`;
+}
+
+function mediaList(ctx: StaffContext, reference: number, owner: number | "ticket", media: Media[]): HtmlValue {
+  if (media.length === 0) return null;
+  return html`<div class="media-list">${media.map((m, i) =>
+    isInlineImage(m.contentType)
+      ? html`<a href="${mediaUrl(reference, owner, i)}" target="_blank" rel="noopener" class="photo"><img src="${mediaUrl(reference, owner, i)}" alt="${ctx.t("ticket.photo", { n: i + 1 })}" loading="lazy"></a>`
+      : html`<span class="attachment">${ctx.t("ticket.attachment", { type: m.contentType })}</span>`,
+  )}</div>`;
+}
+
+function location(ctx: StaffContext, point: { latitude: number | null; longitude: number | null; label: string | null }): HtmlValue {
+  if (point.latitude === null || point.longitude === null) return null;
+  return html`<div class="location"><span dir="ltr" class="coords">${point.latitude.toFixed(5)}, ${point.longitude.toFixed(5)}</span>
+  <a href="${mapLink(point.latitude, point.longitude)}" target="_blank" rel="noopener noreferrer">${ctx.t("ticket.openMap")}</a>
+  ${point.label && html`<span class="muted" dir="auto">${point.label}</span>`}</div>`;
+}
+
+type DetailMessage = TicketDetail["messages"][number];
+
+function messageAuthor(ctx: StaffContext, m: DetailMessage): string {
+  const { t } = ctx;
+  if (m.direction === "inbound") return t("conversation.resident");
+  switch (m.kind) {
+    case "staff":
+      return m.staff ? t("conversation.staffNamed", { name: m.staff.displayName }) : t("conversation.staff");
+    case "notification":
+      return t("conversation.notification");
+    case "template":
+      return t("conversation.template");
+    default:
+      return t("conversation.bot");
+  }
+}
+
+function conversationItem(ctx: StaffContext, reference: number, m: DetailMessage): SafeHtml {
+  const { t, locale } = ctx;
+  const outbound = m.direction === "outbound";
+  // Bot replies went out inside the webhook's answer; only messages sent later have a delivery state.
+  const tracked = outbound && m.status !== "replied";
+  const reason = tracked ? deliveryReason(t, m) : null;
+  const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError);
+  return html`<li class="msg ${outbound ? "msg-out" : "msg-in"} msg-${m.kind}" id="m${m.id}">
+  <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel)}</div>
+  ${m.body && html`<div class="msg-body" dir="auto">${m.body}</div>`}
+  ${mediaList(ctx, reference, m.id, m.media)}
+  ${location(ctx, { latitude: m.latitude, longitude: m.longitude, label: m.locationLabel })}
+  ${tracked && html`<div class="msg-delivery">${deliveryBadge(t, m.status)}${reason && html` <span class="reason">${reason}</span>`}${retry && m.outbox ? html` <span class="muted">${t("delivery.attempts", { count: m.outbox.attempts })}${m.outbox.lastError ? ` — ${m.outbox.lastError}` : ""}</span>` : null}</div>`}
+</li>`;
+}
+
+function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: Record<string, unknown>): SafeHtml {
+  const { t, locale } = ctx;
+  const str = (v: unknown) => (typeof v === "string" ? v : null);
+  const statusName = (v: unknown) => (typeof v === "string" && (TICKET_STATUSES as readonly string[]).includes(v) ? t(`status.${v}`) : t("history.none"));
+  const staffName = (v: unknown) => (typeof v === "number" ? (look.staffNames.get(v) ?? `#${v}`) : t("history.nobody"));
+  const categoryName = (v: unknown) => {
+    const category = typeof v === "number" ? look.categories.find((c) => c.id === v) : undefined;
+    return category ? localName(category, locale) : t("history.none");
+  };
+  const departmentName = (v: unknown) => departmentLabel(look.departments, str(v), locale) ?? t("history.none");
+  switch (kind) {
+    case "created":
+      return html`${t("history.created", { channel: t(`channel.${str(data.channel) === "whatsapp" ? "whatsapp" : "sms"}`) })}${data.needsHuman === true ? html` · ${t("flags.needsHuman")}` : null}`;
+    case "reply": {
+      const delivery = str(data.delivery);
+      return html`${t("history.reply")}${delivery && html` ${deliveryBadge(t, delivery)}`}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
+    }
+    case "note":
+      return html`<span class="note-label">${t("history.note")}</span><div class="note-text" dir="auto">${str(data.text) ?? ""}</div>`;
+    case "assigned":
+      return html`${data.to === null || data.to === undefined ? t("history.unassigned", { from: staffName(data.from) }) : t("history.assigned", { to: staffName(data.to) })}`;
+    case "status_changed":
+      return html`${t("history.statusChanged", { from: statusName(data.from), to: statusName(data.to) })}`;
+    case "category_changed":
+      return html`${t("history.categoryChanged", { from: categoryName(data.fromCategoryId), to: categoryName(data.toCategoryId) })}${
+        data.fromDepartment !== data.toDepartment ? html`<br>${t("history.departmentChanged", { from: departmentName(data.fromDepartment), to: departmentName(data.toDepartment) })}` : null
+      }`;
+    case "reopened":
+      return html`${t("history.reopened", { from: statusName(data.from) })}`;
+    default:
+      return html`${t("history.other", { kind })}`;
+  }
+}
+
+function history(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t, locale } = ctx;
+  return html`<ol class="history">${detail.ticket.events.map((e) => {
+    const who = e.actorType === "staff" ? (e.actor?.displayName ?? t("history.formerStaff")) : e.actorType === "resident" ? t("history.resident") : t("history.system");
+    return html`<li class="event event-${e.kind}">
+      <div class="event-meta"><strong>${who}</strong> <time datetime="${e.createdAt.toISOString()}">${formatDateTime(e.createdAt, locale)}</time></div>
+      <div class="event-body">${eventDescription(ctx, look, e.kind, eventData(e.data))}</div>
+    </li>`;
+  })}</ol>`;
+}
+
+/** What will happen to a reply typed now: WhatsApp's 24-hour window, SMS cost, opt-out. */
+function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetail): SafeHtml {
+  const { t, locale } = ctx;
+  const { ticket, window } = detail;
+  if (ticket.resident.optedOut) return html`<div class="notice notice-error" role="note">${t("reply.optedOut")}</div>`;
+  if (ticket.channel !== "whatsapp" || !window) return html`<div class="notice notice-info" role="note">${t("reply.smsNotice")}</div>`;
+  if (window.open && window.lastInboundAt) {
+    const until = new Date(window.lastInboundAt.getTime() + 24 * 3600_000);
+    return html`<div class="notice notice-ok" role="note">${t("reply.windowOpen", { until: formatDateTime(until, locale) })}</div>`;
+  }
+  const last = window.lastInboundAt ? t("reply.lastWrote", { when: formatDateTime(window.lastInboundAt, locale) }) : t("reply.neverWrote");
+  const what = deps.outbox.whatsappTemplateSid ? t("reply.windowClosedTemplate") : t("reply.windowClosedNoTemplate");
+  return html`<div class="notice notice-warn" role="note"><strong>${t("reply.windowClosed")}</strong> ${last} ${what}</div>`;
+}
+
+function replyCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t } = ctx;
+  const { ticket } = detail;
+  const sms = ticket.channel !== "whatsapp";
+  const initial = smsCost("");
+  return html`<section class="card" aria-labelledby="reply-title">
+  <h2 id="reply-title">${t("reply.title")}</h2>
+  ${deliveryNotice(ctx, deps, detail)}
+  ${look.canned.length > 0 &&
+  html`<div class="canned" data-target="reply-body">
+    <span class="canned-label">${t("reply.canned")}</span>
+    ${look.canned.map((c) => html`<button type="button" class="chip" data-canned="${c.body}" lang="${c.locale}" title="${c.body}">${c.title} <small>${t(`language.${c.locale}`)}</small></button>`)}
+  </div>`}
+  <form method="post" action="/staff/tickets/${ticket.reference}/reply" class="stack reply-form">
+    ${csrfField(ctx)}
+    <label class="field"><span class="visually-hidden">${t("reply.label")}</span>
+      <textarea id="reply-body" name="body" rows="5" maxlength="1600" dir="auto" required placeholder="${t("reply.placeholder")}" ${sms ? html`data-sms-cost-url="/staff/sms-cost"` : null}></textarea></label>
+    <div class="form-foot">
+      ${sms ? html`<p class="sms-cost" id="sms-cost" aria-live="polite">${t("reply.smsCost", { count: initial.segments, encoding: initial.encoding, characters: initial.characters })}</p>` : html`<span></span>`}
+      <button type="submit" class="btn btn-primary">${t("reply.send")}</button>
+    </div>
+  </form>
+</section>`;
+}
+
+function noteCard(ctx: StaffContext, reference: number): SafeHtml {
+  const { t } = ctx;
+  return html`<section class="card card-note" aria-labelledby="note-title">
+  <h2 id="note-title">${t("note.title")}</h2>
+  <form method="post" action="/staff/tickets/${reference}/note" class="stack">
+    ${csrfField(ctx)}
+    <label class="field"><span class="muted">${t("note.hint")}</span><textarea name="note" rows="3" maxlength="5000" dir="auto" required></textarea></label>
+    <div class="form-foot"><span></span><button type="submit" class="btn btn-secondary">${t("note.submit")}</button></div>
+  </form>
+</section>`;
+}
+
+function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t, locale, actor } = ctx;
+  const { ticket } = detail;
+  const statuses: Option[] = TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }));
+  const assignees: Option[] = [
+    { value: "none", label: t("actions.nobody") },
+    { value: "me", label: t("actions.me", { name: actor.displayName }) },
+    ...look.assignees.filter((s) => s.id !== actor.id).map((s) => ({ value: String(s.id), label: s.displayName })),
+  ];
+  const currentAssignee = ticket.assigneeId === null ? "none" : ticket.assigneeId === actor.id ? "me" : String(ticket.assigneeId);
+  const categories: Option[] = [
+    ...(ticket.category ? [] : [{ value: "", label: t("actions.noCategory") }]),
+    ...look.categories.filter((c) => c.active || c.id === ticket.categoryId).map((c) => ({ value: c.code, label: localName(c, locale) })),
+  ];
+  const departments: Option[] = [{ value: "", label: t("actions.followCategory") }, ...look.departments.map((d) => ({ value: d.code, label: localName(d, locale) }))];
+  return html`<section class="card" aria-labelledby="actions-title">
+  <h2 id="actions-title">${t("actions.title")}</h2>
+  <form method="post" action="/staff/tickets/${ticket.reference}/status" class="stack action">
+    ${csrfField(ctx)}
+    ${selectField(t("actions.status"), "status", statuses, ticket.status)}
+    <p class="hint">${t("actions.statusHint")}</p>
+    <button type="submit" class="btn btn-secondary">${t("actions.changeStatus")}</button>
+  </form>
+  <form method="post" action="/staff/tickets/${ticket.reference}/assign" class="stack action">
+    ${csrfField(ctx)}
+    ${selectField(t("actions.assignee"), "assignee", assignees, currentAssignee)}
+    <button type="submit" class="btn btn-secondary">${t("actions.assign")}</button>
+  </form>
+  <form method="post" action="/staff/tickets/${ticket.reference}/category" class="stack action">
+    ${csrfField(ctx)}
+    ${selectField(t("actions.category"), "category", categories, ticket.category?.code ?? "")}
+    <label class="field"><span>${t("actions.department")}</span><select name="department">${selectOptions(departments, "")}</select>
+      <small class="hint">${t("actions.departmentHint", { current: departmentLabel(look.departments, ticket.department, locale) ?? t("history.none") })}</small></label>
+    <button type="submit" class="btn btn-secondary">${t("actions.recategorize")}</button>
+  </form>
+</section>`;
+}
+
+function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t, locale } = ctx;
+  const { ticket } = detail;
+  const resident = ticket.resident;
+  const row = (label: string, value: HtmlValue) => html`<div class="dl-row"><dt>${label}</dt><dd>${value}</dd></div>`;
+  return html`<section class="card" aria-labelledby="resident-title">
+  <h2 id="resident-title">${t("ticket.resident")}</h2>
+  <dl class="dl">
+    ${row(t("ticket.phone"), html`<a href="tel:${resident.phone}" dir="ltr" class="phone-full">${resident.phone}</a>`)}
+    ${row(t("ticket.profileName"), resident.profileName ? html`<span dir="auto">${resident.profileName}</span>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
+    ${row(t("ticket.channel"), channelBadge(t, ticket.channel))}
+    ${row(t("ticket.language"), languageBadge(t, resident.locale ?? ticket.locale))}
+    ${resident.optedOut && row(t("ticket.optedOut"), html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`)}
+  </dl>
+</section>
+<section class="card" aria-labelledby="request-title">
+  <h2 id="request-title">${t("ticket.request")}</h2>
+  <dl class="dl">
+    ${row(t("ticket.category"), ticket.category ? localName(ticket.category, locale) : html`<span class="muted">${t("queue.noCategory")}</span>`)}
+    ${row(t("ticket.department"), departmentLabel(look.departments, ticket.department, locale) ?? html`<span class="muted">${t("queue.noDepartment")}</span>`)}
+    ${row(t("ticket.assignee"), ticket.assignee?.displayName ?? html`<span class="muted">${t("queue.unassigned")}</span>`)}
+    ${row(t("ticket.created"), formatDateTime(ticket.createdAt, locale))}
+    ${row(t("ticket.updated"), formatDateTime(ticket.updatedAt, locale))}
+    ${row(t("ticket.location"), location(ctx, { latitude: ticket.latitude, longitude: ticket.longitude, label: ticket.locationLabel }) ?? html`<span class="muted">${t("ticket.noLocation")}</span>`)}
+    ${row(t("ticket.address"), ticket.addressText ? html`<span dir="auto">${ticket.addressText}</span>` : html`<span class="muted">${t("ticket.noAddress")}</span>`)}
+  </dl>
+  <h3>${t("ticket.description")}</h3>
+  <p class="description" dir="auto">${ticket.description || t("queue.noDescription")}</p>
+  ${mediaList(ctx, ticket.reference, "ticket", detail.media)}
+</section>`;
+}
+
+/** `GET /staff/tickets/:reference`: everything about one ticket, and the forms to work it. */
+export function ticketPage(deps: RouterDeps): Router {
+  const router = Router();
+  router.get("/tickets/:reference", async (req, res) => {
+    const ctx = staffContext(req);
+    const { t, locale } = ctx;
+    const reference = parseReference(req.params.reference);
+    const detail = await ticketDetail(deps.db, ctx.actor, reference, deps.clock());
+    if (!detail) throw new HttpError(404, "No such ticket");
+    const look = await lookups(deps, detail);
+    const { ticket } = detail;
+    const title = t("ticket.title", { reference: ticket.reference });
+    const body = html`<div class="page-head ticket-head">
+  <p class="crumbs"><a href="/staff">${t("ticket.backToQueue")}</a></p>
+  <h1>${title} <span class="subtitle">${ticket.category ? localName(ticket.category, locale) : t("queue.noCategory")}</span></h1>
+  <div class="head-badges">${statusBadge(t, ticket.status)} ${channelBadge(t, ticket.channel)} ${languageBadge(t, ticket.locale)} ${flagBadges(t, ticket)}</div>
+</div>
+<div class="ticket-grid">
+  <div class="ticket-main">
+    <section class="card" aria-labelledby="conversation-title">
+      <h2 id="conversation-title">${t("conversation.title")}</h2>
+      ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, ticket.reference, m))}</ol>`}
+    </section>
+    ${replyCard(ctx, deps, look, detail)}
+    ${noteCard(ctx, ticket.reference)}
+  </div>
+  <aside class="ticket-side">
+    ${detailsCard(ctx, look, detail)}
+    ${actionsCard(ctx, look, detail)}
+    <section class="card" aria-labelledby="history-title">
+      <h2 id="history-title">${t("history.title")}</h2>
+      ${history(ctx, look, detail)}
+    </section>
+  </aside>
+</div>`;
+    res.type("html").send(staffPage(ctx, req.originalUrl, { title, section: "queue", body, scripts: ["ticket.js"], flash: takeFlash(req, res, deps) }));
+  });
+  return router;
+}
