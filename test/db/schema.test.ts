@@ -23,7 +23,7 @@ describe("the two Prisma schemas", () => {
   it("every table carries a municipality id, ready for several towns on one deployment", () => {
     const models = [...read("prisma/sqlite/schema.prisma").matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)];
     const withoutMunicipality = models.filter(([, , body]) => !/municipalityId\s+String/.test(body!)).map(([, name]) => name);
-    // History rows belong to a ticket, department links and sessions to a staff member: those carry it.
-    expect(withoutMunicipality).toEqual(["TicketEvent", "StaffDepartment", "StaffSession"]);
+    // Rows that belong to a ticket, a staff member or an account take its municipality; job leases are global.
+    expect(withoutMunicipality).toEqual(["TicketEvent", "StaffDepartment", "StaffSession", "AccountBalance", "StatementLine", "ReminderSent", "JobLease"]);
   });
 });
