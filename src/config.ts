@@ -29,6 +29,10 @@ const Env = z.object({
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ADMIN_USERNAME: z.string().regex(/^[a-z0-9._-]{3,40}$/, "3-40 lowercase letters, digits, dots, dashes or underscores").optional(),
   ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
+  ACCOUNTS_DROP_DIR: z.string().min(1).optional(),
+  ACCOUNTS_IMPORT_CRON: z.string().min(9, "must be a cron expression such as 0 2 * * *").default("0 2 * * *"),
+  REMINDER_DAYS_BEFORE: z.coerce.number().int().min(1).max(90).default(7),
+  AMOUNT_DIGITS: z.enum(["western", "arabic"]).default("western"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -41,6 +45,16 @@ export interface Config {
   twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string };
   /** Signs staff session cookies; generated per process in development when unset (sessions then end at restart). */
   staff: { sessionSecret?: string; initialAdmin?: { username: string; password: string } };
+  accounts: {
+    /** Folder where the finance system drops its nightly CSV export (accounts*.csv, statement*.csv). */
+    dropDir?: string;
+    /** When the nightly import runs (node-cron, Asia/Beirut). */
+    importCron: string;
+    /** Remind linked residents this many days before a due date. */
+    reminderDaysBefore: number;
+    /** Digits in amounts sent to residents: Western 0-9 (compact in SMS) or Arabic-Indic ٠-٩ in Arabic. */
+    digits: "western" | "arabic";
+  };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
 
@@ -95,6 +109,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     staff: {
       ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),
       ...(e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { initialAdmin: { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } } : {}),
+    },
+    accounts: {
+      ...(e.ACCOUNTS_DROP_DIR ? { dropDir: e.ACCOUNTS_DROP_DIR } : {}),
+      importCron: e.ACCOUNTS_IMPORT_CRON,
+      reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
+      digits: e.AMOUNT_DIGITS,
     },
     log: { level: e.LOG_LEVEL },
   };

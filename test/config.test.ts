@@ -10,6 +10,7 @@ describe("configuration", () => {
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
       staff: {},
+      accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       log: { level: "info" },
     });
   });
