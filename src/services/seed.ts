@@ -25,14 +25,16 @@ export function seedCategoryList(): z.infer<typeof SeedCategory>[] {
 
 const SeedDepartment = z.object({ code: z.string().regex(/^[a-z_]+$/), nameAr: z.string().min(1), nameEn: z.string().min(1) });
 
-/** Creates the shipped departments and categories when the municipality has none yet; later edits by staff are kept. */
+/** Creates the shipped departments (any missing) and categories (when there are none); later edits by staff are kept. */
 export async function seedCategories(db: Db, municipalityId: string): Promise<number> {
-  if ((await db.department.count({ where: { municipalityId } })) === 0) {
-    const departments = z.array(SeedDepartment).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "departments.json"), "utf8")));
-    await db.$transaction(async (tx) => {
-      for (const d of departments) await tx.department.create({ data: { ...d, municipalityId } });
-    });
-  }
+  // Departments the code relies on (finance receives payment reports) are added when missing;
+  // names staff have changed are kept.
+  const departments = z.array(SeedDepartment).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "departments.json"), "utf8")));
+  await db.$transaction(async (tx) => {
+    for (const d of departments) {
+      await tx.department.upsert({ where: { municipalityId_code: { municipalityId, code: d.code } }, create: { ...d, municipalityId }, update: {} });
+    }
+  });
   if ((await db.category.count({ where: { municipalityId } })) > 0) return 0;
   const categories = seedCategoryList();
   await db.$transaction(async (tx) => {
