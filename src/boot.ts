@@ -71,6 +71,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
         : {}),
     },
     publicBaseUrl: config.server.publicBaseUrl,
+    trustProxy: config.server.trustProxy,
     sessionSecret,
     outbox: { municipalityId: config.municipality.id, render: renderNotification(i18n), whatsappTemplateSid: config.twilio.whatsappTemplateSid },
   };

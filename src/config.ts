@@ -14,6 +14,7 @@ const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
+  TRUST_PROXY: z.string().min(1).default("loopback"),
   DATABASE_URL: z
     .string()
     .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: (SQLite) or postgresql:// (PostgreSQL)")
@@ -39,7 +40,8 @@ const Env = z.object({
 /** The service's configuration, grouped by concern. */
 export interface Config {
   env: "development" | "production" | "test";
-  server: { port: number; host: string; publicBaseUrl: string };
+  /** `trustProxy`: which proxies' X-Forwarded-For to believe (express's "trust proxy"). */
+  server: { port: number; host: string; publicBaseUrl: string; trustProxy: boolean | number | string };
   database: { url: string };
   municipality: { id: string; seedDemoData: boolean };
   twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string };
@@ -96,6 +98,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       port: e.PORT,
       host: e.HOST,
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     database: { url: e.DATABASE_URL },
     municipality: { id: e.MUNICIPALITY_ID, seedDemoData: e.DEMO_DATA ?? e.NODE_ENV !== "production" },
@@ -118,4 +121,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     log: { level: e.LOG_LEVEL },
   };
+}
+
+/** "true", "false", a hop count, or addresses/subnets ("loopback", "10.0.0.0/8, 127.0.0.1"). */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }

@@ -5,7 +5,7 @@ describe("configuration", () => {
   it("runs on its embedded defaults", () => {
     expect(loadConfig({})).toEqual({
       env: "development",
-      server: { port: 3000, host: "127.0.0.1", publicBaseUrl: "http://localhost:3000" },
+      server: { port: 3000, host: "127.0.0.1", publicBaseUrl: "http://localhost:3000", trustProxy: "loopback" },
       database: { url: "file:./data/baladiya.db" },
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
@@ -22,6 +22,7 @@ describe("configuration", () => {
       HOST: "0.0.0.0",
       DATABASE_URL: "postgresql://baladiya@db:5432/baladiya",
       PUBLIC_BASE_URL: "https://baladiya.example.org/",
+      TRUST_PROXY: "1",
       TWILIO_ACCOUNT_SID: "AC0123456789abcdef0123456789abcdef",
       TWILIO_AUTH_TOKEN: "0123456789abcdef0123456789abcdef",
       TWILIO_SMS_FROM: "+9611555000",
@@ -33,7 +34,7 @@ describe("configuration", () => {
       ADMIN_PASSWORD: "correct horse battery",
     });
     expect(config.staff).toEqual({ sessionSecret: "s".repeat(40), initialAdmin: { username: "admin", password: "correct horse battery" } });
-    expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org" });
+    expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org", trustProxy: 1 });
     expect(config.database.url).toBe("postgresql://baladiya@db:5432/baladiya");
     expect(config.municipality.seedDemoData).toBe(false);
     expect(config.twilio).toEqual({

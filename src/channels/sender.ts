@@ -28,7 +28,8 @@ export interface ChannelSender {
   /**
    * The provider's id for this request if the provider already accepted it since `since` — for a
    * worker that crashed between sending and recording, so that it records instead of sending twice.
-   * Null when nothing matches (then sending again is right).
+   * Messages whose ids are `alreadyRecorded` (other rows' sends) never match. Null when nothing
+   * matches (then sending again is right).
    */
-  findAccepted(request: OutboundRequest, since: Date): Promise<string | null>;
+  findAccepted(request: OutboundRequest, since: Date, alreadyRecorded: ReadonlySet<string>): Promise<string | null>;
 }

@@ -26,6 +26,8 @@ export interface AppDeps {
     fetchMedia?: (url: string) => Promise<Response>;
   };
   publicBaseUrl: string;
+  /** express "trust proxy": whose X-Forwarded-For is believed (rate limits key on the client address). */
+  trustProxy?: boolean | number | string;
   /** Signs staff session cookies. */
   sessionSecret: string;
   /** Everything staff actions need to queue messages to residents, minus the clock. */
@@ -38,8 +40,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const clock = deps.clock ?? (() => new Date());
   app.disable("x-powered-by");
-  // Behind Twilio's and the town's proxies: trust the first hop for client addresses only.
-  app.set("trust proxy", 1);
+  // Only a configured proxy may say who the client is; otherwise anyone could pick a new
+  // X-Forwarded-For per request and escape the sign-in rate limit. Default: a proxy on this host.
+  app.set("trust proxy", deps.trustProxy ?? "loopback");
   // Served over plain http (a LAN address, the demo), upgrade-insecure-requests would make browsers
   // fetch the staff pages' CSS and JS over https, which is not there.
   const https = deps.publicBaseUrl.startsWith("https:");
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
 
   const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, publicBaseUrl: deps.publicBaseUrl, clock };
   app.use(twilioWebhook({ ...webhook, inbox: deps.inbox }));
-  app.use(twilioStatusWebhook({ ...webhook, db: deps.db }));
+  app.use(twilioStatusWebhook({ ...webhook, db: deps.db, outbox: deps.outbox }));
   app.use("/staff", staffRouter({ ...deps, clock }));
   app.use("/api/v1", apiRouter({ ...deps, clock }));
 

@@ -63,8 +63,14 @@ async function reconcileAbandoned(deps: DrainOutboxDeps, now: Date) {
   const abandoned = await deps.db.outbox.findMany({ where: { status: "sending", leaseUntil: { lt: now } }, take: 20 });
   for (const row of abandoned) {
     let sid: string | null;
+    const since = row.attemptStartedAt ?? row.updatedAt;
     try {
-      sid = await deps.sender.findAccepted(requestOf(row), row.attemptStartedAt ?? row.updatedAt);
+      // Twilio ids other rows already recorded for this address cannot be this row's message.
+      const recorded = await deps.db.outbox.findMany({
+        where: { toAddress: row.toAddress, id: { not: row.id }, providerMessageId: { not: null }, updatedAt: { gte: new Date(since.getTime() - 3600_000) } },
+        select: { providerMessageId: true },
+      });
+      sid = await deps.sender.findAccepted(requestOf(row), since, new Set(recorded.flatMap((r) => (r.providerMessageId ? [r.providerMessageId] : []))));
     } catch (error) {
       deps.logger.warn({ outboxId: row.id, err: error }, "could not reconcile an abandoned send; will retry later");
       continue;
@@ -110,7 +116,10 @@ async function deliver(deps: DrainOutboxDeps, row: Row, now: Date): Promise<bool
     return true;
   }
   if (result.windowClosed && !row.contentSid) {
-    await hold(deps, row, null, now);
+    const identity = await deps.db.channelIdentity.findUnique({
+      where: { municipalityId_channel_address: { municipalityId: row.municipalityId, channel: "whatsapp", address: resident.phone } },
+    });
+    await hold(deps, row, identity?.lastInboundAt ?? null, now);
     return true;
   }
   const log = { outboxId: row.id, to: maskPhone(row.toAddress), code: result.code, attempts };
@@ -150,7 +159,7 @@ async function hold(deps: DrainOutboxDeps, row: Row, since: Date | null, now: Da
       residentId: row.residentId,
       ticketId: message.ticketId,
       reference: message.ticket?.reference ?? null,
-      locale: message.resident.locale,
+      locale: message.resident.locale ?? message.ticket?.locale ?? null,
       to: row.toAddress,
       since,
     });

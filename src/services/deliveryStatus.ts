@@ -1,4 +1,5 @@
 import type { Tx } from "../db/createDb.js";
+import { queueTemplateOnce, type OutboxContext } from "./outbox.js";
 
 // Twilio's message statuses in the order they happen; a later callback never moves a message back.
 const RANK: Record<string, number> = {
@@ -23,11 +24,16 @@ export interface DeliveryUpdate {
   errorMessage?: string | undefined;
 }
 
+// WhatsApp refused free-form text because the resident's last message is over 24 hours old.
+const WINDOW_CLOSED = "63016";
+
 /**
  * Applies a delivery callback to the message it concerns. Idempotent, and monotonic: a late
- * "sent" after "delivered" changes nothing. Returns false when no message matches.
+ * "sent" after "delivered" changes nothing. A free-form WhatsApp message refused for the 24-hour
+ * window (63016, usually reported here rather than when sending) is held and the template sent, as
+ * if the worker had seen it. Returns false when no message matches.
  */
-export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: Date): Promise<boolean> {
+export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: Date, outboxCtx?: Omit<OutboxContext, "now">): Promise<boolean> {
   const rank = RANK[update.status];
   const outbox = update.outboxId !== undefined ? await tx.outbox.findUnique({ where: { id: update.outboxId } }) : null;
   const message = outbox
@@ -40,6 +46,10 @@ export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: D
   }
   const current = RANK[message.status] ?? 0;
   if (rank <= current && message.providerMessageId) return true;
+  if (update.errorCode === WINDOW_CLOSED && message.channel === "whatsapp" && message.kind !== "template" && outboxCtx) {
+    await holdForWindow(tx, message, { ...outboxCtx, now });
+    return true;
+  }
   const failed = update.status === "failed" || update.status === "undelivered";
   await tx.message.update({
     where: { id: message.id },
@@ -50,4 +60,24 @@ export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: D
     },
   });
   return true;
+}
+
+async function holdForWindow(tx: Tx, message: { id: number; residentId: number; ticketId: number | null; municipalityId: string }, ctx: OutboxContext) {
+  const outbox = await tx.outbox.findUnique({ where: { messageId: message.id } });
+  if (!outbox) return;
+  await tx.outbox.update({ where: { id: outbox.id }, data: { status: "held", providerMessageId: null, leaseUntil: null } });
+  await tx.message.update({ where: { id: message.id }, data: { status: "held", errorCode: "window_closed", errorMessage: null, providerMessageId: null } });
+  const resident = await tx.resident.findUniqueOrThrow({ where: { id: message.residentId } });
+  const identity = await tx.channelIdentity.findUnique({
+    where: { municipalityId_channel_address: { municipalityId: message.municipalityId, channel: "whatsapp", address: resident.phone } },
+  });
+  const ticket = message.ticketId !== null ? await tx.ticket.findUnique({ where: { id: message.ticketId } }) : null;
+  await queueTemplateOnce(tx, ctx, {
+    residentId: resident.id,
+    ticketId: message.ticketId,
+    reference: ticket?.reference ?? null,
+    locale: resident.locale ?? ticket?.locale ?? null,
+    to: outbox.toAddress,
+    since: identity?.lastInboundAt ?? null,
+  });
 }

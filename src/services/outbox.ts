@@ -73,7 +73,15 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
       await tx.outbox.create({
         data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, toAddress: to, body: text.body, status: "held", nextAttemptAt: ctx.now },
       });
-      const templateQueued = await queueTemplateOnce(tx, ctx, { residentId: resident.id, ticketId: text.ticketId, reference: text.reference, locale: resident.locale, to, since: identity?.lastInboundAt ?? null });
+      const ticket = text.ticketId !== null ? await tx.ticket.findUnique({ where: { id: text.ticketId }, select: { locale: true } }) : null;
+      const templateQueued = await queueTemplateOnce(tx, ctx, {
+        residentId: resident.id,
+        ticketId: text.ticketId,
+        reference: text.reference,
+        locale: resident.locale ?? ticket?.locale ?? null,
+        to,
+        since: identity?.lastInboundAt ?? null,
+      });
       return { status: "held", messageId: message.id, templateQueued };
     }
   }

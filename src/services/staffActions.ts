@@ -127,7 +127,15 @@ export async function recategorize(
     department = change.department;
   }
   if (categoryId === ticket.categoryId && department === ticket.department) return { ok: true };
-  await tx.ticket.update({ where: { id: ticket.id }, data: { categoryId, department } });
+  // An assignee who does not work the new department could no longer open the ticket.
+  let assigneeId = ticket.assigneeId;
+  if (assigneeId !== null && department !== ticket.department) {
+    const assignee = await tx.staff.findUnique({ where: { id: assigneeId }, include: { departments: true } });
+    const stillEligible = assignee?.role === "admin" || (department !== null && assignee?.departments.some((d) => d.departmentCode === department));
+    if (!stillEligible) assigneeId = null;
+  }
+  await tx.ticket.update({ where: { id: ticket.id }, data: { categoryId, department, assigneeId } });
+  if (assigneeId !== ticket.assigneeId) await record(tx, ticket.id, actor, "assigned", { from: ticket.assigneeId, to: null, reason: "department_changed" }, now);
   await record(tx, ticket.id, actor, "category_changed", { fromCategoryId: ticket.categoryId, toCategoryId: categoryId, fromDepartment: ticket.department, toDepartment: department }, now);
   return { ok: true };
 }
@@ -147,7 +155,8 @@ export async function changeStatus(tx: Tx, ctx: OutboxContext, actor: Actor, ref
   if (!NOTIFIED.has(next)) return { ok: true };
 
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: ticket.residentId } });
-  const locale: Locale = resident.locale === "en" ? "en" : "ar";
+  // The resident's remembered language, else the language the ticket was filed in.
+  const locale: Locale = (resident.locale ?? ticket.locale) === "en" ? "en" : "ar";
   const channel: ChannelKind = ticket.channel === "whatsapp" ? "whatsapp" : "sms";
   const delivery = await enqueueOutbound(tx, ctx, {
     residentId: ticket.residentId,

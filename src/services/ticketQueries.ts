@@ -3,7 +3,7 @@ import { CHANNELS, LOCALES, TICKET_STATUSES } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { whatsappWindowOpen } from "./outbox.js";
-import { ticketScope, type Actor } from "./staff.js";
+import { canAccessTicket, ticketScope, type Actor } from "./staff.js";
 import { MediaList } from "./tickets.js";
 
 const OPEN = ["new", "waiting_staff", "in_progress"] as const;
@@ -133,10 +133,19 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
     },
   });
   if (!ticket) return null;
-  // The whole conversation with this resident around the ticket: its own messages, and what the
-  // resident said since it was opened (answers to staff are not tied to a ticket by the bot).
+  // The ticket's own messages, and what the resident said since it was opened that belongs to no
+  // ticket — but only when the actor may see all of this resident's open tickets: an unlinked
+  // message could be about a ticket of a department the actor does not work.
+  const others = await tx.ticket.findMany({
+    where: { residentId: ticket.residentId, id: { not: ticket.id }, status: { in: [...OPEN] } },
+    select: { department: true, municipalityId: true },
+  });
+  const seesAll = others.every((other) => canAccessTicket(actor, other));
   const messages = await tx.message.findMany({
-    where: { residentId: ticket.residentId, OR: [{ ticketId: ticket.id }, { ticketId: null, createdAt: { gte: ticket.createdAt } }] },
+    where: {
+      residentId: ticket.residentId,
+      OR: [{ ticketId: ticket.id }, ...(seesAll ? [{ ticketId: null, createdAt: { gte: ticket.createdAt } }] : [])],
+    },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     include: { staff: { select: { id: true, displayName: true } }, outbox: { select: { status: true, attempts: true, lastError: true, nextAttemptAt: true } } },
   });

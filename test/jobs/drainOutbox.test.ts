@@ -174,6 +174,26 @@ describe("a worker that crashed between sending and recording", () => {
     expect(await messageRow(messageId)).toMatchObject({ status: "sent", providerMessageId: accepted.sid, outbox: { status: "sent", attempts: 1 } });
   });
 
+  it("does not mistake the bot's own TwiML replies or another row's message for it", async () => {
+    const { messageId } = await abandonedRow("Same words.");
+    const otherSid = "SM" + "9".repeat(32);
+    const other = await world.db.message.findFirstOrThrow({ where: { kind: "bot" } });
+    await world.db.outbox.create({
+      data: { municipalityId: MUNICIPALITY, messageId: other.id, residentId: other.residentId, channel: "sms", toAddress: (await messageRow(messageId)).outbox!.toAddress, body: "Same words.", status: "sent", providerMessageId: otherSid, nextAttemptAt: new Date() },
+    });
+    const recent = new Date(Date.now() - 9 * 60_000).toUTCString();
+    twilioApi()
+      .get(MESSAGES)
+      .query(true)
+      .reply(200, {
+        ...emptyPage,
+        messages: [twilioMessage({ body: "Same words.", direction: "outbound-reply", date_created: recent }), { ...twilioMessage({ body: "Same words.", date_created: recent }), sid: otherSid }],
+      });
+    twilioApi().post(MESSAGES).reply(201, twilioMessage({ body: "Same words." }));
+    await drainOutbox(worker, new Date());
+    expect(await messageRow(messageId)).toMatchObject({ status: "sent", outbox: { status: "sent", attempts: 2 } });
+  });
+
   it("sends it again when Twilio never got it", async () => {
     const { messageId } = await abandonedRow("Second try.");
     twilioApi().get(MESSAGES).query(true).reply(200, emptyPage);

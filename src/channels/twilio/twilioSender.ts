@@ -26,7 +26,8 @@ function describe(error: unknown): SendResult {
     const message = error instanceof Error ? error.message : `HTTP ${status}`;
     return {
       status: "failed",
-      retryable: status === 429 || status >= 500 || code === RATE_LIMITED,
+      // 401/403: credentials rotated or an account problem — fixable, so keep the message for later.
+      retryable: status === 429 || status >= 500 || status === 401 || status === 403 || code === RATE_LIMITED,
       ...(code === WINDOW_CLOSED ? { windowClosed: true } : {}),
       ...(code === UNSUBSCRIBED ? { unsubscribed: true } : {}),
       code: String(code ?? status),
@@ -49,7 +50,8 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
       const from = fromFor(request);
       if (!from) {
         const variable = request.channel === "whatsapp" ? "TWILIO_WHATSAPP_FROM" : "TWILIO_SMS_FROM";
-        return { status: "failed", retryable: false, code: "not_configured", message: `${variable} is not set` };
+        // Retried: once the number is configured the message still goes out.
+        return { status: "failed", retryable: true, code: "not_configured", message: `${variable} is not set` };
       }
       try {
         const message = await client.messages.create({
@@ -66,23 +68,27 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
       }
     },
 
-    async findAccepted(request, since) {
+    async findAccepted(request, since, alreadyRecorded) {
       const from = fromFor(request);
       if (!from) return null;
+      let recent;
       try {
-        const recent = await client.messages.list({ to: request.to, from, dateSentAfter: since, limit: 50 });
-        const ours = recent.find(
-          (m) =>
-            m.direction.startsWith("outbound") &&
-            m.dateCreated.getTime() >= since.getTime() - 60_000 &&
-            // A template's text is Twilio's; a free-form message must be this very text.
-            (request.contentSid ? true : m.body === request.body),
-        );
-        return ours?.sid ?? null;
+        // Not filtered by send date: a message Twilio accepted but has not sent yet has none.
+        recent = await client.messages.list({ to: request.to, from, limit: 50 });
       } catch {
         // Cannot tell: leave the row for the next round rather than risk sending twice.
         throw new Error("could not list recent messages to reconcile a crashed send");
       }
+      const ours = recent.find(
+        (m) =>
+          // Only API sends are ours; "outbound-reply" are the bot's TwiML answers.
+          m.direction === "outbound-api" &&
+          !alreadyRecorded.has(m.sid) &&
+          m.dateCreated.getTime() >= since.getTime() - 60_000 &&
+          // A template's text is Twilio's; a free-form message must be this very text.
+          (request.contentSid ? true : m.body === request.body),
+      );
+      return ours?.sid ?? null;
     },
   };
 }

@@ -5,9 +5,12 @@ import { verifyTwilioSignature } from "../../channels/twilio/verifyTwilioSignatu
 import type { Db } from "../../db/createDb.js";
 import { HttpError } from "../../lib/httpError.js";
 import { applyDeliveryStatus } from "../../services/deliveryStatus.js";
+import type { OutboxContext } from "../../services/outbox.js";
 
 export interface TwilioStatusDeps {
   db: Db;
+  /** To hold a WhatsApp message refused for the 24-hour window and send the template instead. */
+  outbox: Omit<OutboxContext, "now">;
   logger: Logger;
   authToken: string | undefined;
   publicBaseUrl: string;
@@ -43,7 +46,7 @@ export function twilioStatusWebhook(deps: TwilioStatusDeps): Router {
     }
     const update = parsed.data;
     const matched = await deps.db.$transaction((tx) =>
-      applyDeliveryStatus(tx, { providerMessageId: update.MessageSid, status: update.MessageStatus.toLowerCase(), outboxId: query.data.outbox, errorCode: update.ErrorCode, errorMessage: update.ErrorMessage }, deps.clock()),
+      applyDeliveryStatus(tx, { providerMessageId: update.MessageSid, status: update.MessageStatus.toLowerCase(), outboxId: query.data.outbox, errorCode: update.ErrorCode, errorMessage: update.ErrorMessage }, deps.clock(), deps.outbox),
     );
     if (!matched) deps.logger.warn({ sid: update.MessageSid, status: update.MessageStatus }, "delivery status for an unknown message");
     // Twilio only needs a 2xx; an unknown SID is not its problem to retry.
