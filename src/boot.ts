@@ -22,7 +22,7 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   const municipalityId = config.municipality.id;
   const categories = await seedCategories(db, municipalityId);
   if (categories > 0) logger.info({ categories }, "seeded categories");
-  const admin = await db.$transaction((tx) => ensureInitialAdmin(tx, municipalityId, config.staff.initialAdmin));
+  const admin = await ensureInitialAdmin(db, municipalityId, config.staff.initialAdmin);
   if (admin) logger.info({ username: admin.username }, "created the first admin from ADMIN_USERNAME");
   if (config.municipality.seedDemoData) {
     const demo = await seedDemoData(db, municipalityId);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { Db } from "../db/createDb.js";
+import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
 
@@ -65,9 +66,11 @@ export const DEMO_STAFF = [
 export async function seedDemoData(db: Db, municipalityId: string): Promise<number> {
   if ((await db.resident.count({ where: { municipalityId } })) > 0) return 0;
   const staffExists = (await db.staff.count({ where: { municipalityId } })) > 0;
+  // Hashed before the transaction: scrypt is slow on purpose.
+  const hashes = staffExists ? [] : await Promise.all(DEMO_STAFF.map((s) => hashPassword(s.password)));
   await db.$transaction(async (tx) => {
-    if (!staffExists) {
-      for (const s of DEMO_STAFF) await createStaff(tx, { ...s, departments: [...s.departments], municipalityId });
+    for (const [i, { password: _password, ...s }] of (staffExists ? [] : DEMO_STAFF).entries()) {
+      await createStaff(tx, { ...s, departments: [...s.departments], municipalityId, passwordHash: hashes[i]! });
     }
     for (const [i, demo] of DEMO.entries()) {
       const resident = await tx.resident.create({ data: { municipalityId, phone: demo.phone, locale: demo.locale } });

@@ -1,4 +1,4 @@
-import type { Tx } from "../db/createDb.js";
+import type { Db, Tx } from "../db/createDb.js";
 import { hashPassword } from "./passwords.js";
 
 export const ROLES = ["admin", "agent"] as const;
@@ -44,14 +44,27 @@ export async function actorById(tx: Tx, id: number): Promise<Actor | null> {
   };
 }
 
+/**
+ * A staff account to create. Prefer `passwordHash` (from hashPassword) computed before the
+ * transaction: scrypt takes most of a second, and a slow hash inside a transaction can outlast its
+ * timeout on a busy machine.
+ */
 export interface NewStaff {
   municipalityId: string;
   username: string;
   displayName: string;
-  password: string;
+  /** One of the two is required. */
+  password?: string;
+  passwordHash?: string;
   role: Role;
   departments: string[];
   locale: "ar" | "en";
+}
+
+async function passwordHashOf(input: NewStaff): Promise<string> {
+  if (input.passwordHash) return input.passwordHash;
+  if (input.password === undefined) throw new Error("createStaff needs a password or a passwordHash");
+  return hashPassword(input.password);
 }
 
 /** Creates a staff account with a hashed password. */
@@ -61,7 +74,7 @@ export async function createStaff(tx: Tx, input: NewStaff) {
       municipalityId: input.municipalityId,
       username: input.username,
       displayName: input.displayName,
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await passwordHashOf(input),
       role: input.role,
       locale: input.locale,
       departments: { create: input.departments.map((departmentCode) => ({ departmentCode })) },
@@ -73,7 +86,11 @@ export async function createStaff(tx: Tx, input: NewStaff) {
  * Creates the first admin from ADMIN_USERNAME / ADMIN_PASSWORD when the municipality has no staff
  * account yet; does nothing otherwise (changing the variables later never resets a password).
  */
-export async function ensureInitialAdmin(tx: Tx, municipalityId: string, admin: { username: string; password: string } | undefined) {
-  if (!admin || (await tx.staff.count({ where: { municipalityId } })) > 0) return null;
-  return createStaff(tx, { municipalityId, username: admin.username, displayName: admin.username, password: admin.password, role: "admin", departments: [], locale: "ar" });
+export async function ensureInitialAdmin(db: Db, municipalityId: string, admin: { username: string; password: string } | undefined) {
+  if (!admin || (await db.staff.count({ where: { municipalityId } })) > 0) return null;
+  const passwordHash = await hashPassword(admin.password);
+  return db.$transaction(async (tx) => {
+    if ((await tx.staff.count({ where: { municipalityId } })) > 0) return null;
+    return createStaff(tx, { municipalityId, username: admin.username, displayName: admin.username, passwordHash, role: "admin", departments: [], locale: "ar" });
+  });
 }
