@@ -1,8 +1,10 @@
 import { tokens } from "../understand/normalizeText.js";
 import { isCommand, understand } from "../understand/understand.js";
 import { assertNever } from "../lib/assertNever.js";
+import { accountPrompt, accountQuestion, chooseAnswer, linkCodeAnswer, linkNumberAnswer, startLinking } from "./flows/accounts.js";
 import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
+import { askedSomethingElse, howToPay, isPaymentStep, paymentAnswer, paymentPrompt } from "./flows/payments.js";
 import { statusList, statusOf } from "./flows/status.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
@@ -54,7 +56,7 @@ export async function step(
     case "menu":
       return done(turn, atMenu(), [MAIN_MENU]);
     case "cancel":
-      return done(turn, atMenu(), [{ key: state.draft ? "intake.cancelled" : "nothingToCancel" }, MAIN_MENU]);
+      return done(turn, atMenu(), [{ key: cancelled(state) }, MAIN_MENU]);
     case "switchLanguage":
       return switchLanguage(turn, u.intent.locale);
     default:
@@ -68,6 +70,10 @@ export async function step(
 /** The message read in the context of the question the bot is waiting on. */
 async function answer(turn: Turn): Promise<StepResult> {
   const { u, state } = turn;
+  // Account numbers, codes, amounts and receipt numbers are numbers too: at those questions a
+  // number is the answer, never a request reference or a menu choice.
+  const accountAnswer = await answerAboutAccount(turn);
+  if (accountAnswer) return accountAnswer;
   // Inside a description or an address, words are the answer: "someone dumped rubbish near building
   // 10427" is neither a request for a person nor a status question. Only a short message is.
   const short = (words: number) => !inWordyStep(state) || u.normalized.split(" ").length <= words;
@@ -93,9 +99,46 @@ async function answer(turn: Turn): Promise<StepResult> {
     case "photo":
     case "confirm":
       return intakeAnswer(turn, state.step);
+    case "linkNumber":
+    case "linkCode":
+    case "chooseAccount":
+    case "payAmount":
+    case "payCurrency":
+    case "payWhere":
+    case "payReference":
+    case "payPhoto":
+      // Not an answer to the account question and not a question of its own: read it afresh.
+      return freeText({ ...turn, state: initialState() });
     default:
       return assertNever(state.step);
   }
+}
+
+/**
+ * At an account or payment question: the answer's result, a reminder of the question (a greeting,
+ * a photo alone), a strike, or null when the message is something else entirely ("talk to someone",
+ * "how do I pay?") and is read as a fresh message.
+ */
+async function answerAboutAccount(turn: Turn): Promise<StepResult | null> {
+  const { state, u } = turn;
+  if (isPaymentStep(state.step)) return state.payment ? paymentAnswer(turn, state.step, state.payment) : null;
+  const account = state.account;
+  if (!account || (state.step !== "linkNumber" && state.step !== "linkCode" && state.step !== "chooseAccount")) return null;
+  const answered =
+    state.step === "linkNumber" ? linkNumberAnswer(turn, account) : state.step === "linkCode" ? linkCodeAnswer(turn, account) : await chooseAnswer(turn, account);
+  if (answered) return answered;
+  if (askedSomethingElse(turn) || u.intent.type === "reportPayment" || (u.intent.type === "newRequest" && hasWords(turn))) return null;
+  if (u.intent.type === "greeting") return reprompt(turn, state);
+  const retry: Reply =
+    state.step === "linkNumber" ? { key: "retry.accountNumber" } : state.step === "linkCode" ? { key: "retry.code" } : { key: "retry.account" };
+  return strike(turn, [retry]);
+}
+
+/** What "cancel" abandons. */
+function cancelled(state: ConversationState): string {
+  if (state.draft) return "intake.cancelled";
+  if (state.payment) return "payment.cancelled";
+  return state.account ? "cancelled" : "nothingToCancel";
 }
 
 
@@ -109,8 +152,19 @@ async function freeText(turn: Turn): Promise<StepResult> {
     case "status":
       return statusList(turn);
     case "balance":
-      return done(turn, atMenu(), [{ key: "balance.unavailable" }, MAIN_MENU]);
+      return accountQuestion(turn, "balance");
+    case "statement":
+      return accountQuestion(turn, "statement");
+    case "linkAccount":
+      return startLinking(turn, "balance");
+    case "reportPayment":
+      return accountQuestion(turn, "report");
+    case "howToPay":
+      return howToPay(turn);
     case "newRequest": {
+      // "the pole is in front of the bakery" answering staff about a street light is that request.
+      const thread = u.intent.categoryCode ? await turn.ctx.lookups.staffThread() : null;
+      if (thread && thread.categoryCode === u.intent.categoryCode) return (await answerToStaff(turn))!;
       const draft = draftFrom(turn);
       if (!u.intent.categoryCode) return advanceIntake(turn, draft);
       draft.categoryCode = u.intent.categoryCode;
@@ -121,8 +175,10 @@ async function freeText(turn: Turn): Promise<StepResult> {
       ]);
     }
     case "greeting":
-      return done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU]);
+      return (await answerToStaff(turn)) ?? done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU]);
     default: {
+      const toStaff = await answerToStaff(turn);
+      if (toStaff) return toStaff;
       const { images } = splitMedia(event.media);
       if (images.length > 0 || event.location) {
         // A photo or a pin on its own starts a request about it.
@@ -143,6 +199,17 @@ async function reopenAnswer(turn: Turn, reference: number | undefined): Promise<
   }
   // Anything else is a fresh start: the offer lapses.
   return freeText({ ...turn, state: initialState() });
+}
+
+/**
+ * Staff wrote to the resident about a ticket lately: what the resident says now that is not a
+ * command or a new request (an answer, a thank-you, the photo staff asked for) goes to that ticket,
+ * and staff are told, instead of the bot showing the menu.
+ */
+async function answerToStaff(turn: Turn): Promise<StepResult | null> {
+  const thread = await turn.ctx.lookups.staffThread();
+  if (!thread) return null;
+  return done(turn, initialState(), [{ key: "thread.added", params: { reference: thread.reference } }], [{ type: "addToTicket", reference: thread.reference }]);
 }
 
 async function menuChoice(turn: Turn, choice: number): Promise<StepResult> {
@@ -194,7 +261,8 @@ async function stuckAnswer(turn: Turn): Promise<StepResult> {
 const DRAFT_LIFETIME_MS = 24 * 3600_000;
 
 function expireStaleDraft(state: ConversationState, now: Date): ConversationState {
-  const started = state.draft?.startedAt ? Date.parse(state.draft.startedAt) : NaN;
+  const startedAt = state.draft?.startedAt ?? state.payment?.startedAt ?? state.account?.startedAt;
+  const started = startedAt ? Date.parse(startedAt) : NaN;
   return now.getTime() - started > DRAFT_LIFETIME_MS ? initialState() : state;
 }
 
@@ -202,5 +270,9 @@ function expireStaleDraft(state: ConversationState, now: Date): ConversationStat
 async function reprompt(turn: Turn, state: ConversationState): Promise<StepResult> {
   if (state.step === "idle" || state.step === "menu" || state.step === "reopenOffer") return done(turn, atMenu(), [MAIN_MENU]);
   if (state.step === "stuck") return done(turn, state, [{ key: "stuck" }]);
+  if (isPaymentStep(state.step)) return done(turn, { ...state, strikes: 0 }, [paymentPrompt(state.step)]);
+  if (state.step === "linkNumber" || state.step === "linkCode" || state.step === "chooseAccount") {
+    return done(turn, { ...state, strikes: 0 }, await accountPrompt(turn, state.step));
+  }
   return done(turn, { ...state, strikes: 0 }, [await promptFor(turn, state.step, state.draft ?? draftFrom(turn))]);
 }

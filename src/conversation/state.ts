@@ -13,6 +13,15 @@ export const STEPS = [
   "confirm",
   "stuck",
   "reopenOffer",
+  // Accounts: linking a bill to the phone, choosing one of several accounts, reporting a payment.
+  "linkNumber",
+  "linkCode",
+  "chooseAccount",
+  "payAmount",
+  "payCurrency",
+  "payWhere",
+  "payReference",
+  "payPhoto",
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -30,6 +39,33 @@ export const DraftSchema = z.object({
 });
 export type Draft = z.infer<typeof DraftSchema>;
 
+/** What the resident asked about their account, kept while they link it or pick one of several. */
+export const ACCOUNT_GOALS = ["balance", "statement", "report"] as const;
+export type AccountGoal = (typeof ACCOUNT_GOALS)[number];
+
+export const AccountContextSchema = z.object({
+  goal: z.enum(ACCOUNT_GOALS),
+  /** At "linkCode": the account number just typed (never the code: that only travels in the effect). */
+  number: z.string().optional(),
+  /** At "chooseAccount": the account ids offered, in the order shown. */
+  choices: z.array(z.number().int()).optional(),
+  /** When this began (ISO time): an unfinished link or choice lapses like a draft. */
+  startedAt: z.string(),
+});
+export type AccountContext = z.infer<typeof AccountContextSchema>;
+
+/** A payment report being put together, question by question. */
+export const PaymentDraftSchema = z.object({
+  accountId: z.number().int(),
+  amount: z.string().optional(),
+  currency: z.enum(["LBP", "USD"]).optional(),
+  paidAt: z.string().optional(),
+  paymentRef: z.string().optional(),
+  media: z.array(MediaSchema).default([]),
+  startedAt: z.string(),
+});
+export type PaymentDraft = z.infer<typeof PaymentDraftSchema>;
+
 const StateV1 = z.object({
   version: z.literal(1),
   step: z.enum(STEPS),
@@ -40,6 +76,10 @@ const StateV1 = z.object({
   resumeStep: z.enum(STEPS).optional(),
   /** At "reopenOffer": the ticket staff just resolved or closed, which "1" reopens. */
   reopenReference: z.number().int().optional(),
+  /** While linking an account or choosing one: what for. */
+  account: AccountContextSchema.optional(),
+  /** While reporting a payment. */
+  payment: PaymentDraftSchema.optional(),
 });
 export type ConversationState = z.infer<typeof StateV1>;
 

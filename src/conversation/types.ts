@@ -83,13 +83,60 @@ export interface NewTicket {
   startedAt: Date;
 }
 
+export const CURRENCIES = ["LBP", "USD"] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+/** A payment a resident says they made, as the conversation collected it; filed as a finance ticket. */
+export interface NewPaymentReport {
+  /** The ticket's public reference, told to the resident. */
+  reference: number;
+  /** One of the resident's linked accounts. */
+  accountId: number;
+  /** A plain decimal string ("1250000", "85.50"): never a float. */
+  amount: string;
+  currency: Currency;
+  /** Where it was paid, as the resident said or chose ("Town hall", "OMT", "Bank Audi Chtaura"). */
+  paidAt: string;
+  /** The receipt or transfer number; empty when the resident had none. */
+  paymentRef: string;
+  /** Photos of the receipt (WhatsApp). */
+  media: Media[];
+  /** When the resident started reporting it: their messages since then belong to the ticket. */
+  startedAt: Date;
+}
+
+/** The disclosures of account data the audit trail records. */
+export type DisclosureKind = "balance_disclosed" | "statement_disclosed";
+
 /** The writes a conversation step asks for; the inbox applies them in the same transaction. */
 export type Effect =
   | { type: "setLocale"; locale: Locale }
   | { type: "optOut" }
   | { type: "optIn" }
   | { type: "fileTicket"; ticket: NewTicket }
-  | { type: "reopenTicket"; reference: number };
+  | { type: "reopenTicket"; reference: number }
+  | { type: "addToTicket"; reference: number }
+  | { type: "recordDisclosure"; kind: DisclosureKind; accountId: number }
+  | { type: "reportPayment"; report: NewPaymentReport };
+
+/**
+ * Try to link an account to the resident's phone with the code printed on the bill. Unlike the
+ * effects above, its outcome decides the reply, so it travels as a `PendingEffect` (see result.ts).
+ * The code is never stored in the conversation state.
+ */
+export interface LinkAccountEffect {
+  type: "linkAccount";
+  /** As typed, digits folded and spaces removed (see `readAccountNumber`). */
+  accountNumber: string;
+  code: string;
+}
+
+/**
+ * What trying a code came to. "rejected" stands for a wrong code AND for an account number that
+ * does not exist: the two are never told apart. "locked": too many failed tries in the last hour,
+ * for this phone or for this account number.
+ */
+export type LinkOutcome = { status: "linked"; accountId: number } | { status: "rejected" } | { status: "locked" };
 
 /** The bot's view of a category. */
 export interface CategoryView {
@@ -112,6 +159,29 @@ export interface TicketView {
   createdAt: Date;
 }
 
+/** What the bot can show a resident about one of their linked accounts. */
+export interface AccountView {
+  id: number;
+  /** As printed on the bill: the payment reference too. */
+  number: string;
+  holderName: string;
+  accountType: "property" | "business" | "other";
+  /** What is owed per currency (never mixed), LBP first. */
+  balances: ReadonlyArray<{ currency: Currency; amountDue: string; dueDate: Date }>;
+  /** The latest payment on the statement, if any. */
+  lastPayment: { date: Date; amount: string; currency: Currency } | null;
+}
+
+/** One line of an account's statement. */
+export interface StatementLineView {
+  date: Date;
+  kind: "charge" | "payment" | "adjustment";
+  description: string;
+  currency: Currency;
+  amount: string;
+  reference: string;
+}
+
 /**
  * Read-only questions the engine may ask about the world, scoped to the current resident.
  * The inbox implements them over the database inside the message's transaction; tests use a fake.
@@ -124,6 +194,14 @@ export interface Lookups {
   ticketByReference(reference: number): Promise<TicketView | null>;
   /** A reference no ticket uses yet. */
   freeReference(): Promise<number>;
+  /** The accounts linked to the resident's phone, by account number. */
+  linkedAccounts(): Promise<AccountView[]>;
+  /** The latest `limit` statement lines of one of the resident's linked accounts, newest first; [] for any other account. */
+  statementLines(accountId: number, limit: number): Promise<StatementLineView[]>;
+  /** Too many failed linking tries from this phone in the last hour: do not even ask for a code. */
+  linkingLocked(): Promise<boolean>;
+  /** The open ticket staff wrote to this resident about most recently (last 7 days), if any: a reply belongs there. */
+  staffThread(): Promise<{ reference: number; categoryCode: string | null } | null>;
 }
 
 /** What the engine knows about the resident and the moment, besides its own state. */
@@ -132,4 +210,6 @@ export interface StepContext {
   resident: { locale: Locale | null; optedOut: boolean };
   capabilities: ChannelCapabilities;
   lookups: Lookups;
+  /** Digits in amounts and dates (config AMOUNT_DIGITS): Arabic-Indic ones are only used in Arabic. */
+  amountDigits: "western" | "arabic";
 }

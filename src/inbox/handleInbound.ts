@@ -3,17 +3,18 @@ import { assertNever } from "../lib/assertNever.js";
 import type { Logger } from "pino";
 import { CAPABILITIES } from "../channels/capabilities.js";
 import { step } from "../conversation/engine.js";
-import type { StepResult } from "../conversation/result.js";
 import { parseState, STATE_VERSION } from "../conversation/state.js";
-import { LOCALES, type CategoryView, type Locale, type Lookups } from "../conversation/types.js";
+import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type LinkOutcome, type Locale, type Lookups } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
 import { render } from "../i18n/render.js";
 import type { KeyedQueue } from "../lib/keyedQueue.js";
 import { maskPhone } from "../lib/maskPhone.js";
+import { linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../services/accounts.js";
 import { activeCategories } from "../services/categories.js";
+import { reportPayment } from "../services/payments.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
 import { releaseHeld } from "../services/outbox.js";
-import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentTicket, type RandomInt } from "../services/tickets.js";
+import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf, type RandomInt } from "../services/tickets.js";
 import type { InboundMessage, InboundResult } from "./inboundMessage.js";
 
 export interface InboxDeps {
@@ -26,7 +27,12 @@ export interface InboxDeps {
   /** Serialises messages of one resident within this process. */
   queue: KeyedQueue;
   clock: () => Date;
+  /** Digits in amounts and dates sent to residents (config.accounts.digits); Western unless set. */
+  amountDigits?: "western" | "arabic";
 }
+
+/** What the stored copy of a message that carried a bill's verification code says instead. */
+export const REDACTED_CODE = "••••";
 
 /** Handles one inbound message end to end; see `handleInbound`. */
 export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
@@ -107,7 +113,7 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
   const { state, reset } = parseState(conversation?.state);
   const residentLocale = LOCALES.find((l) => l === resident.locale) ?? null;
 
-  const result = await step(
+  let result = await step(
     state,
     {
       text: message.text,
@@ -118,12 +124,25 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
       now,
       resident: { locale: residentLocale, optedOut: resident.optedOut },
       capabilities: CAPABILITIES[message.channel],
-      lookups: lookupsFor(deps, tx, resident.id),
+      lookups: lookupsFor(deps, tx, resident.id, now),
+      amountDigits: deps.amountDigits ?? "western",
       stateWasReset: reset,
     },
   );
 
-  const ticketId = await applyEffects(tx, result, { municipalityId, residentId: resident.id, message, locale: result.locale, now });
+  const effectContext: EffectContext = { municipalityId, residentId: resident.id, inboundId: inbound.id, message, locale: result.locale, now };
+  const applied: string[] = result.effects.map((e) => e.type);
+  let ticketId = await applyEffects(tx, result.effects, effectContext);
+  // A bill's code: whether it is right decides the rest of the turn (see PendingEffect). The
+  // outcome goes back to the engine, whose lookups in this transaction already see a new link.
+  while (result.pending) {
+    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id);
+    applied.push(`${result.pending.effect.type}:${outcome.status}`);
+    result = await result.pending.resume(outcome);
+    applied.push(...result.effects.map((e) => e.type));
+    ticketId = (await applyEffects(tx, result.effects, { ...effectContext, locale: result.locale })) ?? ticketId;
+  }
+
   const stateJson = JSON.stringify(result.state);
   await tx.conversation.upsert({
     where: { residentId: resident.id },
@@ -152,7 +171,7 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
       from: maskPhone(message.from),
       providerMessageId: message.providerMessageId,
       step: result.state.step,
-      effects: result.effects.map((e) => e.type),
+      effects: applied,
       stateReset: reset || undefined,
     },
     "inbound message handled",
@@ -161,28 +180,49 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
 }
 
 /** The engine's read-only view of the world, for one resident inside this transaction. */
-function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number): Lookups {
+function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number, now: Date): Lookups {
   let categories: Promise<CategoryView[]> | undefined;
   return {
     categories: () => (categories ??= activeCategories(tx, deps.municipalityId)),
     openTickets: (limit) => openTicketsOf(tx, residentId, limit),
     ticketByReference: (reference) => residentTicket(tx, deps.municipalityId, residentId, reference),
     freeReference: () => freeReference(tx, deps.municipalityId, deps.randomInt),
+    linkedAccounts: () => linkedAccountsOf(tx, deps.municipalityId, residentId),
+    statementLines: (accountId, limit) => statementLinesOf(tx, deps.municipalityId, residentId, accountId, limit),
+    linkingLocked: () => linkingLockedFor(tx, deps.municipalityId, residentId, now),
+    staffThread: () => staffThreadOf(tx, deps.municipalityId, residentId, now),
   };
+}
+
+/**
+ * Tries the bill's code (recording the attempt, linking on success) and blanks the code out of the
+ * stored inbound message: codes are kept only as hashes, never in the conversation history.
+ */
+async function linkAccount(tx: Tx, effect: LinkAccountEffect, ctx: EffectContext, inboundId: number): Promise<LinkOutcome> {
+  await tx.message.update({ where: { id: inboundId }, data: { body: REDACTED_CODE } });
+  return linkAccountWithCode(tx, {
+    municipalityId: ctx.municipalityId,
+    residentId: ctx.residentId,
+    accountNumber: effect.accountNumber,
+    code: effect.code,
+    now: ctx.now,
+  });
 }
 
 interface EffectContext {
   municipalityId: string;
   residentId: number;
+  /** The stored row of the message being handled. */
+  inboundId: number;
   message: InboundMessage;
   locale: Locale;
   now: Date;
 }
 
 /** Applies the engine's effects; returns the id of a ticket filed by this message, if any. */
-async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Promise<number | null> {
+async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectContext): Promise<number | null> {
   let ticketId: number | null = null;
-  for (const effect of result.effects) {
+  for (const effect of effects) {
     switch (effect.type) {
       case "setLocale":
         await setResidentLocale(tx, ctx.residentId, effect.locale);
@@ -201,16 +241,37 @@ async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Pro
           locale: ctx.locale,
         });
         ticketId = ticket.id;
-        // The messages that told us about it, this one included, belong to the ticket.
-        await tx.message.updateMany({
-          where: { residentId: ctx.residentId, ticketId: null, createdAt: { gte: effect.ticket.startedAt } },
-          data: { ticketId: ticket.id },
-        });
+        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.ticket.startedAt);
         break;
       }
       case "reopenTicket":
         await reopenByResident(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now);
         break;
+      case "addToTicket":
+        ticketId = (await residentAnswered(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now)) ?? ticketId;
+        if (ticketId !== null) await tx.message.update({ where: { id: ctx.inboundId }, data: { ticketId } });
+        break;
+      case "recordDisclosure":
+        await recordDisclosure(tx, {
+          municipalityId: ctx.municipalityId,
+          residentId: ctx.residentId,
+          accountId: effect.accountId,
+          kind: effect.kind,
+          channel: ctx.message.channel,
+          now: ctx.now,
+        });
+        break;
+      case "reportPayment": {
+        const ticket = await reportPayment(tx, effect.report, {
+          municipalityId: ctx.municipalityId,
+          residentId: ctx.residentId,
+          channel: ctx.message.channel,
+          locale: ctx.locale,
+        });
+        ticketId = ticket.id;
+        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.report.startedAt);
+        break;
+      }
       default:
         return assertNever(effect);
     }
@@ -218,3 +279,7 @@ async function applyEffects(tx: Tx, result: StepResult, ctx: EffectContext): Pro
   return ticketId;
 }
 
+/** The messages that told us about a ticket, the current one included, belong to it. */
+async function linkMessagesToTicket(tx: Tx, residentId: number, ticketId: number, startedAt: Date): Promise<void> {
+  await tx.message.updateMany({ where: { residentId, ticketId: null, createdAt: { gte: startedAt } }, data: { ticketId } });
+}

@@ -62,6 +62,8 @@ export interface FilingContext {
   residentId: number;
   channel: ChannelKind;
   locale: Locale;
+  /** Routes the ticket to this department instead of its category's (payment reports go to "finance"). */
+  department?: string;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function fileTicket(tx: Tx, ticket: NewTicket, filing: FilingContex
       reference: ticket.reference,
       residentId: filing.residentId,
       categoryId: category?.id ?? null,
-      department: routing?.department ?? null,
+      department: filing.department ?? routing?.department ?? null,
       description: ticket.description,
       latitude: ticket.location?.latitude ?? null,
       longitude: ticket.location?.longitude ?? null,
@@ -114,4 +116,37 @@ export async function reopenByResident(tx: Tx, municipalityId: string, residentI
   await tx.ticketEvent.create({
     data: { ticketId: ticket.id, actorType: "resident", kind: "reopened", data: JSON.stringify({ from: ticket.status }), createdAt: now },
   });
+}
+
+const THREAD_DAYS = 7;
+
+/** The open ticket staff most recently wrote to the resident about, within a week. */
+export async function staffThreadOf(tx: Tx, municipalityId: string, residentId: number, now: Date) {
+  const latest = await tx.message.findFirst({
+    where: {
+      municipalityId,
+      residentId,
+      direction: "outbound",
+      kind: "staff",
+      createdAt: { gte: new Date(now.getTime() - THREAD_DAYS * 86_400_000) },
+      ticket: { status: { in: OPEN_STATUSES } },
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    include: { ticket: { select: { reference: true, category: { select: { code: true } } } } },
+  });
+  return latest?.ticket ? { reference: latest.ticket.reference, categoryCode: latest.ticket.category?.code ?? null } : null;
+}
+
+/**
+ * The resident answered staff on a ticket: their turn is over, so a ticket in progress waits for
+ * staff again, and the history says so. Returns the ticket's id.
+ */
+export async function residentAnswered(tx: Tx, municipalityId: string, residentId: number, reference: number, now: Date): Promise<number | null> {
+  const ticket = await tx.ticket.findFirst({ where: { municipalityId, residentId, reference } });
+  if (!ticket) return null;
+  if (ticket.status === "in_progress") await tx.ticket.update({ where: { id: ticket.id }, data: { status: "waiting_staff" } });
+  await tx.ticketEvent.create({
+    data: { ticketId: ticket.id, actorType: "resident", kind: "resident_replied", data: JSON.stringify({ from: ticket.status }), createdAt: now },
+  });
+  return ticket.id;
 }

@@ -40,6 +40,30 @@ export const PHRASES = {
     "balance", "how much do i owe", "what do i owe", "my bill", "fees", "رصيد", "رصيدي", "قديش علي", "قديش عليي", "كم علي",
     "رسوم", "فاتوره", "المستحقات", "ade 3layye", "ade 3alay", "2ade 3layye", "adesh 3layye", "kam 3layye", "rasid",
   ],
+  /** "How do I pay?" — checked before "balance", whose words ("my bill", "فاتوره") it may contain. */
+  howToPay: [
+    "how do i pay", "how to pay", "how can i pay", "where do i pay", "where to pay", "where can i pay", "pay my", "pay the",
+    "payment options", "ways to pay", "i want to pay",
+    "كيف بدفع", "كيف ادفع", "وين بدفع", "وين ادفع", "كيف فيني ادفع", "وين فيني ادفع", "بدي ادفع", "طرق الدفع", "طريقه الدفع", "كيفيه الدفع",
+    "kif bedfa3", "kif edfa3", "kif fiye edfa3", "wen bedfa3", "wein bedfa3", "wen edfa3", "baddi edfa3", "bade edfa3", "bedde edfa3",
+  ],
+  /** "I paid": report a payment made elsewhere. Checked before "howToPay" and "balance". */
+  reportPayment: [
+    "i paid", "i have paid", "i've paid", "already paid", "paid", "report a payment", "report payment", "payment made", "made a payment",
+    "دفعت", "سددت", "دفعنا", "سددنا", "بلغ عن دفعه", "تبليغ عن دفعه",
+    "dafa3t", "dfa3t", "dafa3et", "sadadt", "dafa3na",
+  ],
+  /** Link one more account to this phone (a first one is offered whenever it is needed). */
+  linkAccount: [
+    "link account", "link an account", "link another account", "link my account", "add account", "add an account", "another account",
+    "ربط حساب", "اربط حساب", "اربط حسابي", "ربط حسابي", "اضافه حساب", "ضيف حساب", "زيد حساب", "حساب تاني", "حساب ثاني", "حساب اخر",
+    "rbot 7sab", "orbot 7sab", "zid 7sab", "dif 7sab", "7sab tene", "hsab tene",
+  ],
+  statement: [
+    "statement", "account history", "transactions", "my payments",
+    "كشف حساب", "كشف الحساب", "كشف", "حركات الحساب", "حركه الحساب",
+    "kashf", "kachf", "kashf 7sab", "kashf hsab",
+  ],
   newRequest: [
     "شكوي", "شكوه", "اشتكي", "قدم", "تقديم", "طلب", "مشكله", "بلاغ", "ابلاغ", "عطل",
     "report", "complaint", "complain", "problem", "issue", "request", "broken", "not working",

@@ -14,6 +14,10 @@ export type Intent =
   | { type: "status"; reference?: number }
   | { type: "human" }
   | { type: "balance" }
+  | { type: "statement" }
+  | { type: "linkAccount" }
+  | { type: "howToPay" }
+  | { type: "reportPayment" }
   | { type: "newRequest"; categoryCode?: string }
   | { type: "greeting" }
   | { type: "unclear" };
@@ -124,6 +128,11 @@ function intentOf(text: string, words: readonly string[], categoryCode: string |
   if (categoryCode && words.length >= 4) return { type: "newRequest", categoryCode };
   if (mentions(words, "status")) return { type: "status" };
   if (mentions(words, "human")) return { type: "human" };
+  // "I paid my bill" reports a payment, "how do I pay my bill" asks how: both before "my bill".
+  if (mentions(words, "reportPayment")) return { type: "reportPayment" };
+  if (mentions(words, "howToPay")) return { type: "howToPay" };
+  if (mentions(words, "linkAccount")) return { type: "linkAccount" };
+  if (mentions(words, "statement")) return { type: "statement" };
   if (mentions(words, "balance")) return { type: "balance" };
   if (categoryCode) return { type: "newRequest", categoryCode };
   if (mentions(words, "newRequest")) return { type: "newRequest" };

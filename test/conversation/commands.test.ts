@@ -209,10 +209,10 @@ describe("status of my requests", () => {
 
 describe("everything else", () => {
   it.each(["قديش عليّ رسوم بلدية؟", "ade 3layye lal baladiye?", "what is my balance"])(
-    "a balance question ('%s') is understood and answered honestly",
+    "a balance question ('%s') from a phone with no linked account asks for the bill's account number",
     async (text) => {
       const chat = engineChat();
-      expect((await chat.say(text)).keys).toEqual(["balance.unavailable", "menu"]);
+      expect((await chat.say(text)).keys).toEqual(["link.askNumber"]);
     },
   );
 

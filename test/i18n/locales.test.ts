@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CHANNELS, LOCALES, TICKET_STATUSES, type Reply, type ReplyParam, type TextRef } from "../../src/conversation/types.js";
 import { createI18n, LOCALES_DIR, loadResources } from "../../src/i18n/createI18n.js";
 import { render } from "../../src/i18n/render.js";
+import { formatAmount } from "../../src/lib/formatAmount.js";
 import { smsCost } from "../../src/lib/smsSegments.js";
 import { seededCategories } from "../support/fakeLookups.js";
 
@@ -69,6 +70,59 @@ const statusLine = (status: string, reference: number): TextRef => ({
   $t: "status.line",
   params: { reference, category, status: { $t: `ticketStatus.${status}` } },
 });
+// Accounts: a nine-character account number, a long Arabic holder name as the engine shortens it on
+// SMS (an English reply shows the account's kind instead), seven-digit lira amounts and dollars with cents.
+const money = (amount: string, currency: "LBP" | "USD") => ({
+  ar: formatAmount(amount, currency, "ar", "western"),
+  en: formatAmount(amount, currency, "en", "western"),
+});
+const date = { ar: "31/12/2026", en: "31/12/2026" };
+const accountNumber = "QE-104270";
+const holder = { ar: "عبد الرحمن مح…", en: "(property)" };
+const statementLine = (kind: string, amount: string): TextRef => ({
+  $t: "statement.line",
+  params: { date, kind: { $t: `statement.kind.${kind}` }, amount: money(amount, "LBP"), note: "" },
+});
+const ACCOUNT_PARAMS: Record<string, Record<string, ReplyParam>> = {
+  "balance.summary": {
+    lines: {
+      lines: [
+        { $t: "balance.headerLinked", params: { number: accountNumber, holder } },
+        { $t: "balance.due", params: { amount: money("1250000", "LBP"), when: { $t: "balance.overdueSince", params: { date } } } },
+        { $t: "balance.dueAlso", params: { amount: money("85.50", "USD"), when: { $t: "balance.dueBy", params: { date } } } },
+        { $t: "balance.lastPayment", params: { amount: money("1250000", "LBP"), date } },
+      ],
+    },
+  },
+  "balance.header": { number: accountNumber, holder },
+  "balance.headerLinked": { number: accountNumber, holder },
+  "balance.due": { amount: money("1250000", "LBP"), when: { $t: "balance.overdueSince", params: { date } } },
+  "balance.dueAlso": { amount: money("85.50", "USD"), when: { $t: "balance.dueBy", params: { date } } },
+  "balance.dueBy": { date },
+  "balance.overdueSince": { date },
+  "balance.lastPayment": { amount: money("1250000", "LBP"), date },
+  "account.choose": {
+    choices: { options: [1, 2, 3].map((n) => ({ n, label: { $t: "account.option", params: { number: `QE-10427${n}`, holder } } })) },
+  },
+  "account.option": { number: accountNumber, holder },
+  "link.done": { number: accountNumber },
+  "statement.list": {
+    number: accountNumber,
+    lines: { lines: [statementLine("payment", "12500000"), statementLine("adjustment", "-1250000"), statementLine("charge", "12500000")] },
+  },
+  "statement.listLinked": {
+    number: accountNumber,
+    lines: { lines: [statementLine("payment", "12500000"), statementLine("adjustment", "-1250000"), statementLine("charge", "12500000")] },
+  },
+  "statement.line": { date, kind: { $t: "statement.kind.adjustment" }, amount: money("-12500000", "LBP"), note: "" },
+  "statement.empty": { number: accountNumber },
+  "pay.options": {
+    reference: { $t: "pay.reference", params: { numbers: { ar: "QE-104270، QE-104271…", en: "QE-104270, QE-104271..." } } },
+  },
+  "pay.reference": { numbers: { ar: "QE-104270، QE-104271…", en: "QE-104270, QE-104271..." } },
+  "payment.filed": { amount: money("12500000", "LBP"), number: accountNumber, reference: 104270 },
+};
+
 const PARAMS: Record<string, Record<string, ReplyParam>> = {
   "intake.chooseCategory": { choices: { options: seededCategories.map((c, i) => ({ n: i + 1, label: c.name })) } },
   "intake.confirmCategory": { category },
@@ -89,11 +143,14 @@ const PARAMS: Record<string, Record<string, ReplyParam>> = {
   "human.filed": { reference: 104270 },
   "human.alreadyWaiting": { reference: 104270 },
   "retry.number": { max: 10 },
+  "thread.added": { reference: 104270 },
+  ...ACCOUNT_PARAMS,
 };
 
 // What a resident reads most often must cost a single segment.
 const ONE_SEGMENT = [
   "menu",
+  "thread.added",
   "intake.confirmCategory",
   "intake.askDescription",
   "intake.askLocation",
@@ -108,6 +165,26 @@ const ONE_SEGMENT = [
   "retry.photo",
   "retry.confirm",
   "stuck",
+  "link.askNumber",
+  "link.askCode",
+  "link.locked",
+  "link.done",
+  "retry.accountNumber",
+  "retry.code",
+  "retry.account",
+  "statement.empty",
+  "pay.linkHint",
+  "payment.askAmount",
+  "payment.askCurrency",
+  "payment.askWhere",
+  "payment.askReference",
+  "payment.askPhoto",
+  "retry.amount",
+  "retry.currency",
+  "retry.where",
+  "retry.reference",
+  "cancelled",
+  "payment.cancelled",
 ];
 
 // Replies the engine sends together in one message.
@@ -119,7 +196,11 @@ const COMBINATIONS: string[][] = [
   ["optIn.done", "menu"],
   ["optIn.already", "menu"],
   ["status.none", "menu"],
-  ["balance.unavailable", "menu"],
+  ["cancelled", "menu"],
+  ["payment.cancelled", "menu"],
+  ["account.choose", "account.others"],
+  ["link.done", "statement.empty"],
+  ["link.done", "payment.askAmount"],
   ["language.switched", "menu"],
   ["status.list", "status.more"],
   ["status.one", "intake.resume"],

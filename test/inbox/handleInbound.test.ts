@@ -200,3 +200,25 @@ describe("references", () => {
     expect(reference).toBe(50001);
   });
 });
+
+describe("a resident answering staff, through the database", () => {
+  it("the answer joins the ticket, which waits for staff again", async () => {
+    const { createStaff, actorById } = await import("../../src/services/staff.js");
+    const { replyToTicket } = await import("../../src/services/staffActions.js");
+    const staff = await createStaff(world.db, { municipalityId: MUNICIPALITY, username: "hadi", displayName: "Hadi", passwordHash: "scrypt$x", role: "admin", departments: [], locale: "ar" });
+    const actor = (await actorById(world.db, staff.id))!;
+    const nour = resident();
+    const filed = await nour.say("بدي احكي مع موظف");
+    const reference = Number(/#(\d+)/.exec(filed)?.[1]);
+    const reply = await world.db.$transaction((tx) => replyToTicket(tx, { municipalityId: MUNICIPALITY, now: new Date(), render: () => "" }, actor, reference, "أي شارع؟"));
+    expect(reply.ok).toBe(true);
+    expect((await world.db.ticket.findFirstOrThrow({ where: { reference } })).status).toBe("in_progress");
+
+    const answer = await nour.say("شارع المدارس، قرب الفرن");
+    expect(answer).toBe(`شكراً، أضفنا رسالتك إلى الطلب #${reference}. سيرد الموظفون هنا.`);
+    const ticket = await world.db.ticket.findFirstOrThrow({ where: { reference }, include: { events: true, messages: { where: { direction: "inbound" } } } });
+    expect(ticket.status).toBe("waiting_staff");
+    expect(ticket.events.map((e) => e.kind)).toContain("resident_replied");
+    expect(ticket.messages.map((m) => m.body)).toContain("شارع المدارس، قرب الفرن");
+  });
+});

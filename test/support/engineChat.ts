@@ -1,7 +1,18 @@
 import { CAPABILITIES } from "../../src/channels/capabilities.js";
 import { step } from "../../src/conversation/engine.js";
 import { initialState, type ConversationState } from "../../src/conversation/state.js";
-import type { ChannelKind, Effect, InboundEvent, Locale, NewTicket, Reply } from "../../src/conversation/types.js";
+import type {
+  ChannelKind,
+  DisclosureKind,
+  Effect,
+  InboundEvent,
+  LinkAccountEffect,
+  LinkOutcome,
+  Locale,
+  NewPaymentReport,
+  NewTicket,
+  Reply,
+} from "../../src/conversation/types.js";
 import { createI18n } from "../../src/i18n/createI18n.js";
 import { render } from "../../src/i18n/render.js";
 import { smsCost } from "../../src/lib/smsSegments.js";
@@ -16,7 +27,10 @@ export interface BotTurn {
   /** The reply as the resident reads it. */
   text: string;
   segments: number;
+  /** Every effect of the turn, including those added after a code's outcome. */
   effects: Effect[];
+  /** The code the engine asked the inbox to try this turn, and what came of it. */
+  link?: { effect: LinkAccountEffect; outcome: LinkOutcome };
   state: ConversationState;
 }
 
@@ -24,24 +38,48 @@ export interface BotTurn {
  * A resident chatting with the pure engine: no database, fixed clock, references from 10427 up.
  * Effects are applied to the fake world the way the inbox applies them to the database.
  */
-export function engineChat(options: { channel?: ChannelKind; locale?: Locale | null; now?: Date } = {}) {
+export function engineChat(
+  options: { channel?: ChannelKind; locale?: Locale | null; now?: Date; amountDigits?: "western" | "arabic" } = {},
+) {
   const channel = options.channel ?? "sms";
   const lookups = new FakeLookups();
   const resident = { locale: options.locale ?? null, optedOut: false };
   const filed: NewTicket[] = [];
+  const payments: NewPaymentReport[] = [];
+  const disclosures: { kind: DisclosureKind; accountId: number }[] = [];
   let state: ConversationState = initialState();
-  const now = options.now ?? new Date("2026-11-29T09:00:00Z");
+  let now = options.now ?? new Date("2026-11-29T09:00:00Z");
 
   async function send(event: InboundEvent, stateWasReset = false): Promise<BotTurn> {
-    const result = await step(state, event, {
-      now,
-      resident: { ...resident },
-      capabilities: CAPABILITIES[channel],
-      lookups,
-      stateWasReset,
-    });
+    lookups.now = now;
+    const ctx = { now, resident: { ...resident }, capabilities: CAPABILITIES[channel], lookups, amountDigits: options.amountDigits ?? "western" } as const;
+    let result = await step(state, event, { ...ctx, stateWasReset });
+    const effects = [...result.effects];
+    apply(result.effects);
+    let link: BotTurn["link"];
+    // As the inbox does: the code is tried after the turn's effects, and the engine answers from the outcome.
+    while (result.pending) {
+      const outcome = lookups.tryLink(result.pending.effect);
+      link = { effect: result.pending.effect, outcome };
+      result = await result.pending.resume(outcome);
+      effects.push(...result.effects);
+      apply(result.effects);
+    }
     state = result.state;
-    for (const effect of result.effects) {
+    const text = result.replies.length ? render(i18n, result.replies, result.locale, channel) : "";
+    return {
+      keys: result.replies.map((r) => r.key),
+      replies: result.replies,
+      text,
+      segments: text ? smsCost(text).segments : 0,
+      effects,
+      ...(link ? { link } : {}),
+      state,
+    };
+  }
+
+  function apply(effects: readonly Effect[]) {
+    for (const effect of effects) {
       if (effect.type === "setLocale") resident.locale = effect.locale;
       if (effect.type === "optOut") resident.optedOut = true;
       if (effect.type === "optIn") resident.optedOut = false;
@@ -55,22 +93,21 @@ export function engineChat(options: { channel?: ChannelKind; locale?: Locale | n
           createdAt: new Date(now.getTime() + filed.length),
         });
       }
+      if (effect.type === "recordDisclosure") disclosures.push({ kind: effect.kind, accountId: effect.accountId });
+      if (effect.type === "reportPayment") payments.push(effect.report);
     }
-    const text = result.replies.length ? render(i18n, result.replies, result.locale, channel) : "";
-    return {
-      keys: result.replies.map((r) => r.key),
-      replies: result.replies,
-      text,
-      segments: text ? smsCost(text).segments : 0,
-      effects: result.effects,
-      state,
-    };
   }
 
   return {
     lookups,
     resident,
     filed,
+    payments,
+    disclosures,
+    /** Moves the clock on (e.g. past a lockout). */
+    wait(ms: number) {
+      now = new Date(now.getTime() + ms);
+    },
     get state() {
       return state;
     },
