@@ -42,6 +42,7 @@ export function inboxFor(config: Config, db: Db, logger: Logger): Inbox {
     logger,
     queue: new KeyedQueue(),
     clock: () => new Date(),
+    amountDigits: config.accounts.digits,
   });
 }
 
@@ -72,6 +73,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     },
     publicBaseUrl: config.server.publicBaseUrl,
     trustProxy: config.server.trustProxy,
+    amountDigits: config.accounts.digits,
     sessionSecret,
     outbox: { municipalityId: config.municipality.id, render: renderNotification(i18n), whatsappTemplateSid: config.twilio.whatsappTemplateSid },
   };

@@ -18,7 +18,14 @@ async function main() {
   const { accountSid, authToken, smsFrom, whatsappFrom } = config.twilio;
   const sender = accountSid && authToken ? twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, publicBaseUrl: config.server.publicBaseUrl }) : null;
   if (!sender) logger.warn("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set: staff replies stay queued until they are");
-  const jobs = scheduleJobs({ outbox: sender ? { db, sender, logger, outbox: deps.outbox } : null, logger });
+  // Without a sender nothing would leave the outbox: reminders would only pile up.
+  const jobs = scheduleJobs({
+    outbox: sender ? { db, sender, logger, outbox: deps.outbox } : null,
+    reminders: sender
+      ? { db, municipalityId: config.municipality.id, daysBefore: config.accounts.reminderDaysBefore, digits: config.accounts.digits, outbox: deps.outbox, logger }
+      : null,
+    logger,
+  });
   if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
 
   const server = app.listen(config.server.port, config.server.host);

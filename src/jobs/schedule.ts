@@ -1,13 +1,14 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { drainOutbox, type DrainOutboxDeps } from "./drainOutbox.js";
+import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
 
 /**
  * Registers the periodic jobs. Each job is a plain `async (deps, now)` function; this file only
  * decides when they run. `noOverlap` keeps a slow run from piling up; the outbox itself is safe
  * with several instances because rows are claimed one by one.
  */
-export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; logger: Logger }) {
+export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; reminders: SendRemindersDeps | null; logger: Logger }) {
   const tasks: ScheduledTask[] = [];
   if (deps.outbox) {
     const outbox = deps.outbox;
@@ -22,6 +23,24 @@ export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; logger: Log
           }
         },
         { name: "drain-outbox", noOverlap: true, timezone: "Asia/Beirut" },
+      ),
+    );
+  }
+  if (deps.reminders) {
+    const reminders = deps.reminders;
+    // Every 15 minutes: 50 reminders a run is ~2,600 a day, paced through the outbox; the job itself
+    // keeps quiet between 21:00 and 08:00 Beirut time.
+    tasks.push(
+      cron.schedule(
+        "*/15 * * * *",
+        async () => {
+          try {
+            await sendReminders(reminders, new Date());
+          } catch (error) {
+            deps.logger.error({ err: error }, "reminder run failed");
+          }
+        },
+        { name: "send-reminders", noOverlap: true, timezone: "Asia/Beirut" },
       ),
     );
   }

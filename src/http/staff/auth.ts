@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from "express";
 import { HttpError } from "../../lib/httpError.js";
+import { canWorkAccounts } from "../../services/accountStaff.js";
 import { sessionActor } from "../../services/sessions.js";
 import type { RouterDeps } from "../createApp.js";
 import { clearStaffCookie, equalStrings, readCookie, SESSION_COOKIE, unsignValue } from "./cookies.js";
@@ -67,5 +68,11 @@ export const requireCsrf: RequestHandler = (req, _res, next) => {
 /** Admin pages: agents get 403. */
 export const requireAdmin: RequestHandler = (req, _res, next) => {
   if (staffContext(req).actor.role !== "admin") throw new HttpError(403, "Admins only");
+  next();
+};
+
+/** Account pages: admins and finance agents; other agents get 403. */
+export const requireAccountsAccess: RequestHandler = (req, _res, next) => {
+  if (!canWorkAccounts(staffContext(req).actor)) throw new HttpError(403, "Finance staff and admins only");
   next();
 };

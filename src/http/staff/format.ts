@@ -1,4 +1,5 @@
 import type { Locale } from "../../conversation/types.js";
+import { formatAmount } from "../../lib/formatAmount.js";
 import type { Translate } from "./staffContext.js";
 
 // The municipality is in Lebanon; staff read times on the town hall's clock.
@@ -77,4 +78,23 @@ export function mapLink(latitude: number, longitude: number): string {
 export function excerpt(text: string, max = 90): string {
   const chars = [...text.replace(/\s+/g, " ").trim()];
   return chars.length <= max ? chars.join("") : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+}
+
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+/**
+ * A calendar date such as a due date, e.g. "31 Mar 2025". Read on Beirut's calendar, which gives
+ * the same day whether the import stored it at UTC or at Beirut midnight.
+ */
+export function formatDate(date: Date, locale: Locale): string {
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(INTL_LOCALE[locale], { timeZone: TIME_ZONE, dateStyle: "medium" });
+    dateFormats.set(locale, format);
+  }
+  return format.format(date);
+}
+
+/** An amount for staff, with Latin digits in both languages: "1,250,000 ل.ل.", "85.50 USD". */
+export function formatMoney(amount: string | { toFixed(): string }, currency: string, locale: Locale): string {
+  return formatAmount(typeof amount === "string" ? amount : amount.toFixed(), currency === "USD" ? "USD" : "LBP", locale, "western");
 }

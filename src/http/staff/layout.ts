@@ -1,4 +1,5 @@
 import type { Locale } from "../../conversation/types.js";
+import { canWorkAccounts } from "../../services/accountStaff.js";
 import type { FlashMessage } from "./flash.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import type { StaffContext, Translate } from "./staffContext.js";
@@ -7,7 +8,7 @@ import type { StaffContext, Translate } from "./staffContext.js";
 export const ASSETS = "/staff/assets";
 
 /** The sections in the navigation bar; admin ones only for admins. */
-export type Section = "queue" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens";
+export type Section = "queue" | "accounts" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens";
 const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
   { section: "staff", href: "/staff/admin/staff" },
   { section: "departments", href: "/staff/admin/departments" },
@@ -63,6 +64,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
     <a class="brand" href="/staff"><span class="brand-mark" aria-hidden="true">ب</span><span><strong>${t("app.name")}</strong><small>${t("app.municipality")}</small></span></a>
     <nav class="mainnav" aria-label="${t("nav.label")}">
       ${link("queue", "/staff")}
+      ${canWorkAccounts(actor) && link("accounts", "/staff/accounts")}
       ${actor.role === "admin" && ADMIN_SECTIONS.map((s) => link(s.section, s.href))}
     </nav>
     <div class="userbox">

@@ -45,7 +45,8 @@ export function mediaProxy(deps: RouterDeps): Router {
     res.status(200);
     res.set({
       "Content-Type": contentType,
-      "Cache-Control": "private, max-age=3600",
+      // Residents' photos must not outlive the session in the browser's cache.
+      "Cache-Control": "private, no-store",
       "Content-Disposition": "inline",
       // Whatever the bytes are, they never run as a page of ours.
       "Content-Security-Policy": "default-src 'none'; sandbox",

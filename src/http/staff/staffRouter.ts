@@ -4,16 +4,20 @@ import express, { Router, type ErrorRequestHandler, type Request } from "express
 import type { Locale } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import type { RouterDeps } from "../createApp.js";
+import { rejectNul } from "../rejectNul.js";
 import { apiTokensAdmin } from "./admin/apiTokensAdmin.js";
 import { cannedRepliesAdmin } from "./admin/cannedRepliesAdmin.js";
 import { categoriesAdmin } from "./admin/categoriesAdmin.js";
 import { departmentsAdmin } from "./admin/departmentsAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
-import { authenticate, CSRF_FAILED, requireAdmin, requireCsrf, wantsJson } from "./auth.js";
+import { accountActions } from "./accountActions.js";
+import { accountPages } from "./accountPages.js";
+import { authenticate, CSRF_FAILED, requireAccountsAccess, requireAdmin, requireCsrf, wantsJson } from "./auth.js";
 import { html } from "./html.js";
 import { publicPage, staffPage } from "./layout.js";
 import { loginRoutes } from "./loginRoutes.js";
 import { mediaProxy } from "./mediaProxy.js";
+import { paymentActions, type PaymentDeps } from "./paymentActions.js";
 import { queuePage } from "./queuePage.js";
 import { maybeStaffContext, translator } from "./staffContext.js";
 import { ticketActions } from "./ticketActions.js";
@@ -28,11 +32,12 @@ const EXPLAINED = new Set([400, 403, 404, 413, 429]);
  * HTML in Arabic (right-to-left) or English, per staff member; styles and scripts are files under
  * /staff/assets (the app's Content-Security-Policy allows nothing inline).
  */
-export function staffRouter(deps: RouterDeps): Router {
+export function staffRouter(deps: PaymentDeps): Router {
   const router = Router();
   router.use("/assets", express.static(ASSETS_DIR, { index: false, maxAge: "1h" }), (req, _res, next) => next(new HttpError(404, `No asset ${req.path}`)));
   router.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 200 }));
   router.use(express.json({ limit: "64kb" }));
+  router.use(rejectNul);
 
   router.use(loginRoutes(deps));
   router.use(authenticate(deps), requireCsrf);
@@ -40,6 +45,8 @@ export function staffRouter(deps: RouterDeps): Router {
   router.use(ticketPage(deps));
   router.use(mediaProxy(deps));
   router.use(ticketActions(deps));
+  router.use(paymentActions(deps));
+  router.use("/accounts", requireAccountsAccess, accountPages(deps), accountActions(deps));
 
   const admin = Router();
   admin.use(requireAdmin);

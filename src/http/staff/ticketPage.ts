@@ -10,6 +10,7 @@ import { takeFlash } from "./flash.js";
 import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
+import { paymentCard, paymentEventDescription, phoneAccountsCard, ticketAccountInfo, type TicketAccountInfo } from "./paymentCard.js";
 import { staffContext, type StaffContext } from "./staffContext.js";
 
 /** A ticket reference from the URL; anything else is a page that does not exist. */
@@ -142,6 +143,9 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
       }`;
     case "reopened":
       return html`${t("history.reopened", { from: statusName(data.from) })}`;
+    case "payment_confirmed":
+    case "payment_rejected":
+      return paymentEventDescription(ctx, kind, data);
     default:
       return html`${t("history.other", { kind })}`;
   }
@@ -248,7 +252,7 @@ function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
 </section>`;
 }
 
-function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, accounts: TicketAccountInfo): SafeHtml {
   const { t, locale } = ctx;
   const { ticket } = detail;
   const resident = ticket.resident;
@@ -276,7 +280,7 @@ function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
   </dl>
   <h3>${t("ticket.description")}</h3>
   <p class="description" dir="auto">${ticket.description || t("queue.noDescription")}</p>
-  ${mediaList(ctx, ticket.reference, "ticket", detail.media)}
+  ${accounts.report ? null : mediaList(ctx, ticket.reference, "ticket", detail.media)}
 </section>`;
 }
 
@@ -289,7 +293,7 @@ export function ticketPage(deps: RouterDeps): Router {
     const reference = parseReference(req.params.reference);
     const detail = await ticketDetail(deps.db, ctx.actor, reference, deps.clock());
     if (!detail) throw new HttpError(404, "No such ticket");
-    const look = await lookups(deps, detail);
+    const [look, accounts] = await Promise.all([lookups(deps, detail), ticketAccountInfo(deps.db, ctx.actor, detail.ticket)]);
     const { ticket } = detail;
     const title = t("ticket.title", { reference: ticket.reference });
     const body = html`<div class="page-head ticket-head">
@@ -299,6 +303,7 @@ export function ticketPage(deps: RouterDeps): Router {
 </div>
 <div class="ticket-grid">
   <div class="ticket-main">
+    ${paymentCard(ctx, ticket.reference, accounts, mediaList(ctx, ticket.reference, "ticket", detail.media))}
     <section class="card" aria-labelledby="conversation-title">
       <h2 id="conversation-title">${t("conversation.title")}</h2>
       ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, ticket.reference, m))}</ol>`}
@@ -307,7 +312,8 @@ export function ticketPage(deps: RouterDeps): Router {
     ${noteCard(ctx, ticket.reference)}
   </div>
   <aside class="ticket-side">
-    ${detailsCard(ctx, look, detail)}
+    ${detailsCard(ctx, look, detail, accounts)}
+    ${phoneAccountsCard(ctx, accounts)}
     ${actionsCard(ctx, look, detail)}
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">${t("history.title")}</h2>

@@ -193,3 +193,15 @@ describe("signing out and session lifetime", () => {
     await world.db.staff.update({ where: { id: ids.karim }, data: { active: true } });
   });
 });
+
+describe("text nobody types", () => {
+  it("a NUL character in the sign-in form is a 400, not a database error", async () => {
+    const world = await createTestWorld();
+    try {
+      const res = await request(world.app).post("/staff/login").type("form").send({ username: "ha\u0000la", password: "x" });
+      expect(res.status).toBe(400);
+    } finally {
+      await world.drop();
+    }
+  });
+});

@@ -13,6 +13,7 @@ export const PEOPLE = {
   hala: { username: "hala", password: "hala-admin-pass", displayName: "Hala", role: "admin", departments: [], locale: "ar" },
   rania: { username: "rania", password: "rania-agent-pass", displayName: "Rania", role: "agent", departments: ["public_works"], locale: "ar" },
   karim: { username: "karim", password: "karim-agent-pass", displayName: "Karim", role: "agent", departments: ["electricity", "water"], locale: "en" },
+  nadim: { username: "nadim", password: "nadim-agent-pass", displayName: "Nadim", role: "agent", departments: ["finance"], locale: "en" },
 } as const satisfies Record<string, Omit<NewStaff, "municipalityId" | "departments"> & { departments: readonly string[] }>;
 export type Person = keyof typeof PEOPLE;
 

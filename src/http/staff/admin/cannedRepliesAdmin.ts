@@ -15,7 +15,7 @@ const CannedForm = z.object({
   body: z.string().trim().min(1, "admin.errors.body").max(1600, "admin.errors.body"),
   locale: z.enum(["ar", "en"], { error: "admin.errors.locale" }),
   /** A category id, or "" for a reply offered on every ticket. */
-  category: z.union([z.literal(""), z.coerce.number().int().positive()], { error: "admin.errors.category" }).catch(""),
+  category: z.union([z.literal(""), z.coerce.number().int().positive().max(2_147_483_647)], { error: "admin.errors.category" }).catch(""),
   sortOrder: z.coerce.number({ error: "admin.errors.sortOrder" }).int("admin.errors.sortOrder").min(0, "admin.errors.sortOrder").max(100_000, "admin.errors.sortOrder"),
 });
 
