@@ -34,6 +34,7 @@ const Env = z.object({
   ACCOUNTS_IMPORT_CRON: z.string().min(9, "must be a cron expression such as 0 2 * * *").default("0 2 * * *"),
   REMINDER_DAYS_BEFORE: z.coerce.number().int().min(1).max(90).default(7),
   AMOUNT_DIGITS: z.enum(["western", "arabic"]).default("western"),
+  ACCOUNTS_PIN_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -56,6 +57,11 @@ export interface Config {
     reminderDaysBefore: number;
     /** Digits in amounts sent to residents: Western 0-9 (compact in SMS) or Arabic-Indic ٠-٩ in Arabic. */
     digits: "western" | "arabic";
+    /**
+     * Keys the digest that tells an import whether a bill's code changed (ACCOUNTS_PIN_KEY, else
+     * SESSION_SECRET). Without one, every import re-hashes every code.
+     */
+    pinKey?: string;
   };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
@@ -118,6 +124,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       importCron: e.ACCOUNTS_IMPORT_CRON,
       reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
       digits: e.AMOUNT_DIGITS,
+      ...((e.ACCOUNTS_PIN_KEY ?? e.SESSION_SECRET) ? { pinKey: e.ACCOUNTS_PIN_KEY ?? e.SESSION_SECRET } : {}),
     },
     log: { level: e.LOG_LEVEL },
   };

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import { appDepsFor, prepareDatabase } from "./boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
@@ -23,6 +24,12 @@ async function main() {
     outbox: sender ? { db, sender, logger, outbox: deps.outbox } : null,
     reminders: sender
       ? { db, municipalityId: config.municipality.id, daysBefore: config.accounts.reminderDaysBefore, digits: config.accounts.digits, outbox: deps.outbox, logger }
+      : null,
+    accountsImport: config.accounts.dropDir
+      ? {
+          cron: config.accounts.importCron,
+          job: { db, municipalityId: config.municipality.id, dropDir: config.accounts.dropDir, logger, holder: `${hostname()}:${process.pid}`, digestKey: deps.accountsPinKey },
+        }
       : null,
     logger,
   });

@@ -30,6 +30,8 @@ export interface AppDeps {
   trustProxy?: boolean | number | string;
   /** Signs staff session cookies. */
   sessionSecret: string;
+  /** Keys the digest of imported bill codes (config.accounts.pinKey, else the session secret). */
+  accountsPinKey?: string;
   /** Digits in amounts shown and sent (config AMOUNT_DIGITS). */
   amountDigits?: "western" | "arabic";
   /** Everything staff actions need to queue messages to residents, minus the clock. */

@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { drainOutbox, type DrainOutboxDeps } from "./drainOutbox.js";
+import { importDropFolder, type ImportDropFolderDeps } from "./importDropFolder.js";
 import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
 
 /**
@@ -8,7 +9,12 @@ import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
  * decides when they run. `noOverlap` keeps a slow run from piling up; the outbox itself is safe
  * with several instances because rows are claimed one by one.
  */
-export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; reminders: SendRemindersDeps | null; logger: Logger }) {
+export function scheduleJobs(deps: {
+  outbox: DrainOutboxDeps | null;
+  reminders: SendRemindersDeps | null;
+  accountsImport: { cron: string; job: ImportDropFolderDeps } | null;
+  logger: Logger;
+}) {
   const tasks: ScheduledTask[] = [];
   if (deps.outbox) {
     const outbox = deps.outbox;
@@ -41,6 +47,22 @@ export function scheduleJobs(deps: { outbox: DrainOutboxDeps | null; reminders: 
           }
         },
         { name: "send-reminders", noOverlap: true, timezone: "Asia/Beirut" },
+      ),
+    );
+  }
+  if (deps.accountsImport) {
+    const { cron: expression, job } = deps.accountsImport;
+    tasks.push(
+      cron.schedule(
+        expression,
+        async () => {
+          try {
+            await importDropFolder(job, new Date());
+          } catch (error) {
+            deps.logger.error({ err: error }, "accounts import failed");
+          }
+        },
+        { name: "import-accounts", noOverlap: true, timezone: "Asia/Beirut" },
       ),
     );
   }

@@ -49,6 +49,7 @@ export async function createTestWorld(options: { resources?: Resource; authToken
     twilio: { authToken: options.authToken === null ? undefined : (options.authToken ?? TWILIO_AUTH_TOKEN) },
     publicBaseUrl: PUBLIC_BASE_URL,
     sessionSecret: "test-session-secret-0123456789abcdef",
+    accountsPinKey: "test-pin-digest-key-0123456789abcdef",
     outbox: { municipalityId: MUNICIPALITY, render: renderNotification(i18n), whatsappTemplateSid: options.whatsappTemplateSid },
   };
   const app = createApp(deps);

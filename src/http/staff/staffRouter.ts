@@ -5,6 +5,7 @@ import type { Locale } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import type { RouterDeps } from "../createApp.js";
 import { rejectNul } from "../rejectNul.js";
+import { accountImportAdmin } from "./admin/accountImportAdmin.js";
 import { apiTokensAdmin } from "./admin/apiTokensAdmin.js";
 import { cannedRepliesAdmin } from "./admin/cannedRepliesAdmin.js";
 import { categoriesAdmin } from "./admin/categoriesAdmin.js";
@@ -40,6 +41,8 @@ export function staffRouter(deps: PaymentDeps): Router {
   router.use(rejectNul);
 
   router.use(loginRoutes(deps));
+  // Its multipart upload is read before the CSRF check, so it checks sign-in, role and CSRF itself.
+  accountImportAdmin(router, deps);
   router.use(authenticate(deps), requireCsrf);
   router.use(queuePage(deps));
   router.use(ticketPage(deps));
