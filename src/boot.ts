@@ -74,6 +74,8 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     publicBaseUrl: config.server.publicBaseUrl,
     trustProxy: config.server.trustProxy,
     amountDigits: config.accounts.digits,
+    // Keys the digest of imported bill codes; the dev session secret is random, so re-hashes then.
+    accountsPinKey: config.accounts.pinKey ?? sessionSecret,
     sessionSecret,
     outbox: { municipalityId: config.municipality.id, render: renderNotification(i18n), whatsappTemplateSid: config.twilio.whatsappTemplateSid },
   };
