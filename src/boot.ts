@@ -8,7 +8,7 @@ import { createI18n } from "./i18n/createI18n.js";
 import { renderNotification } from "./i18n/render.js";
 import { createInbox, type Inbox } from "./inbox/handleInbound.js";
 import { KeyedQueue } from "./lib/keyedQueue.js";
-import { seedCategories, seedDemoData } from "./services/seed.js";
+import { seedCategories, seedDemoAccounts, seedDemoData } from "./services/seed.js";
 import { ensureInitialAdmin } from "./services/staff.js";
 
 /**
@@ -27,6 +27,8 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   if (config.municipality.seedDemoData) {
     const demo = await seedDemoData(db, municipalityId);
     if (demo > 0) logger.info({ tickets: demo }, "seeded demo data");
+    const accounts = await seedDemoAccounts(db, municipalityId, config.accounts.pinKey);
+    if (accounts > 0) logger.info({ accounts }, "seeded demo accounts from samples/");
   }
   return db;
 }

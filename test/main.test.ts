@@ -45,6 +45,7 @@ describe("npm start", () => {
     const { stdout } = server.output();
     expect(stdout).toContain('"categories":10');
     expect(stdout).toContain('"tickets":3');
+    expect(stdout).toMatch(/"accounts":\d+,"msg":"seeded demo accounts/);
     expect(stdout).toContain("TWILIO_AUTH_TOKEN is not set");
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { Db } from "../db/createDb.js";
+import { importAccounts } from "./accountImport/importAccounts.js";
 import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
@@ -94,4 +95,23 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
     }
   });
   return DEMO.length;
+}
+
+/**
+ * With the demo data, the sample finance export (samples/*.csv) so a newcomer can try balances:
+ * imported through the real importer, once, on a municipality without accounts.
+ */
+export async function seedDemoAccounts(db: Db, municipalityId: string, digestKey: string | undefined): Promise<number> {
+  if ((await db.account.count({ where: { municipalityId } })) > 0) return 0;
+  const samples = path.join(SEED_DIR, "..", "samples");
+  const result = await importAccounts(db, {
+    municipalityId,
+    accounts: path.join(samples, "accounts.csv"),
+    statement: path.join(samples, "statement.csv"),
+    source: "demo:samples",
+    now: new Date(),
+    ...(digestKey ? { digestKey } : {}),
+  });
+  if (!result.ok) throw new Error(`the sample accounts do not import: ${JSON.stringify(result.errors.slice(0, 3))}`);
+  return result.accounts;
 }
