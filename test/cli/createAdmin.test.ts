@@ -1,12 +1,10 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdmin } from "../../src/cli/createAdmin.js";
 import { verifyPassword } from "../../src/services/passwords.js";
 import { MUNICIPALITY } from "../support/testApp.js";
+import { runCommand } from "../support/runCommand.js";
 import { createTestDatabase, type TestDatabase } from "../support/testDb.js";
 
-const root = path.join(import.meta.dirname, "../..");
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -15,19 +13,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-/** Runs `npm run staff:create-admin -- ...args` as an operator would, with only the given environment. */
-function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/createAdmin.ts", ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, LOG_LEVEL: "silent", DEMO_DATA: "false", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+/** Runs `npm run staff:create-admin -- ...args` as an operator would. */
+const run = (args: string[], env: Record<string, string> = {}) => runCommand("src/cli/createAdmin.ts", args, env);
 
 describe("npm run staff:create-admin", () => {
   it("creates an administrator who can sign in", async () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,6 +8,7 @@ import { IMPORT_LEASE } from "../../src/services/accountImport/importAccounts.js
 import { acquireLease } from "../../src/services/jobLease.js";
 import { hashPassword } from "../../src/services/passwords.js";
 import { MUNICIPALITY } from "../support/testApp.js";
+import { runCommand } from "../support/runCommand.js";
 import { createTestDatabase, type TestDatabase } from "../support/testDb.js";
 
 const root = path.join(import.meta.dirname, "../..");
@@ -99,18 +99,7 @@ describe("the import command", () => {
 });
 
 /** Runs `npm run accounts:import -- ...args` as an operator would. */
-function run(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/importAccounts.ts", ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, LOG_LEVEL: "silent", DEMO_DATA: "false", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const run = (args: string[], env: Record<string, string>) => runCommand("src/cli/importAccounts.ts", args, env);
 
 describe("npm run accounts:import", () => {
   it("imports the sample files into the configured database", async () => {
