@@ -19,7 +19,9 @@ export async function createDb(url: string): Promise<Db> {
     return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
   }
   const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
-  const db = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url }) });
+  const { SerializedSqlite } = await import("./serializedSqlite.js");
+  // One connection: every statement and transaction queued, so nothing runs inside another's transaction.
+  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url })) });
   // WAL lets the staff pages read while a message is being written; a busy timeout waits for the
   // writer instead of failing with SQLITE_BUSY when another process (npm run chat) holds the lock.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");

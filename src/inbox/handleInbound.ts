@@ -7,9 +7,10 @@ import { parseState, STATE_VERSION } from "../conversation/state.js";
 import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type LinkOutcome, type Locale, type Lookups } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
 import { render } from "../i18n/render.js";
+import type { CodeCheck, VerifyCode } from "../services/accounts.js";
 import type { KeyedQueue } from "../lib/keyedQueue.js";
 import { maskPhone } from "../lib/maskPhone.js";
-import { linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../services/accounts.js";
+import { checkAccountCode, CodeCheckNeeded, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../services/accounts.js";
 import { activeCategories } from "../services/categories.js";
 import { reportPayment } from "../services/payments.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
@@ -29,6 +30,8 @@ export interface InboxDeps {
   clock: () => Date;
   /** Digits in amounts and dates sent to residents (config.accounts.digits); Western unless set. */
   amountDigits?: "western" | "arabic";
+  /** Checks a bill's code against its hash (scrypt's `verifyPassword` unless a test gives another). */
+  verifyCode?: VerifyCode;
 }
 
 /** What the stored copy of a message that carried a bill's verification code says instead. */
@@ -42,24 +45,40 @@ export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
  * resident, then in ONE transaction store the message, run the conversation engine, apply its effects,
  * save the new state and the rendered reply. If anything throws, nothing is written. A redelivered
  * message returns the reply stored the first time and changes nothing.
+ * A bill's code is never hashed inside the transaction: when the engine asks for a code check the
+ * transaction rolls back, the code is checked outside it, and the message is handled again with
+ * the outcome (re-checked inside against the account's current hash).
  */
 export function createInbox(deps: InboxDeps): Inbox {
   return (message) =>
     deps.queue.run(`${deps.municipalityId}:${message.from}`, async () => {
       const earlier = await storedReplies(deps.db, message);
       if (earlier) return { replies: earlier, duplicate: true };
-      try {
-        return await deps.db.$transaction((tx) => handleInTransaction(deps, tx, message), { maxWait: 15_000, timeout: 15_000 });
-      } catch (error) {
-        // Another process stored the same message id between our check and our insert.
-        if (isUniqueViolation(error)) {
-          const stored = await storedReplies(deps.db, message);
-          if (stored) return { replies: stored, duplicate: true };
+      const checks = new Map<string, CodeCheck>();
+      for (let round = 1; ; round++) {
+        try {
+          return await deps.db.$transaction((tx) => handleInTransaction(deps, tx, message, checks), { maxWait: 15_000, timeout: 15_000 });
+        } catch (error) {
+          // Another process stored the same message id between our check and our insert.
+          if (isUniqueViolation(error)) {
+            const stored = await storedReplies(deps.db, message);
+            if (stored) return { replies: stored, duplicate: true };
+          }
+          // Each round checks a code the engine had not asked for before (or whose account changed).
+          if (error instanceof CodeCheckNeeded && round <= MAX_CODE_CHECKS) {
+            const { accountNumber, code } = error.attempt;
+            checks.set(codeCheckKey(error.attempt), await checkAccountCode(deps.db, { municipalityId: deps.municipalityId, accountNumber, code }, deps.verifyCode));
+            continue;
+          }
+          throw error;
         }
-        throw error;
       }
     });
 }
+
+/** Code checks one message may need before giving up (an import rewriting the account each time). */
+const MAX_CODE_CHECKS = 3;
+const codeCheckKey = (attempt: { accountNumber: string; code: string }) => `${attempt.accountNumber}\u0000${attempt.code}`;
 
 async function storedReplies(db: Db | Tx, message: InboundMessage): Promise<string[] | null> {
   const original = await db.message.findUnique({
@@ -73,7 +92,7 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
 }
 
-async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMessage): Promise<InboundResult> {
+async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMessage, checks: ReadonlyMap<string, CodeCheck>): Promise<InboundResult> {
   const { municipalityId } = deps;
   if (deps.dialect === "postgres") {
     // Several instances on one database: one resident's messages still run one at a time.
@@ -136,7 +155,7 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
   // A bill's code: whether it is right decides the rest of the turn (see PendingEffect). The
   // outcome goes back to the engine, whose lookups in this transaction already see a new link.
   while (result.pending) {
-    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id);
+    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id, checks.get(codeCheckKey(result.pending.effect)));
     applied.push(`${result.pending.effect.type}:${outcome.status}`);
     result = await result.pending.resume(outcome);
     applied.push(...result.effects.map((e) => e.type));
@@ -198,15 +217,13 @@ function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number, now: Date): Loo
  * Tries the bill's code (recording the attempt, linking on success) and blanks the code out of the
  * stored inbound message: codes are kept only as hashes, never in the conversation history.
  */
-async function linkAccount(tx: Tx, effect: LinkAccountEffect, ctx: EffectContext, inboundId: number): Promise<LinkOutcome> {
+async function linkAccount(tx: Tx, effect: LinkAccountEffect, ctx: EffectContext, inboundId: number, check: CodeCheck | undefined): Promise<LinkOutcome> {
   await tx.message.update({ where: { id: inboundId }, data: { body: REDACTED_CODE } });
-  return linkAccountWithCode(tx, {
-    municipalityId: ctx.municipalityId,
-    residentId: ctx.residentId,
-    accountNumber: effect.accountNumber,
-    code: effect.code,
-    now: ctx.now,
-  });
+  return linkAccountWithCode(
+    tx,
+    { municipalityId: ctx.municipalityId, residentId: ctx.residentId, accountNumber: effect.accountNumber, code: effect.code, now: ctx.now },
+    check,
+  );
 }
 
 interface EffectContext {

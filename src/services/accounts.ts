@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { CURRENCIES, type AccountView, type DisclosureKind, type LinkOutcome, type StatementLineView } from "../conversation/types.js";
-import type { Tx } from "../db/createDb.js";
+import type { Db, Tx } from "../db/createDb.js";
 import { verifyPassword } from "./passwords.js";
 
 /** Failed linking tries allowed per phone, and per account number, within `LINK_LOCK_MS`. */
@@ -87,25 +87,79 @@ export interface LinkAttempt {
 }
 
 /**
- * Tries to link an account to a resident's phone with the code printed on the bill, and records the
- * attempt. Locked when the phone, or the account number, has failed 5 times in the last hour (the
- * try that makes the fifth failure already answers "locked"). A wrong code and an unknown account
- * number take the same path — an unknown number is checked against a dummy hash with the same
- * scrypt cost as the town's real codes — and both come back "rejected", so neither the words nor
- * the time tell them apart. Attempts are recorded under the account's stored number (what staff
- * see on the account's page) or, for a number that does not exist, the typed one upper-cased, and the
+ * The slow half of a code check — which account a typed number names and whether the code matches
+ * its scrypt hash — done BEFORE the transaction that records the attempt, so no transaction (and, on
+ * SQLite, no other path's query) waits for the hashing.
+ */
+export interface CodeCheck {
+  accountNumber: string;
+  code: string;
+  /** The account the number named when checked, null for an unknown number (checked against a dummy hash). */
+  accountId: number | null;
+  /** The hash the code was checked against; the transaction re-checks it is still the account's. */
+  hash: string | null;
+  matches: boolean;
+}
+
+/** Checks a code against a hash; `verifyPassword` in production. */
+export type VerifyCode = (code: string, hash: string) => Promise<boolean>;
+
+/**
+ * Thrown inside a transaction that needs a code check it was not given (or whose check is stale
+ * because an import changed the account meanwhile): roll back, run `checkAccountCode`, try again.
+ */
+export class CodeCheckNeeded extends Error {
+  constructor(readonly attempt: { accountNumber: string; code: string }) {
+    super("an account code must be checked before this transaction");
+    this.name = "CodeCheckNeeded";
+  }
+}
+
+/** Reads the account a typed number names (any letter case). */
+function findTypedAccount(db: Db | Tx, municipalityId: string, typedNumber: string) {
+  const typed = typedNumber.trim();
+  const spellings = [...new Set([typed, typed.toUpperCase(), typed.toLowerCase()])];
+  return db.account.findFirst({ where: { municipalityId, number: { in: spellings } }, orderBy: { id: "asc" }, select: { id: true, number: true, verificationCodeHash: true } });
+}
+
+/**
+ * Checks a bill's code outside any transaction (see `CodeCheck`). A wrong code and an unknown
+ * account number cost the same: an unknown number is checked against a dummy hash with the same
+ * scrypt cost as the town's real codes.
+ */
+export async function checkAccountCode(
+  db: Db,
+  attempt: { municipalityId: string; accountNumber: string; code: string },
+  verify: VerifyCode = verifyPassword,
+): Promise<CodeCheck> {
+  const [account, sample] = await Promise.all([
+    findTypedAccount(db, attempt.municipalityId, attempt.accountNumber),
+    // The cost parameters real codes are hashed with, for the dummy hash (same work either way).
+    db.account.findFirst({ where: { municipalityId: attempt.municipalityId }, select: { verificationCodeHash: true }, orderBy: { id: "desc" } }),
+  ]);
+  const hash = account?.verificationCodeHash ?? dummyHashLike(sample?.verificationCodeHash);
+  const matches = await verify(attempt.code, hash);
+  return { accountNumber: attempt.accountNumber, code: attempt.code, accountId: account?.id ?? null, hash: account ? hash : null, matches: account !== null && matches };
+}
+
+/**
+ * Records a try to link an account to a resident's phone with the code printed on the bill, using
+ * the `check` done before the transaction (it throws `CodeCheckNeeded` when the check is missing or
+ * the account's code changed since). Locked when the phone, or the account number, has failed 5
+ * times in the last hour (the try that makes the fifth failure already answers "locked"). A wrong
+ * code and an unknown account number both come back "rejected", so neither the words nor the time
+ * tell them apart. Attempts are recorded under the account's stored number (what staff see on the
+ * account's page) or, for a number that does not exist, the typed one upper-cased, and the
  * per-number limit counts both alike.
  * A new link is stored with `linkedBy: "code"` and audited as `account_linked`.
  */
-export async function linkAccountWithCode(tx: Tx, attempt: LinkAttempt): Promise<LinkOutcome> {
-  const { municipalityId, residentId, code, now } = attempt;
+export async function linkAccountWithCode(tx: Tx, attempt: LinkAttempt, check: CodeCheck | undefined): Promise<LinkOutcome> {
+  const { municipalityId, residentId, now } = attempt;
+  const account = await findTypedAccount(tx, municipalityId, attempt.accountNumber);
+  if (!check || check.accountNumber !== attempt.accountNumber || check.code !== attempt.code) throw new CodeCheckNeeded(attempt);
+  // An import changed the account (or created it) since the check: check again.
+  if ((account?.id ?? null) !== check.accountId || (account ? account.verificationCodeHash : null) !== check.hash) throw new CodeCheckNeeded(attempt);
   const typed = attempt.accountNumber.trim();
-  const spellings = [...new Set([typed, typed.toUpperCase(), typed.toLowerCase()])];
-  const [account, sample] = await Promise.all([
-    tx.account.findFirst({ where: { municipalityId, number: { in: spellings } }, orderBy: { id: "asc" } }),
-    // The cost parameters real codes are hashed with, for the dummy hash (same work either way).
-    tx.account.findFirst({ where: { municipalityId }, select: { verificationCodeHash: true }, orderBy: { id: "desc" } }),
-  ]);
   const accountNumber = account?.number ?? typed.toUpperCase();
   const since = new Date(now.getTime() - LINK_LOCK_MS);
   const [byPhone, byNumber] = await Promise.all([
@@ -119,9 +173,7 @@ export async function linkAccountWithCode(tx: Tx, attempt: LinkAttempt): Promise
     return { status: "locked" };
   }
 
-  const stored = account?.verificationCodeHash ?? dummyHashLike(sample?.verificationCodeHash);
-  const matches = await verifyPassword(code, stored);
-  const success = account !== null && matches;
+  const success = account !== null && check.matches;
   await record(success);
   if (!success) {
     const lockedNow = byPhone + 1 >= LINK_MAX_FAILURES || byNumber + 1 >= LINK_MAX_FAILURES;
