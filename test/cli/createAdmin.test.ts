@@ -26,6 +26,8 @@ describe("npm run staff:create-admin", () => {
     const staff = await database.db.staff.findFirstOrThrow({ where: { username: "mayor" } });
     expect(staff).toMatchObject({ role: "admin", displayName: "The Mayor", active: true });
     expect(await verifyPassword("a-strong-password", staff.passwordHash)).toBe(true);
+    // A real process hashes at the production cost (only the test suite's own process is cheaper).
+    expect(staff.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
   }, 120_000);
 
   it("refuses a username that is taken, with a clear message and exit code 1", async () => {
