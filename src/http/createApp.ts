@@ -22,6 +22,11 @@ export interface AppDeps {
   checkDatabase: () => Promise<void>;
   twilio: {
     authToken: string | undefined;
+    /** config.twilio.accountSid: when set, webhooks for another Twilio account are refused (403). */
+    accountSid?: string | undefined;
+    /** config.twilio.smsFrom / whatsappFrom: when set, inbound messages to another number are refused (403). */
+    smsFrom?: string | undefined;
+    whatsappFrom?: string | undefined;
     /** Fetches a resident's media for the staff pages (Twilio media URLs need the account's credentials). */
     fetchMedia?: (url: string) => Promise<Response>;
   };
@@ -61,8 +66,8 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
-  const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, publicBaseUrl: deps.publicBaseUrl, clock };
-  app.use(twilioWebhook({ ...webhook, inbox: deps.inbox }));
+  const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, accountSid: deps.twilio.accountSid, publicBaseUrl: deps.publicBaseUrl, clock };
+  app.use(twilioWebhook({ ...webhook, inbox: deps.inbox, smsFrom: deps.twilio.smsFrom, whatsappFrom: deps.twilio.whatsappFrom }));
   app.use(twilioStatusWebhook({ ...webhook, db: deps.db, outbox: deps.outbox }));
   app.use("/staff", staffRouter({ ...deps, clock }));
   app.use("/api/v1", apiRouter({ ...deps, clock }));

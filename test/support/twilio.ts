@@ -7,6 +7,10 @@ import twilio from "twilio";
 
 export const TWILIO_AUTH_TOKEN = "0123456789abcdef0123456789abcdef";
 export const PUBLIC_BASE_URL = "https://baladiya.example.org";
+/** The account and the numbers the fixtures in test/fixtures were sent to. */
+export const TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef";
+export const OUR_SMS_NUMBER = "+9611555000";
+export const OUR_WHATSAPP_NUMBER = "whatsapp:+9611555000";
 
 export type TwilioFixture = "sms" | "whatsapp-text" | "whatsapp-location" | "whatsapp-image" | "whatsapp-voice";
 
@@ -26,11 +30,14 @@ export function twilioSignature(fields: Record<string, string>, url = `${PUBLIC_
   return twilio.getExpectedTwilioSignature(token, url, fields);
 }
 
-/** POSTs a form to the webhook as Twilio does, signed unless `signature` says otherwise. */
-export function postToTwilioWebhook(app: Express, fields: Record<string, string>, options: { signature?: string | null; path?: string } = {}) {
+/**
+ * POSTs a form to the webhook as Twilio does, signed unless `signature` says otherwise (`token`:
+ * signed with another account's auth token).
+ */
+export function postToTwilioWebhook(app: Express, fields: Record<string, string>, options: { signature?: string | null; path?: string; token?: string } = {}) {
   const route = options.path ?? "/webhooks/twilio";
   const req = request(app).post(route).type("form").send(fields);
-  const signature = options.signature === undefined ? twilioSignature(fields, PUBLIC_BASE_URL + route) : options.signature;
+  const signature = options.signature === undefined ? twilioSignature(fields, PUBLIC_BASE_URL + route, options.token) : options.signature;
   return signature === null ? req : req.set("X-Twilio-Signature", signature);
 }
 
