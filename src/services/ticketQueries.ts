@@ -3,6 +3,7 @@ import { CHANNELS, LOCALES, TICKET_STATUSES } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { whatsappWindowOpen } from "./outbox.js";
+import { botPauseOf, type BotPause } from "./residents.js";
 import { canAccessTicket, ticketScope, type Actor } from "./staff.js";
 import { MediaList } from "./tickets.js";
 
@@ -52,6 +53,8 @@ export interface QueueRow {
   assignee: { id: number; displayName: string } | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The bot stopped answering the resident (a flood or a loop): staff should look. Absent where not read (the API). */
+  botPause?: BotPause | null;
 }
 
 function whereFor(actor: Actor, f: TicketFilters, now: Date) {
@@ -93,7 +96,7 @@ export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, 
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       skip: (filters.page - 1) * filters.pageSize,
       take: filters.pageSize,
-      include: { category: true, resident: { select: { phone: true } }, assignee: { select: { id: true, displayName: true } } },
+      include: { category: true, resident: { select: { phone: true, botPausedAt: true, botPauseReason: true } }, assignee: { select: { id: true, displayName: true } } },
     }),
     tx.ticket.count({ where }),
   ]);
@@ -113,6 +116,7 @@ export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, 
       assignee: t.assignee,
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
+      botPause: botPauseOf(t.resident),
     })),
   };
 }
@@ -161,3 +165,55 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
   };
 }
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof ticketDetail>>>;
+
+/**
+ * The residents an actor may see: admins all; agents those with an open ticket in one of their
+ * departments, and those with no open ticket at all (nobody else's to keep from them).
+ */
+function residentScope(actor: Actor) {
+  if (actor.role === "admin") return { municipalityId: actor.municipalityId };
+  return {
+    municipalityId: actor.municipalityId,
+    OR: [
+      { tickets: { some: { status: { in: [...OPEN] }, department: { in: actor.departments } } } },
+      { tickets: { none: { status: { in: [...OPEN] } } } },
+    ],
+  };
+}
+
+/** Whether an actor may see (and act on) a resident; see `residentScope`. */
+export async function residentVisibleTo(tx: Tx, actor: Actor, residentId: number): Promise<boolean> {
+  return (await tx.resident.count({ where: { AND: [residentScope(actor), { id: residentId }] } })) > 0;
+}
+
+/** A resident the bot stopped answering, for the queue: masked phone, why, their last words, their request. */
+export interface PausedResidentRow {
+  residentId: number;
+  phoneMasked: string;
+  pause: BotPause;
+  lastMessage: { body: string; createdAt: Date } | null;
+  /** Their latest open ticket the actor may see. */
+  reference: number | null;
+}
+
+/** The residents the bot stopped answering that an actor may see, the latest pause first. */
+export async function pausedResidents(tx: Tx, actor: Actor, limit = 50): Promise<PausedResidentRow[]> {
+  const residents = await tx.resident.findMany({
+    where: { AND: [residentScope(actor), { botPausedAt: { not: null } }] },
+    orderBy: [{ botPausedAt: "desc" }, { id: "desc" }],
+    take: limit,
+    select: {
+      id: true,
+      phone: true,
+      botPausedAt: true,
+      botPauseReason: true,
+      tickets: { where: { AND: [ticketScope(actor), { status: { in: [...OPEN] } }] }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1, select: { reference: true } },
+      messages: { where: { direction: "inbound" }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1, select: { body: true, createdAt: true } },
+    },
+  });
+  return residents.flatMap((r) => {
+    const pause = botPauseOf(r);
+    if (!pause) return [];
+    return [{ residentId: r.id, phoneMasked: maskPhone(r.phone), pause, lastMessage: r.messages[0] ?? null, reference: r.tickets[0]?.reference ?? null }];
+  });
+}

@@ -185,6 +185,8 @@ const ONE_SEGMENT = [
   "retry.reference",
   "cancelled",
   "payment.cancelled",
+  // The one notice a phone over its budget gets before the bot falls silent.
+  "guard.paused",
 ];
 
 // Replies the engine sends together in one message.

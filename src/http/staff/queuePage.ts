@@ -1,8 +1,9 @@
 import { Router, type Request } from "express";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
-import { listTickets, TicketFilters, type QueueRow } from "../../services/ticketQueries.js";
+import { listTickets, pausedResidents, TicketFilters, type QueueRow } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
+import { botPauseBadge, pausedResidentsPanel } from "./botPause.js";
 import { channelBadge, flagBadges, languageBadge, selectField, statusBadge, textField, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
 import { departmentLabel, excerpt, formatAge, formatDateTime, localName } from "./format.js";
@@ -51,7 +52,7 @@ function queueRow(ctx: StaffContext, look: Lookups, row: QueueRow, now: Date): S
   <td class="subject">
     <a href="${href}" class="subject-link"><strong>${row.category ? localName(row.category, locale) : t("queue.noCategory")}</strong>
     <span class="desc" dir="auto">${excerpt(row.description) || t("queue.noDescription")}</span></a>
-    <span class="flags">${flagBadges(t, row)}</span>
+    <span class="flags">${flagBadges(t, row)}${botPauseBadge(ctx, row.botPause)}</span>
   </td>
   <td>${departmentLabel(look.departments, row.department, locale) ?? html`<span class="muted">${t("queue.noDepartment")}</span>`}</td>
   <td class="nowrap">${channelBadge(t, row.channel)} ${languageBadge(t, row.locale)}</td>
@@ -125,13 +126,14 @@ export function queuePage(deps: RouterDeps): Router {
     const query = filterQuery(req);
     const filters = parseFilters(query);
     const now = deps.clock();
-    const [look, { rows, total }] = await Promise.all([lookups(deps), listTickets(deps.db, ctx.actor, filters, now)]);
+    const [look, { rows, total }, paused] = await Promise.all([lookups(deps), listTickets(deps.db, ctx.actor, filters, now), pausedResidents(deps.db, ctx.actor)]);
     const refreshUrl = `/staff/queue/rows?${new URLSearchParams(query).toString()}`;
     const { t } = ctx;
     const body = html`<div class="page-head">
   <h1>${t("queue.title")}</h1>
   <p class="muted"><span id="queue-summary">${t("queue.summary", { count: total })}</span> · <span class="live" id="queue-live">${t("queue.live", { seconds: QUEUE_REFRESH_SECONDS })}</span></p>
 </div>
+${pausedResidentsPanel(ctx, paused, now)}
 ${filterForm(ctx, look, query)}
 <div class="card table-card">
 <table class="queue">

@@ -19,6 +19,7 @@ import { publicPage, staffPage } from "./layout.js";
 import { loginRoutes } from "./loginRoutes.js";
 import { mediaProxy } from "./mediaProxy.js";
 import { paymentActions, type PaymentDeps } from "./paymentActions.js";
+import { botPauseActions } from "./botPause.js";
 import { queuePage } from "./queuePage.js";
 import { maybeStaffContext, translator } from "./staffContext.js";
 import { ticketActions } from "./ticketActions.js";
@@ -48,6 +49,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   router.use(ticketPage(deps));
   router.use(mediaProxy(deps));
   router.use(ticketActions(deps));
+  router.use(botPauseActions(deps));
   router.use(paymentActions(deps));
   router.use("/accounts", requireAccountsAccess, accountPages(deps), accountActions(deps));
 
