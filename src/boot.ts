@@ -45,6 +45,8 @@ export function inboxFor(config: Config, db: Db, logger: Logger): Inbox {
     queue: new KeyedQueue(),
     clock: () => new Date(),
     amountDigits: config.accounts.digits,
+    guard: config.inbox.guard,
+    outboxDeadlineMs: config.outbox.deadlineHours * 3600_000,
   });
 }
 
@@ -69,6 +71,10 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     },
     twilio: {
       authToken,
+      // Webhooks refuse another account's messages and messages to numbers that are not ours.
+      accountSid,
+      smsFrom: config.twilio.smsFrom,
+      whatsappFrom: config.twilio.whatsappFrom,
       ...(accountSid && authToken
         ? { fetchMedia: (url: string) => fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}` } }) }
         : {}),
@@ -79,6 +85,11 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     // Keys the digest of imported bill codes; the dev session secret is random, so re-hashes then.
     accountsPinKey: config.accounts.pinKey ?? sessionSecret,
     sessionSecret,
-    outbox: { municipalityId: config.municipality.id, render: renderNotification(i18n), whatsappTemplateSid: config.twilio.whatsappTemplateSid },
+    outbox: {
+      municipalityId: config.municipality.id,
+      render: renderNotification(i18n),
+      whatsappTemplateSid: config.twilio.whatsappTemplateSid,
+      deliveryDeadlineMs: config.outbox.deadlineHours * 3600_000,
+    },
   };
 }

@@ -27,6 +27,13 @@ const Env = z.object({
   TWILIO_SMS_FROM: twilioAddress(""),
   TWILIO_WHATSAPP_FROM: twilioAddress("(?:whatsapp:)?"),
   TWILIO_WHATSAPP_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
+  TWILIO_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.twilio.com" }).optional(),
+  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  OUTBOX_DEADLINE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  INBOUND_RATE_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
+  INBOUND_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  LOOP_REPEAT_LIMIT: z.coerce.number().int().min(2).max(100).default(5),
+  LOOP_QUIET_MINUTES: z.coerce.number().int().min(1).max(10080).default(60),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ADMIN_USERNAME: z.string().regex(/^[a-z0-9._-]{3,40}$/, "3-40 lowercase letters, digits, dots, dashes or underscores").optional(),
   ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
@@ -45,7 +52,20 @@ export interface Config {
   server: { port: number; host: string; publicBaseUrl: string; trustProxy: boolean | number | string };
   database: { url: string };
   municipality: { id: string; seedDemoData: boolean };
-  twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string };
+  /** `apiUrl`: where the REST API is, when not Twilio's own (a local fake or mock server). */
+  twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string; apiUrl?: string };
+  outbox: {
+    /** Messages sent at once per channel by one instance. */
+    concurrency: number;
+    /** After this long without getting through, a message is failed and staff can try again. */
+    deadlineHours: number;
+  };
+  /**
+   * The per-phone budget and loop breaker: more than `rateLimit` messages in `rateWindowMinutes` →
+   * one notice, then silence; `loopRepeatLimit` echo-like answers in a row → silence and a flag for
+   * staff, lifted by staff or after `loopQuietMinutes` without a message.
+   */
+  inbox: { guard: { rateLimit: number; rateWindowMinutes: number; loopRepeatLimit: number; loopQuietMinutes: number } };
   /** Signs staff session cookies; generated per process in development when unset (sessions then end at restart). */
   staff: { sessionSecret?: string; initialAdmin?: { username: string; password: string } };
   accounts: {
@@ -114,6 +134,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       ...(e.TWILIO_SMS_FROM ? { smsFrom: e.TWILIO_SMS_FROM } : {}),
       ...(whatsappFrom ? { whatsappFrom } : {}),
       ...(e.TWILIO_WHATSAPP_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_TEMPLATE_SID } : {}),
+      ...(e.TWILIO_API_URL ? { apiUrl: e.TWILIO_API_URL.replace(/\/+$/, "") } : {}),
+    },
+    outbox: { concurrency: e.OUTBOX_CONCURRENCY, deadlineHours: e.OUTBOX_DEADLINE_HOURS },
+    inbox: {
+      guard: { rateLimit: e.INBOUND_RATE_LIMIT, rateWindowMinutes: e.INBOUND_RATE_WINDOW_MINUTES, loopRepeatLimit: e.LOOP_REPEAT_LIMIT, loopQuietMinutes: e.LOOP_QUIET_MINUTES },
     },
     staff: {
       ...(e.SESSION_SECRET ? { sessionSecret: e.SESSION_SECRET } : {}),

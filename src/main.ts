@@ -16,12 +16,15 @@ async function main() {
   const db = await prepareDatabase(config, logger);
   const deps = appDepsFor(config, db, logger);
   const app = createApp(deps);
-  const { accountSid, authToken, smsFrom, whatsappFrom } = config.twilio;
-  const sender = accountSid && authToken ? twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, publicBaseUrl: config.server.publicBaseUrl }) : null;
+  const { accountSid, authToken, smsFrom, whatsappFrom, apiUrl } = config.twilio;
+  const sender = accountSid && authToken ? twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, apiUrl, publicBaseUrl: config.server.publicBaseUrl }) : null;
+  if (apiUrl) logger.warn({ apiUrl }, "TWILIO_API_URL is set: messages go to this server, not to Twilio");
   if (!sender) logger.warn("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set: staff replies stay queued until they are");
   // Without a sender nothing would leave the outbox: reminders would only pile up.
   const jobs = scheduleJobs({
-    outbox: sender ? { db, sender, logger, outbox: deps.outbox } : null,
+    outbox: sender
+      ? { db, sender, logger, outbox: deps.outbox, concurrency: config.outbox.concurrency, deadlineMs: config.outbox.deadlineHours * 3600_000, clock: () => new Date() }
+      : null,
     reminders: sender
       ? { db, municipalityId: config.municipality.id, daysBefore: config.accounts.reminderDaysBefore, digits: config.accounts.digits, outbox: deps.outbox, logger }
       : null,

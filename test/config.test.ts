@@ -9,6 +9,8 @@ describe("configuration", () => {
       database: { url: "file:./data/baladiya.db" },
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
+      outbox: { concurrency: 4, deadlineHours: 24 },
+      inbox: { guard: { rateLimit: 20, rateWindowMinutes: 10, loopRepeatLimit: 5, loopQuietMinutes: 60 } },
       staff: {},
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       log: { level: "info" },
@@ -32,6 +34,13 @@ describe("configuration", () => {
       SESSION_SECRET: "s".repeat(40),
       ADMIN_USERNAME: "admin",
       ADMIN_PASSWORD: "correct horse battery",
+      TWILIO_API_URL: "http://127.0.0.1:4010/",
+      OUTBOX_CONCURRENCY: "8",
+      OUTBOX_DEADLINE_HOURS: "48",
+      INBOUND_RATE_LIMIT: "30",
+      INBOUND_RATE_WINDOW_MINUTES: "15",
+      LOOP_REPEAT_LIMIT: "4",
+      LOOP_QUIET_MINUTES: "120",
     });
     expect(config.staff).toEqual({ sessionSecret: "s".repeat(40), initialAdmin: { username: "admin", password: "correct horse battery" } });
     expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org", trustProxy: 1 });
@@ -43,7 +52,10 @@ describe("configuration", () => {
       smsFrom: "+9611555000",
       whatsappFrom: "whatsapp:+9611555001",
       whatsappTemplateSid: "HX0123456789abcdef0123456789abcdef",
+      apiUrl: "http://127.0.0.1:4010",
     });
+    expect(config.outbox).toEqual({ concurrency: 8, deadlineHours: 48 });
+    expect(config.inbox.guard).toEqual({ rateLimit: 30, rateWindowMinutes: 15, loopRepeatLimit: 4, loopQuietMinutes: 120 });
     expect(config.log.level).toBe("warn");
   });
 

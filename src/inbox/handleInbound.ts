@@ -16,6 +16,8 @@ import { reportPayment } from "../services/payments.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
 import { releaseHeld } from "../services/outbox.js";
 import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf, type RandomInt } from "../services/tickets.js";
+import { guardInbound } from "./guardInbound.js";
+import type { GuardOptions } from "./inboundGuard.js";
 import type { InboundMessage, InboundResult } from "./inboundMessage.js";
 
 export interface InboxDeps {
@@ -32,6 +34,13 @@ export interface InboxDeps {
   amountDigits?: "western" | "arabic";
   /** Checks a bill's code against its hash (scrypt's `verifyPassword` unless a test gives another). */
   verifyCode?: VerifyCode;
+  /**
+   * The per-phone budget and the loop breaker (see `inboundGuard`); unset values keep their
+   * defaults: 20 messages in 10 minutes, 5 echoes in a row, loops lift after 60 quiet minutes.
+   */
+  guard?: Partial<GuardOptions>;
+  /** How long a held WhatsApp reply released by this message may take to get through (OUTBOX_DEADLINE_HOURS). */
+  outboxDeadlineMs?: number;
 }
 
 /** What the stored copy of a message that carried a bill's verification code says instead. */
@@ -109,7 +118,7 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
     at: message.receivedAt,
   });
   // A WhatsApp message reopens the 24-hour window: staff replies held for it go out now.
-  if (message.channel === "whatsapp") await releaseHeld(tx, resident.id, "whatsapp", now);
+  if (message.channel === "whatsapp") await releaseHeld(tx, resident.id, "whatsapp", now, deps.outboxDeadlineMs);
   const inbound = await tx.message.create({
     data: {
       municipalityId,
@@ -128,6 +137,9 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
       createdAt: now,
     },
   });
+  // A flooding phone or an autoresponder gets one notice, then silence: no engine, no reply, no effects.
+  const held = await guardInbound(deps, tx, { resident, inboundId: inbound.id, message, now });
+  if (held) return held;
   const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id } });
   const { state, reset } = parseState(conversation?.state);
   const residentLocale = LOCALES.find((l) => l === resident.locale) ?? null;

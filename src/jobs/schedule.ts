@@ -7,7 +7,9 @@ import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
 /**
  * Registers the periodic jobs. Each job is a plain `async (deps, now)` function; this file only
  * decides when they run. `noOverlap` keeps a slow run from piling up; the outbox itself is safe
- * with several instances because rows are claimed one by one.
+ * with several instances because every change to a row is a compare-and-set on its claim token,
+ * and it sends several rows at once (OUTBOX_CONCURRENCY), so one slow provider call does not hold
+ * the queue.
  */
 export function scheduleJobs(deps: {
   outbox: DrainOutboxDeps | null;

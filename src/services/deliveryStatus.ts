@@ -24,6 +24,11 @@ export interface DeliveryUpdate {
   errorMessage?: string | undefined;
 }
 
+/** The worker failed this message itself (deadline), without word from Twilio. */
+const gaveUp = (message: { errorCode: string | null }) => message.errorCode?.startsWith("outbox_") ?? false;
+
+const FAILURES = new Set(["failed", "undelivered", "canceled"]);
+
 // WhatsApp refused free-form text because the resident's last message is over 24 hours old.
 const WINDOW_CLOSED = "63016";
 
@@ -40,11 +45,18 @@ export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: D
     ? await tx.message.findUnique({ where: { id: outbox.messageId } })
     : await tx.message.findFirst({ where: { direction: "outbound", providerMessageId: update.providerMessageId } });
   if (!message || rank === undefined) return false;
-  // The worker may have crashed after Twilio accepted the message: the callback tells us it went.
-  if (outbox && !outbox.providerMessageId) {
-    await tx.outbox.update({ where: { id: outbox.id }, data: { providerMessageId: update.providerMessageId, status: "sent", leaseUntil: null, updatedAt: now } });
+  // The worker may have crashed (or had no clear answer) after Twilio accepted the message: the
+  // callback tells us it went. Clearing the claim stops any worker from sending it again. A failure
+  // report is not taken as proof: it may be about an earlier attempt that staff have since retried.
+  const unconfirmed = outbox !== null && !outbox.providerMessageId;
+  if (outbox && unconfirmed && (outbox.status === "sending" || outbox.status === "pending" || (outbox.status === "failed" && gaveUp(message))) && !FAILURES.has(update.status)) {
+    await tx.outbox.updateMany({
+      where: { id: outbox.id, status: outbox.status, providerMessageId: null },
+      data: { providerMessageId: update.providerMessageId, status: "sent", leaseUntil: null, claimId: null, updatedAt: now },
+    });
   }
-  const current = RANK[message.status] ?? 0;
+  // A message the worker gave up on (its deadline passed) that Twilio reports after all: Twilio is right.
+  const current = unconfirmed && gaveUp(message) ? 0 : (RANK[message.status] ?? 0);
   if (rank <= current && message.providerMessageId) return true;
   if (update.errorCode === WINDOW_CLOSED && message.channel === "whatsapp" && message.kind !== "template" && outboxCtx) {
     await holdForWindow(tx, message, { ...outboxCtx, now });

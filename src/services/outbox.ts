@@ -10,7 +10,23 @@ export interface OutboxContext {
   render: RenderNotification;
   /** Twilio Content SID of the approved "there is an update on your request #{{1}}" template. */
   whatsappTemplateSid?: string | undefined;
+  /** How long the worker may try a message before it is failed (OUTBOX_DEADLINE_HOURS; default 24 h). */
+  deliveryDeadlineMs?: number | undefined;
 }
+
+/** How long a message may take to go out before it is failed, visibly, unless configured otherwise. */
+export const DEFAULT_DELIVERY_DEADLINE_MS = 24 * 3600_000;
+
+/** Codes the worker leaves on a message it gave up on; the staff pages explain them (staff.json `outbox.reason.*`). */
+export const OUTBOX_FAILURES = {
+  /** Not accepted by the provider before the deadline. */
+  deadline: "outbox_deadline",
+  /** The provider never answered and could not be asked before the deadline: it may have gone out. */
+  unconfirmed: "outbox_unconfirmed",
+} as const;
+
+/** The deadline of a row that becomes pending at `now`. */
+export const deliveryDeadline = (now: Date, deadlineMs: number | undefined = DEFAULT_DELIVERY_DEADLINE_MS) => new Date(now.getTime() + deadlineMs);
 
 export interface OutboundText {
   residentId: number;
@@ -87,7 +103,7 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
   }
   const message = await tx.message.create({ data: { ...base, status: "queued" } });
   await tx.outbox.create({
-    data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, toAddress: to, body: text.body, status: "pending", nextAttemptAt: ctx.now },
+    data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, toAddress: to, body: text.body, status: "pending", nextAttemptAt: ctx.now, deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs) },
   });
   return { status: "queued", messageId: message.id };
 }
@@ -143,16 +159,63 @@ export async function queueTemplateOnce(tx: Tx, ctx: OutboxContext, req: Templat
       contentVariables: JSON.stringify({ 1: String(reference) }),
       status: "pending",
       nextAttemptAt: ctx.now,
+      deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs),
     },
   });
   return true;
 }
 
-/** The resident wrote on WhatsApp: the window is open again, so held messages go out now. */
-export async function releaseHeld(tx: Tx, residentId: number, channel: ChannelKind, now: Date): Promise<number> {
+/**
+ * The resident wrote on WhatsApp: the window is open again, so held messages go out now, with a
+ * fresh delivery deadline.
+ */
+export async function releaseHeld(tx: Tx, residentId: number, channel: ChannelKind, now: Date, deadlineMs?: number): Promise<number> {
   const held = await tx.outbox.findMany({ where: { residentId, channel, status: "held" }, select: { id: true, messageId: true } });
   if (held.length === 0) return 0;
-  await tx.outbox.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { status: "pending", nextAttemptAt: now } });
+  await tx.outbox.updateMany({
+    where: { id: { in: held.map((h) => h.id) }, status: "held" },
+    data: { status: "pending", nextAttemptAt: now, deadlineAt: deliveryDeadline(now, deadlineMs), leaseUntil: null },
+  });
   await tx.message.updateMany({ where: { id: { in: held.map((h) => h.messageId) } }, data: { status: "queued", errorCode: null } });
   return held.length;
+}
+
+/** Why a failed message cannot be sent again. */
+export type RequeueRefusal = "not_failed" | "opted_out";
+
+/**
+ * Staff asked to try a failed message again: its outbox row goes back to pending with a fresh
+ * deadline and attempt count, the message back to "queued". The row keeps its id, so a status
+ * callback or a late provider answer about the earlier attempts still finds it.
+ */
+export async function requeueFailed(tx: Tx, ctx: OutboxContext, messageId: number): Promise<{ ok: true } | { ok: false; reason: RequeueRefusal }> {
+  const message = await tx.message.findUnique({ where: { id: messageId }, include: { outbox: true, resident: true } });
+  if (!message?.outbox || !isFailed(message)) return { ok: false, reason: "not_failed" };
+  if (message.resident.optedOut) return { ok: false, reason: "opted_out" };
+  // Compare-and-set on what was read: two clicks (or two staff) queue it once.
+  const won = await tx.outbox.updateMany({
+    where: { id: message.outbox.id, status: message.outbox.status, claimId: message.outbox.claimId },
+    data: {
+      status: "pending",
+      attempts: 0,
+      nextAttemptAt: ctx.now,
+      deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs),
+      leaseUntil: null,
+      claimId: null,
+      providerMessageId: null,
+      lastError: null,
+    },
+  });
+  if (won.count === 0) return { ok: false, reason: "not_failed" };
+  await tx.message.update({ where: { id: message.id }, data: { status: "queued", errorCode: null, errorMessage: null, providerMessageId: null } });
+  return { ok: true };
+}
+
+/**
+ * A message that will not arrive and that staff may send again: failed by the worker (refused, or
+ * not accepted before its deadline), or reported failed/undelivered by the provider.
+ */
+export function isFailed(message: { status: string; outbox: { status: string } | null }): boolean {
+  if (!message.outbox) return false;
+  return message.status === "failed" || message.status === "undelivered";
 }

@@ -1,7 +1,7 @@
 import { isAtRest, parseState, reopenOfferState, STATE_VERSION } from "../conversation/state.js";
 import { TICKET_STATUSES, type ChannelKind, type Locale, type TicketStatus } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
-import { enqueueOutbound, type Enqueued, type OutboxContext } from "./outbox.js";
+import { enqueueOutbound, isFailed, requeueFailed, type Enqueued, type OutboxContext, type RequeueRefusal } from "./outbox.js";
 import { canAccessTicket, type Actor } from "./staff.js";
 
 /** An action staff may not take, or cannot take as asked: a value, mapped to 403/404/400 at the edge. */
@@ -183,4 +183,69 @@ async function offerReopen(tx: Tx, residentId: number, reference: number) {
     create: { residentId, state, stateVersion: STATE_VERSION },
     update: { state, stateVersion: STATE_VERSION },
   });
+}
+
+/** Why a failed message cannot be sent again as asked; the ticket page explains it (staff.json `outbox.refused.*`). */
+export type DeliveryRefusal = RequeueRefusal | "not_whatsapp";
+export type DeliveryActionResult<T = object> = ActionResult<T> | { ok: false; error: "refused"; reason: DeliveryRefusal };
+
+/** One outbound message of a ticket the actor may work; null when it is not one. */
+async function ticketMessage(tx: Tx, actor: Actor, reference: number, messageId: number) {
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return null;
+  // Ids are 32-bit in PostgreSQL: a larger number is no message, not a database error.
+  if (!Number.isSafeInteger(messageId) || messageId < 1 || messageId > 2_147_483_647) return { ticket, message: null };
+  const message = await tx.message.findFirst({ where: { id: messageId, ticketId: ticket.id, direction: "outbound" }, include: { outbox: true, resident: true } });
+  return { ticket, message };
+}
+
+/**
+ * "Try again" on a message that did not go out: the same message is queued again with a fresh
+ * deadline (the resident is not told twice about anything: it never arrived). Recorded in the
+ * ticket's history.
+ */
+export async function retryDelivery(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, messageId: number): Promise<DeliveryActionResult> {
+  const found = await ticketMessage(tx, actor, reference, messageId);
+  if (!found) return notFound(reference);
+  if (!found.message) return { ok: false, error: "refused", reason: "not_failed" };
+  const requeued = await requeueFailed(tx, ctx, found.message.id);
+  if (!requeued.ok) return { ok: false, error: "refused", reason: requeued.reason };
+  await record(tx, found.ticket.id, actor, "delivery_retried", { messageId: found.message.id, channel: found.message.channel }, ctx.now);
+  return { ok: true };
+}
+
+/**
+ * "Send by SMS instead" for a WhatsApp message that did not go out: the same text is queued to the
+ * resident's phone by SMS as a new message of the ticket; the WhatsApp one stays failed.
+ */
+export async function sendBySmsInstead(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, messageId: number): Promise<DeliveryActionResult<{ delivery: Enqueued }>> {
+  const found = await ticketMessage(tx, actor, reference, messageId);
+  if (!found) return notFound(reference);
+  const { message, ticket } = found;
+  if (!message || !isFailed(message)) return { ok: false, error: "refused", reason: "not_failed" };
+  if (message.channel !== "whatsapp") return { ok: false, error: "refused", reason: "not_whatsapp" };
+  if (message.resident.optedOut) return { ok: false, error: "refused", reason: "opted_out" };
+  // One SMS per failed WhatsApp message, however often the button is pressed.
+  const earlier = await tx.ticketEvent.findMany({ where: { ticketId: ticket.id, kind: "sent_by_sms" }, select: { data: true } });
+  if (earlier.some((e) => fromMessageOf(e.data) === message.id)) return { ok: false, error: "refused", reason: "not_failed" };
+  const delivery = await enqueueOutbound(tx, ctx, {
+    residentId: ticket.residentId,
+    ticketId: ticket.id,
+    reference: ticket.reference,
+    channel: "sms",
+    kind: message.kind === "notification" ? "notification" : "staff",
+    body: message.body,
+    staffId: actor.id,
+  });
+  await record(tx, ticket.id, actor, "sent_by_sms", { fromMessageId: message.id, messageId: delivery.messageId, delivery: delivery.status }, ctx.now);
+  return { ok: true, delivery };
+}
+
+function fromMessageOf(json: string): unknown {
+  try {
+    const data: unknown = JSON.parse(json);
+    return typeof data === "object" && data !== null && "fromMessageId" in data ? data.fromMessageId : undefined;
+  } catch {
+    return undefined;
+  }
 }

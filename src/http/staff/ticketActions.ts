@@ -5,7 +5,18 @@ import { assertNever } from "../../lib/assertNever.js";
 import { HttpError } from "../../lib/httpError.js";
 import { smsCost } from "../../lib/smsSegments.js";
 import type { Enqueued, OutboxContext } from "../../services/outbox.js";
-import { addNote, assignTicket, changeStatus, recategorize, replyToTicket, ticketForActor, type ActionResult } from "../../services/staffActions.js";
+import {
+  addNote,
+  assignTicket,
+  changeStatus,
+  recategorize,
+  replyToTicket,
+  retryDelivery,
+  sendBySmsInstead,
+  ticketForActor,
+  type ActionResult,
+  type DeliveryActionResult,
+} from "../../services/staffActions.js";
 import type { RouterDeps } from "../createApp.js";
 import { redirectWithFlash, type FlashMessage } from "./flash.js";
 import { staffContext, type StaffContext, type Translate } from "./staffContext.js";
@@ -23,6 +34,11 @@ const CategoryForm = z.object({
 });
 const StatusForm = z.object({ status: z.string().max(40) });
 const SmsCostRequest = z.object({ text: z.string().max(20_000) });
+
+/** A message id from the URL; anything else names no message (refused as "not failed"). */
+function parseMessageId(raw: unknown): number {
+  return typeof raw === "string" && /^\d{1,10}$/.test(raw) ? Number(raw) : 0;
+}
 
 /** What the staff member reads after a message was handed to the outbox. */
 export function deliveryOutcome(t: Translate, delivery: Enqueued, what: "reply" | "notification"): FlashMessage {
@@ -148,6 +164,28 @@ export function ticketActions(deps: RouterDeps): Router {
         if (result.delivery) messages.push(deliveryOutcome(ctx.t, result.delivery, "notification"));
         return messages;
       },
+    ),
+  );
+
+  /** A refused delivery action becomes a flash in the staff member's language. */
+  const explained = <T extends object>(ctx: StaffContext, result: DeliveryActionResult<T>): ActionResult<T> | FlashMessage =>
+    !result.ok && result.error === "refused" ? { kind: "error", text: ctx.t(`outbox.refused.${result.reason}`) } : result;
+
+  router.post("/tickets/:reference/messages/:message/retry", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => explained(ctx, await retryDelivery(tx, outboxContext(), ctx.actor, reference, parseMessageId(req.params.message))),
+      (_result, ctx) => [{ kind: "success", text: ctx.t("outbox.retried") }],
+    ),
+  );
+
+  router.post("/tickets/:reference/messages/:message/send-by-sms", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => explained(ctx, await sendBySmsInstead(tx, outboxContext(), ctx.actor, reference, parseMessageId(req.params.message))),
+      (result, ctx) => [{ kind: "success", text: ctx.t("outbox.sentBySms") }, deliveryOutcome(ctx.t, result.delivery, "reply")],
     ),
   );
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { smsCost } from "../../lib/smsSegments.js";
+import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
 import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { channelBadge, deliveryBadge, flagBadges, languageBadge, selectField, selectOptions, statusBadge, type Option } from "./components.js";
@@ -10,6 +11,7 @@ import { takeFlash } from "./flash.js";
 import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
+import { botPauseBanner } from "./botPause.js";
 import { paymentCard, paymentEventDescription, phoneAccountsCard, ticketAccountInfo, type TicketAccountInfo } from "./paymentCard.js";
 import { staffContext, type StaffContext } from "./staffContext.js";
 
@@ -98,12 +100,33 @@ function messageAuthor(ctx: StaffContext, m: DetailMessage): string {
   }
 }
 
-function conversationItem(ctx: StaffContext, reference: number, m: DetailMessage): SafeHtml {
+/** Why a message did not go out, in the reader's language; the worker's own reasons first. */
+function messageReason(t: StaffContext["t"], m: DetailMessage, deadlineHours: number): string | null {
+  const gaveUp = Object.entries(OUTBOX_FAILURES).find(([, code]) => code === m.errorCode)?.[0];
+  if (!gaveUp) return deliveryReason(t, m);
+  const why = t(`outbox.reason.${gaveUp}`, { count: deadlineHours });
+  return m.errorMessage ? `${why} — ${m.errorMessage}` : why;
+}
+
+/** "Try again" and, for WhatsApp, "Send by SMS instead", under a message that did not go out. */
+function resendForms(ctx: StaffContext, reference: number, m: DetailMessage): SafeHtml {
+  const { t } = ctx;
+  const action = (what: string) => `/staff/tickets/${reference}/messages/${m.id}/${what}`;
+  return html`<div class="msg-actions">
+    <form method="post" action="${action("retry")}" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-secondary btn-small">${t("outbox.retry")}</button></form>
+    ${m.channel === "whatsapp" ? html`<form method="post" action="${action("send-by-sms")}" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-secondary btn-small">${t("outbox.sendBySms")}</button></form>` : null}
+  </div>`;
+}
+
+function conversationItem(ctx: StaffContext, deps: RouterDeps, detail: TicketDetail, m: DetailMessage): SafeHtml {
   const { t, locale } = ctx;
+  const reference = detail.ticket.reference;
   const outbound = m.direction === "outbound";
   // Bot replies went out inside the webhook's answer; only messages sent later have a delivery state.
   const tracked = outbound && m.status !== "replied";
-  const reason = tracked ? deliveryReason(t, m) : null;
+  const deadlineHours = Math.round((deps.outbox.deliveryDeadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS) / 3600_000);
+  const reason = tracked ? messageReason(t, m, deadlineHours) : null;
+  const resendable = tracked && m.ticketId === detail.ticket.id && !detail.ticket.resident.optedOut && isFailed(m);
   const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError);
   return html`<li class="msg ${outbound ? "msg-out" : "msg-in"} msg-${m.kind}" id="m${m.id}">
   <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel)}</div>
@@ -111,6 +134,7 @@ function conversationItem(ctx: StaffContext, reference: number, m: DetailMessage
   ${mediaList(ctx, reference, m.id, m.media)}
   ${location(ctx, { latitude: m.latitude, longitude: m.longitude, label: m.locationLabel })}
   ${tracked && html`<div class="msg-delivery">${deliveryBadge(t, m.status)}${reason && html` <span class="reason">${reason}</span>`}${retry && m.outbox ? html` <span class="muted">${t("delivery.attempts", { count: m.outbox.attempts })}${m.outbox.lastError ? ` — ${m.outbox.lastError}` : ""}</span>` : null}</div>`}
+  ${resendable ? resendForms(ctx, reference, m) : null}
 </li>`;
 }
 
@@ -143,6 +167,12 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
       }`;
     case "reopened":
       return html`${t("history.reopened", { from: statusName(data.from) })}`;
+    case "delivery_retried":
+      return html`${t("outbox.history.retried")}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
+    case "sent_by_sms": {
+      const delivery = str(data.delivery);
+      return html`${t("outbox.history.sentBySms")}${delivery && html` ${deliveryBadge(t, delivery)}`}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
+    }
     case "payment_confirmed":
     case "payment_rejected":
       return paymentEventDescription(ctx, kind, data);
@@ -303,10 +333,11 @@ export function ticketPage(deps: RouterDeps): Router {
 </div>
 <div class="ticket-grid">
   <div class="ticket-main">
+    ${botPauseBanner(ctx, ticket.resident, req.originalUrl)}
     ${paymentCard(ctx, ticket.reference, accounts, mediaList(ctx, ticket.reference, "ticket", detail.media))}
     <section class="card" aria-labelledby="conversation-title">
       <h2 id="conversation-title">${t("conversation.title")}</h2>
-      ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, ticket.reference, m))}</ol>`}
+      ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, deps, detail, m))}</ol>`}
     </section>
     ${replyCard(ctx, deps, look, detail)}
     ${noteCard(ctx, ticket.reference)}
