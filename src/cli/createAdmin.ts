@@ -8,6 +8,7 @@ import type { Db } from "../db/createDb.js";
 import { createI18n } from "../i18n/createI18n.js";
 import { assertNever } from "../lib/assertNever.js";
 import { createLogger } from "../lib/logger.js";
+import { hashPassword } from "../services/passwords.js";
 import { createStaff } from "../services/staff.js";
 
 /** What ADMIN_USERNAME accepts, and the staff admin page. */
@@ -39,13 +40,15 @@ export async function createAdmin(db: Db, municipalityId: string, input: NewAdmi
   if (refused) return refused;
   const exists = await db.staff.findUnique({ where: { municipalityId_username: { municipalityId, username: input.username } } });
   if (exists) return { ok: false, error: "exists" };
+  // Hashed before the transaction, which on SQLite holds every other query (a running server's) until it ends.
+  const passwordHash = await hashPassword(input.password);
   try {
     const staff = await db.$transaction((tx) =>
       createStaff(tx, {
         municipalityId,
         username: input.username,
         displayName: input.displayName?.trim() || input.username,
-        password: input.password,
+        passwordHash,
         role: "admin",
         departments: [],
         locale: input.locale ?? "ar",

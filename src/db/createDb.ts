@@ -21,7 +21,9 @@ export async function createDb(url: string): Promise<Db> {
   const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
   const { SerializedSqlite } = await import("./serializedSqlite.js");
   // One connection: every statement and transaction queued, so nothing runs inside another's transaction.
-  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url })) });
+  // A transaction's wait for its turn counts against maxWait: give it longer than Prisma's 2 s, so a
+  // burst of messages queues instead of failing.
+  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url })), transactionOptions: { maxWait: 15_000, timeout: 15_000 } });
   // WAL lets the staff pages read while a message is being written; a busy timeout waits for the
   // writer instead of failing with SQLITE_BUSY when another process (npm run chat) holds the lock.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");

@@ -2,6 +2,8 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 
 type Adapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
+/** What this wrapper needs of Prisma's adapter factory. */
+type AdapterFactory = Pick<PrismaBetterSQLite3, "adapterName" | "connect">;
 
 /** A first-come, first-served lock: `acquire()` resolves with the function that releases it. */
 class FifoLock {
@@ -42,9 +44,9 @@ class FifoLock {
 export class SerializedSqlite {
   readonly provider = "sqlite" as const;
   readonly adapterName: string;
-  readonly #inner: PrismaBetterSQLite3;
+  readonly #inner: AdapterFactory;
 
-  constructor(inner: PrismaBetterSQLite3) {
+  constructor(inner: AdapterFactory) {
     this.#inner = inner;
     this.adapterName = inner.adapterName;
   }
@@ -64,37 +66,54 @@ function serialize(adapter: Adapter): Adapter {
     executeScript: (script) => lock.run(() => adapter.executeScript(script)),
     dispose: () => lock.run(() => adapter.dispose()),
     async startTransaction(isolationLevel) {
+      // SQLite transactions are serializable; the adapter itself refuses any other level.
+      if (isolationLevel && isolationLevel !== "SERIALIZABLE") return adapter.startTransaction(isolationLevel);
       const release = await lock.acquire();
-      let transaction: Transaction;
       try {
-        transaction = await adapter.startTransaction(isolationLevel);
+        // IMMEDIATE takes the write lock now, so another process on the same file (npm run chat, a
+        // second instance) makes us wait busy_timeout instead of failing with SQLITE_BUSY when a
+        // transaction that started by reading tries to write.
+        await adapter.executeRaw(statement("BEGIN IMMEDIATE"));
       } catch (error) {
         release();
         throw error;
       }
-      return holding(transaction, release);
+      return transactionHolding(adapter, release);
     },
   };
   if (adapter.getConnectionInfo) wrapped.getConnectionInfo = () => adapter.getConnectionInfo!();
   return wrapped;
 }
 
-/** The transaction as Prisma sees it; the queue is released once it has committed or rolled back. */
-function holding(transaction: Transaction, release: () => void): Transaction {
-  const end = async (finish: () => Promise<void>) => {
+const statement = (sql: string) => ({ sql, args: [], argTypes: [] });
+
+/**
+ * A transaction on the connection this queue holds. It runs BEGIN itself rather than through the
+ * adapter's `startTransaction`, whose own mutex leaks when BEGIN fails. Prisma ends a transaction by
+ * sending COMMIT (or ROLLBACK) and only then calling `commit()` — not at all when that statement
+ * fails (a full disk; SQLite having rolled back by itself) — so a failed COMMIT/ROLLBACK ends the
+ * transaction here: roll back whatever is left, release the queue, rethrow. Otherwise every later
+ * query would wait forever.
+ */
+function transactionHolding(adapter: Adapter, release: () => void): Transaction {
+  const endsTransaction = (sql: string) => /^\s*(COMMIT|ROLLBACK)\b/i.test(sql);
+  async function guarded<T>(sql: string, run: () => Promise<T>): Promise<T> {
+    if (!endsTransaction(sql)) return run();
     try {
-      await finish();
-    } finally {
+      return await run();
+    } catch (error) {
+      await adapter.executeRaw(statement("ROLLBACK")).catch(() => undefined);
       release();
+      throw error;
     }
-  };
+  }
   return {
-    provider: transaction.provider,
-    adapterName: transaction.adapterName,
-    options: transaction.options,
-    queryRaw: (query) => transaction.queryRaw(query),
-    executeRaw: (query) => transaction.executeRaw(query),
-    commit: () => end(() => transaction.commit()),
-    rollback: () => end(() => transaction.rollback()),
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    options: { usePhantomQuery: false },
+    queryRaw: (query) => guarded(query.sql, () => adapter.queryRaw(query)),
+    executeRaw: (query) => guarded(query.sql, () => adapter.executeRaw(query)),
+    commit: async () => release(),
+    rollback: async () => release(),
   };
 }

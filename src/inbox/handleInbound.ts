@@ -54,9 +54,10 @@ export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
  * resident, then in ONE transaction store the message, run the conversation engine, apply its effects,
  * save the new state and the rendered reply. If anything throws, nothing is written. A redelivered
  * message returns the reply stored the first time and changes nothing.
- * A bill's code is never hashed inside the transaction: when the engine asks for a code check the
- * transaction rolls back, the code is checked outside it, and the message is handled again with
- * the outcome (re-checked inside against the account's current hash).
+ * On SQLite a bill's code is never hashed inside the transaction (it would hold every other query):
+ * when the engine asks for a code check the transaction rolls back, the code is checked outside it,
+ * and the message is handled again with the outcome (re-checked inside against the account's
+ * current hash). On PostgreSQL it is hashed inside, under the resident's advisory lock.
  */
 export function createInbox(deps: InboxDeps): Inbox {
   return (message) =>
@@ -83,6 +84,17 @@ export function createInbox(deps: InboxDeps): Inbox {
         }
       }
     });
+}
+
+/**
+ * The check done before this transaction. On PostgreSQL the code is hashed right here instead:
+ * rolling back would release the resident's advisory lock, and another instance could handle their
+ * next message meanwhile; a PostgreSQL transaction only holds this resident's lock while it hashes.
+ */
+async function codeCheckFor(deps: InboxDeps, tx: Tx, checks: ReadonlyMap<string, CodeCheck>, effect: LinkAccountEffect): Promise<CodeCheck | undefined> {
+  const check = checks.get(codeCheckKey(effect));
+  if (check || deps.dialect !== "postgres") return check;
+  return checkAccountCode(tx, { municipalityId: deps.municipalityId, accountNumber: effect.accountNumber, code: effect.code }, deps.verifyCode);
 }
 
 /** Code checks one message may need before giving up (an import rewriting the account each time). */
@@ -167,7 +179,7 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
   // A bill's code: whether it is right decides the rest of the turn (see PendingEffect). The
   // outcome goes back to the engine, whose lookups in this transaction already see a new link.
   while (result.pending) {
-    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id, checks.get(codeCheckKey(result.pending.effect)));
+    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id, await codeCheckFor(deps, tx, checks, result.pending.effect));
     applied.push(`${result.pending.effect.type}:${outcome.status}`);
     result = await result.pending.resume(outcome);
     applied.push(...result.effects.map((e) => e.type));

@@ -128,7 +128,7 @@ function findTypedAccount(db: Db | Tx, municipalityId: string, typedNumber: stri
  * scrypt cost as the town's real codes.
  */
 export async function checkAccountCode(
-  db: Db,
+  db: Db | Tx,
   attempt: { municipalityId: string; accountNumber: string; code: string },
   verify: VerifyCode = verifyPassword,
 ): Promise<CodeCheck> {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SerializedSqlite } from "../../src/db/serializedSqlite.js";
+import { runCommand } from "../support/runCommand.js";
 import { createTestDatabase, type TestDatabase } from "../support/testDb.js";
 
 let t: TestDatabase;
@@ -62,5 +64,80 @@ describe("one path's transaction and another path's writes", () => {
       ),
     );
     expect(await t.db.resident.count()).toBe(before + 20);
+  });
+});
+
+describe("two processes on one database file (a second instance, or npm run chat beside the server)", () => {
+  it("transactions that read, then write, wait for each other instead of failing with SQLITE_BUSY", async () => {
+    const before = await t.db.resident.count();
+    let otherDone = false;
+    const otherProcess = runCommand("test/support/sqliteWriter.ts", [t.url, "+96178", "40"]).finally(() => (otherDone = true));
+    // Like the inbox: read, then write — in this process too, for as long as the other one runs.
+    const failures: string[] = [];
+    let written = 0;
+    for (let i = 0; !otherDone && i < 400; i++) {
+      const ours = Array.from({ length: 4 }, (_, j) =>
+        t.db.$transaction(
+          async (tx) => {
+            await tx.resident.count();
+            await tick(2);
+            await tx.resident.create({ data: { phone: `+96177${String(i * 4 + j).padStart(4, "0")}` } });
+          },
+          { maxWait: 20_000, timeout: 20_000 },
+        ),
+      );
+      for (const r of await Promise.allSettled(ours)) r.status === "fulfilled" ? written++ : failures.push(String(r.reason).slice(0, 300));
+    }
+    const there = await otherProcess;
+    expect(there.stderr).toBe("");
+    expect(JSON.parse(there.stdout)).toEqual({ errors: [] });
+    expect(failures).toEqual([]);
+    expect(await t.db.resident.count()).toBe(before + written + 40);
+  }, 60_000);
+});
+
+describe("the SQLite queue when a transaction cannot end normally", () => {
+  type Factory = ConstructorParameters<typeof SerializedSqlite>[0];
+  type Adapter = Awaited<ReturnType<Factory["connect"]>>;
+  const result = { columnNames: [], columnTypes: [], rows: [] };
+
+  /** A connection whose COMMIT fails (a full disk): SQLite has rolled the transaction back itself. */
+  function diskFullConnection() {
+    const calls: string[] = [];
+    const fake = {
+      provider: "sqlite",
+      adapterName: "fake",
+      queryRaw: async (q: { sql: string }) => (calls.push(q.sql), result),
+      executeRaw: async (q: { sql: string }) => {
+        calls.push(q.sql);
+        if (q.sql === "COMMIT") throw new Error("database or disk is full");
+        if (q.sql === "ROLLBACK") throw new Error("cannot rollback - no transaction is active");
+        return 0;
+      },
+      executeScript: async () => undefined,
+      dispose: async () => undefined,
+      startTransaction: async () => {
+        throw new Error("the adapter's own transactions are not used");
+      },
+    } as unknown as Adapter;
+    return { calls, factory: { adapterName: "fake", connect: async () => fake } as unknown as Factory };
+  }
+  const query = (sql: string) => ({ sql, args: [], argTypes: [] });
+
+  it("a failed COMMIT ends the transaction and frees the queue for everyone else", async () => {
+    const { calls, factory } = diskFullConnection();
+    const adapter = await new SerializedSqlite(factory).connect();
+    const tx = await adapter.startTransaction();
+    await tx.executeRaw(query("INSERT INTO x VALUES (1)"));
+    // What Prisma does: COMMIT, then commit() — never reached when COMMIT throws.
+    await expect(tx.executeRaw(query("COMMIT"))).rejects.toThrow("disk is full");
+
+    const next = await Promise.race([adapter.queryRaw(query("SELECT 1")).then(() => "answered"), tick(2_000).then(() => "still waiting")]);
+    expect(next).toBe("answered");
+    expect(calls).toEqual(["BEGIN IMMEDIATE", "INSERT INTO x VALUES (1)", "COMMIT", "ROLLBACK", "SELECT 1"]);
+    // What Prisma then does: nothing more; a late commit() changes nothing either.
+    await tx.commit();
+    const tx2 = await Promise.race([adapter.startTransaction(), tick(2_000).then(() => null)]);
+    expect(tx2).not.toBeNull();
   });
 });

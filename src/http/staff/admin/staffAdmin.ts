@@ -95,8 +95,10 @@ export function staffAdmin(deps: RouterDeps): Router {
     if (!form.success) return redirectWithFlash(res, deps, BASE, formErrors(t, form.error));
     const { username, displayName, role, locale } = form.data;
     const departments = await knownDepartments(form.data.departments);
+    // Hashed before the transaction: on SQLite a transaction holds every other query until it ends.
+    const passwordHash = await hashPassword(form.data.password);
     try {
-      await deps.db.$transaction((tx) => createStaff(tx, { municipalityId, username, displayName, password: form.data.password, role, locale, departments }));
+      await deps.db.$transaction((tx) => createStaff(tx, { municipalityId, username, displayName, passwordHash, role, locale, departments }));
     } catch (error) {
       if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.staff.exists", { username }) }]);
       throw error;
