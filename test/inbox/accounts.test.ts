@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createI18n } from "../../src/i18n/createI18n.js";
 import { createInbox, REDACTED_CODE, type Inbox } from "../../src/inbox/handleInbound.js";
-import { KeyedQueue } from "../../src/lib/keyedQueue.js";
 import { linkedAccountsOf, statementLinesOf } from "../../src/services/accounts.js";
 import { hashPassword } from "../../src/services/passwords.js";
 import { reportPayment } from "../../src/services/payments.js";
 import { inbound } from "../support/builders.js";
-import { createTestWorld, MUNICIPALITY, predictableRandom } from "../support/testApp.js";
+import { createTestWorld, inboxDeps, MUNICIPALITY } from "../support/testApp.js";
 
 type World = Awaited<ReturnType<typeof createTestWorld>>;
 let world: World;
@@ -18,16 +16,7 @@ const tick = () => (now = new Date(now.getTime() + 1000));
 
 beforeAll(async () => {
   world = await createTestWorld();
-  const deps = {
-    db: world.db,
-    dialect: world.dialect,
-    i18n: createI18n(),
-    municipalityId: MUNICIPALITY,
-    randomInt: predictableRandom(),
-    logger: world.logger,
-    queue: new KeyedQueue(),
-    clock: tick,
-  };
+  const deps = inboxDeps(world, { clock: tick });
   inbox = createInbox(deps);
   arabicDigitsInbox = createInbox({ ...deps, amountDigits: "arabic" });
 });

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createI18n } from "../../src/i18n/createI18n.js";
-import { createInbox, type Inbox, type InboxDeps } from "../../src/inbox/handleInbound.js";
-import { KeyedQueue } from "../../src/lib/keyedQueue.js";
+import { createInbox, type Inbox } from "../../src/inbox/handleInbound.js";
 import { hashPassword, verifyPassword } from "../../src/services/passwords.js";
 import { inbound } from "../support/builders.js";
-import { createTestWorld, MUNICIPALITY, predictableRandom } from "../support/testApp.js";
+import { createTestWorld, inboxDeps, MUNICIPALITY } from "../support/testApp.js";
 
 type World = Awaited<ReturnType<typeof createTestWorld>>;
 let world: World;
-let deps: InboxDeps;
 
 /** The hashing threads, held busy until a test lets them finish. */
 let hashing: { started: () => void; finish: Promise<void> } | null = null;
@@ -37,18 +34,7 @@ function holdHashing() {
 let inbox: Inbox;
 beforeAll(async () => {
   world = await createTestWorld();
-  deps = {
-    db: world.db,
-    dialect: world.dialect,
-    i18n: createI18n(),
-    municipalityId: MUNICIPALITY,
-    randomInt: predictableRandom(),
-    logger: world.logger,
-    queue: new KeyedQueue(),
-    clock: () => new Date(),
-    verifyCode: slowVerify,
-  };
-  inbox = createInbox(deps);
+  inbox = createInbox(inboxDeps(world, { verifyCode: slowVerify }));
 });
 afterAll(async () => {
   await world.drop();

@@ -3,7 +3,7 @@ import type { Resource } from "i18next";
 import { createApp, type AppDeps } from "../../src/http/createApp.js";
 import { renderNotification } from "../../src/i18n/render.js";
 import { createI18n } from "../../src/i18n/createI18n.js";
-import { createInbox, type Inbox } from "../../src/inbox/handleInbound.js";
+import { createInbox, type Inbox, type InboxDeps } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
 import { seedCategories } from "../../src/services/seed.js";
 import { createTestDatabase, type TestDatabase } from "./testDb.js";
@@ -16,6 +16,21 @@ export function predictableRandom(first: number[] = []) {
   const queue = [...first];
   let next = 427;
   return (n: number) => (queue.length > 0 ? queue.shift()! : next++) % n;
+}
+
+/** The real inbox's dependencies on a test database: its own queue, predictable references, a silent log. */
+export function inboxDeps(world: { db: TestDatabase["db"]; dialect: TestDatabase["dialect"] }, overrides: Partial<InboxDeps> = {}): InboxDeps {
+  return {
+    db: world.db,
+    dialect: world.dialect,
+    i18n: createI18n(),
+    municipalityId: MUNICIPALITY,
+    randomInt: predictableRandom(),
+    logger: pino({ level: "silent" }),
+    queue: new KeyedQueue(),
+    clock: () => new Date(),
+    ...overrides,
+  };
 }
 
 /**
