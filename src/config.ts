@@ -114,6 +114,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   if (e.NODE_ENV === "production" && !e.SESSION_SECRET) {
     throw new ConfigError("Invalid configuration:\n  SESSION_SECRET: is required in production (32+ random characters)");
   }
+  if (e.NODE_ENV === "production" && e.TWILIO_API_URL && !secureOrLocal(e.TWILIO_API_URL)) {
+    // Every request carries the auth token: over plain http only to this machine (a local mock).
+    throw new ConfigError("Invalid configuration:\n  TWILIO_API_URL: must use https in production (plain http only to 127.0.0.1, ::1 or localhost)");
+  }
   if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD)) {
     throw new ConfigError("Invalid configuration:\n  ADMIN_USERNAME, ADMIN_PASSWORD: set both or neither");
   }
@@ -153,6 +157,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     log: { level: e.LOG_LEVEL },
   };
+}
+
+/** An https URL, or an http one to this machine. */
+function secureOrLocal(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "https:" || hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** "true", "false", a hop count, or addresses/subnets ("loopback", "10.0.0.0/8, 127.0.0.1"). */

@@ -64,6 +64,18 @@ describe("configuration", () => {
     expect(() => loadConfig({ ADMIN_USERNAME: "admin" })).toThrow(/ADMIN_USERNAME, ADMIN_PASSWORD/);
   });
 
+  it("in production, TWILIO_API_URL over plain http is refused unless it is on this machine", () => {
+    const production = { NODE_ENV: "production", SESSION_SECRET: "s".repeat(40) };
+    // The auth token would cross the network unencrypted.
+    expect(() => loadConfig({ ...production, TWILIO_API_URL: "http://twilio-mock.internal:4010" })).toThrow(/TWILIO_API_URL: must use https in production/);
+    expect(() => loadConfig({ ...production, TWILIO_API_URL: "http://10.0.0.5" })).toThrow(/TWILIO_API_URL/);
+    for (const local of ["http://127.0.0.1:4010", "http://localhost:4010", "http://[::1]:4010"]) {
+      expect(loadConfig({ ...production, TWILIO_API_URL: local }).twilio.apiUrl).toBe(local);
+    }
+    expect(loadConfig({ ...production, TWILIO_API_URL: "https://twilio-mock.internal" }).twilio.apiUrl).toBe("https://twilio-mock.internal");
+    expect(loadConfig({ NODE_ENV: "development", TWILIO_API_URL: "http://twilio-mock.internal:4010" }).twilio.apiUrl).toBe("http://twilio-mock.internal:4010");
+  });
+
   it("treats empty values as unset, so a copied .env.example works", () => {
     expect(loadConfig({ PORT: "", TWILIO_AUTH_TOKEN: "" }).server.port).toBe(3000);
   });

@@ -11,6 +11,11 @@ export interface OutboundRequest {
   /** A pre-approved WhatsApp template instead of free-form text. */
   contentSid?: string | undefined;
   contentVariables?: string | undefined;
+  /**
+   * Which "try" of the row this is (changes when staff send a failed message again), carried in the
+   * status callback so that a late report about an earlier try cannot change the current one.
+   */
+  attempt?: number | undefined;
 }
 
 /**

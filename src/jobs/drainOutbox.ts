@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { ChannelSender, OutboundRequest, SendResult } from "../channels/sender.js";
 import type { ChannelKind } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
+import { loggableError } from "../lib/logger.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, OUTBOX_FAILURES, queueTemplateOnce, whatsappWindowOpen, type OutboxContext } from "../services/outbox.js";
 
@@ -40,6 +41,14 @@ type Row = Awaited<ReturnType<Tx["outbox"]["findMany"]>>[number];
 /** A row this worker holds, and the token every change it makes must still match. */
 type Claimed = Row & { claimId: string };
 
+/**
+ * What became of a row: "settled" — sent, failed, cancelled or held, so the resident's next row may
+ * go; "waiting" — still to be sent (a retry later, or an unclear answer to check first), so the
+ * resident's later rows wait; "skipped" — not this worker's (another took it, an earlier row of the
+ * same resident is not through yet, or an error), so they wait too.
+ */
+type Outcome = "settled" | "waiting" | "skipped";
+
 interface Run {
   deps: DrainOutboxDeps;
   now: () => Date;
@@ -54,6 +63,8 @@ const requestOf = (row: Row): OutboundRequest => ({
   body: row.body,
   contentSid: row.contentSid ?? undefined,
   contentVariables: row.contentVariables ?? undefined,
+  // Which try: set when the first attempt after queueing (or after "try again") starts.
+  attempt: row.attemptStartedAt?.getTime(),
 });
 
 /**
@@ -76,39 +87,61 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
     leaseMs: deps.leaseMs ?? 120_000,
     retryDelay: deps.retryDelayMs ?? backoffMs,
   };
-  let handled = await reconcileAbandoned(run);
+  let handled = 0;
+  try {
+    handled += await reconcileAbandoned(run);
+  } catch (error) {
+    // Rows that can be sent are sent all the same.
+    deps.logger.error({ error: loggableError(error) }, "could not reconcile unconfirmed sends this run");
+  }
   const at = run.now();
   const due = await deps.db.outbox.findMany({
     where: { status: "pending", OR: [{ nextAttemptAt: { lte: at } }, { deadlineAt: { lte: at } }] },
     orderBy: { id: "asc" },
     take: deps.batchSize ?? 20,
   });
-  const outcomes = await inParallel(due, deps.concurrency ?? 4, (row) => deliver(run, row));
-  handled += outcomes.filter(Boolean).length;
+  // One resident's rows in order: the lane stops at the first row that is not through.
+  const outcomes = await inParallel(run, due, deps.concurrency ?? 4, (row) => deliver(run, row), { inOrder: true });
+  handled += outcomes.filter((o) => o !== "skipped").length;
   return handled;
 }
 
 /**
  * Runs `work` over rows, `limit` at a time per channel, one address's rows one after the other
- * (a resident reads replies in the order staff wrote them).
+ * (a resident reads replies in the order staff wrote them). `inOrder`: an address's remaining rows
+ * wait for a later run as soon as one of its rows is not settled. One row's error is logged and
+ * stops only its own address's lane.
  */
-async function inParallel(rows: Row[], limit: number, work: (row: Row) => Promise<boolean>): Promise<boolean[]> {
+async function inParallel(run: Run, rows: Row[], limit: number, work: (row: Row) => Promise<Outcome>, options: { inOrder: boolean }): Promise<Outcome[]> {
   const lanes = new Map<string, Map<string, Row[]>>();
   for (const row of rows) {
     const channel = lanes.get(row.channel) ?? new Map<string, Row[]>();
     lanes.set(row.channel, channel);
     channel.set(row.toAddress, [...(channel.get(row.toAddress) ?? []), row]);
   }
-  const results: boolean[] = [];
-  await Promise.all(
+  const results: Outcome[] = [];
+  const attempt = async (row: Row): Promise<Outcome> => {
+    try {
+      return await work(row);
+    } catch (error) {
+      // Left as it is: "sending" rows are reconciled after their lease, "pending" ones tried again.
+      run.deps.logger.error({ outboxId: row.id, to: maskPhone(row.toAddress), error: loggableError(error) }, "outbox row failed with an error; the others go on");
+      return "skipped";
+    }
+  };
+  await Promise.allSettled(
     [...lanes.values()].map(async (byAddress) => {
       const queues = [...byAddress.values()];
       const worker = async () => {
         for (let queue = queues.shift(); queue; queue = queues.shift()) {
-          for (const row of queue) results.push(await work(row));
+          for (const row of queue) {
+            const outcome = await attempt(row);
+            results.push(outcome);
+            if (options.inOrder && outcome !== "settled") break;
+          }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, queues.length)) }, worker));
+      await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, queues.length)) }, worker));
     }),
   );
   return results;
@@ -151,81 +184,124 @@ const mine = (row: Claimed) => ({ id: row.id, claimId: row.claimId, status: "sen
 async function reconcileAbandoned(run: Run): Promise<number> {
   const { deps } = run;
   const abandoned = await deps.db.outbox.findMany({ where: { status: "sending", leaseUntil: { lt: run.now() } }, orderBy: { id: "asc" }, take: 20 });
-  const outcomes = await inParallel(abandoned, deps.concurrency ?? 4, async (found) => {
-    const row = await claim(run, found);
-    if (!row) return false;
-    // From the earliest moment this row could have been sent.
-    const since = row.attemptStartedAt && row.attemptStartedAt < row.createdAt ? row.attemptStartedAt : row.createdAt;
-    let sid: string | null;
-    try {
-      // Twilio ids other rows already recorded for this address cannot be this row's message.
-      const recorded = await deps.db.outbox.findMany({
-        where: { toAddress: row.toAddress, id: { not: row.id }, providerMessageId: { not: null }, updatedAt: { gte: new Date(since.getTime() - 3600_000) } },
-        select: { providerMessageId: true },
-      });
-      sid = await deps.sender.findAccepted(requestOf(row), since, new Set(recorded.flatMap((r) => (r.providerMessageId ? [r.providerMessageId] : []))));
-    } catch (error) {
-      return cannotReconcile(run, row, error);
-    }
-    if (sid) {
-      if (await recordSent(deps.db, row, sid)) deps.logger.info({ outboxId: row.id }, "the provider had accepted an unconfirmed send: recorded it");
-      return true;
-    }
-    const at = run.now();
-    if (pastDeadline(row, at) || row.attempts >= (deps.maxAttempts ?? 50)) {
-      await fail(run, row, { errorCode: OUTBOX_FAILURES.deadline, errorMessage: row.lastError ?? undefined });
-      return true;
-    }
-    // Not at the provider: the ambiguous wait already was the backoff, so it goes again now.
-    await deps.db.outbox.updateMany({ where: mine(row), data: { status: "pending", nextAttemptAt: at, leaseUntil: null } });
-    return true;
+  const outcomes = await inParallel(run, abandoned, deps.concurrency ?? 4, (found) => reconcile(run, found), { inOrder: false });
+  return outcomes.filter((o) => o !== "skipped").length;
+}
+
+async function reconcile(run: Run, found: Row): Promise<Outcome> {
+  const { deps } = run;
+  // Rows claimed before deadlines existed get one now.
+  const row = await claim(run, found, found.deadlineAt ? {} : { deadlineAt: new Date(run.now().getTime() + (deps.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS)) });
+  if (!row) return "skipped";
+  // From the start of this try (the first attempt after queueing or "try again"): what Twilio
+  // accepted before belongs to an earlier try.
+  const since = row.attemptStartedAt ?? row.createdAt;
+  const recorded = await recordedElsewhere(deps.db, row, since);
+  let sid: string | null;
+  try {
+    sid = await deps.sender.findAccepted(requestOf(row), since, recorded);
+  } catch (error) {
+    return cannotReconcile(run, row, error);
+  }
+  if (sid) {
+    if (!(await recordSent(deps.db, row, sid))) return "skipped";
+    deps.logger.info({ outboxId: row.id }, "the provider had accepted an unconfirmed send: recorded it");
+    return "settled";
+  }
+  const at = run.now();
+  if (pastDeadline(row, at) || row.attempts >= (deps.maxAttempts ?? 50)) {
+    await fail(run, row, { errorCode: OUTBOX_FAILURES.deadline, errorMessage: row.lastError ?? undefined });
+    return "settled";
+  }
+  // Not at the provider: the ambiguous wait already was the backoff, so it goes again now.
+  await deps.db.outbox.updateMany({ where: mine(row), data: { status: "pending", nextAttemptAt: at, leaseUntil: null } });
+  return "waiting";
+}
+
+/**
+ * Provider ids that cannot be this try's message: other rows' sends to the same address, and this
+ * message's earlier tries (recorded when staff pressed "try again").
+ */
+async function recordedElsewhere(db: Db, row: Claimed, since: Date): Promise<Set<string>> {
+  const others = await db.outbox.findMany({
+    where: { toAddress: row.toAddress, id: { not: row.id }, providerMessageId: { not: null }, updatedAt: { gte: new Date(since.getTime() - 3600_000) } },
+    select: { providerMessageId: true },
   });
-  return outcomes.filter(Boolean).length;
+  const ids = new Set(others.flatMap((r) => (r.providerMessageId ? [r.providerMessageId] : [])));
+  const message = await db.message.findUnique({ where: { id: row.messageId }, select: { ticketId: true } });
+  if (message?.ticketId) {
+    const retries = await db.ticketEvent.findMany({ where: { ticketId: message.ticketId, kind: "delivery_retried" }, select: { data: true } });
+    for (const event of retries) {
+      const earlier = previousTryOf(event.data, row.messageId);
+      if (earlier) ids.add(earlier);
+    }
+  }
+  return ids;
+}
+
+/** The provider id of the try that a "delivery_retried" event about `messageId` replaced, if it had one. */
+function previousTryOf(json: string, messageId: number): string | null {
+  try {
+    const data: unknown = JSON.parse(json);
+    if (typeof data !== "object" || data === null || !("messageId" in data) || data.messageId !== messageId) return null;
+    return "previousProviderMessageId" in data && typeof data.previousProviderMessageId === "string" ? data.previousProviderMessageId : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The provider could not be asked: try again later (the longer it has been, the longer the wait), or give up at the deadline. */
-async function cannotReconcile(run: Run, row: Claimed, error: unknown): Promise<boolean> {
+async function cannotReconcile(run: Run, row: Claimed, error: unknown): Promise<Outcome> {
   const at = run.now();
-  const reason = error instanceof Error ? error.message : String(error);
+  // Only a code and a message: a raw HTTP client error carries the auth header and the resident's number.
+  const reason = loggableError(error);
   if (pastDeadline(row, at)) {
-    await fail(run, row, { errorCode: OUTBOX_FAILURES.unconfirmed, errorMessage: row.lastError ?? reason });
+    await fail(run, row, { errorCode: OUTBOX_FAILURES.unconfirmed, errorMessage: row.lastError ?? `${reason.code}: ${reason.message}` });
     run.deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress) }, "could not confirm a send before its deadline: marked failed");
-    return true;
+    return "settled";
   }
   // Waiting as long again as the attempt is old: a few checks a day for a long outage, not one every run.
   const age = at.getTime() - (row.attemptStartedAt ?? row.updatedAt).getTime();
   const wait = Math.min(Math.max(age, run.retryDelay(1)), BACKOFF_MAX_MS);
   const next = new Date(Math.min(at.getTime() + wait, row.deadlineAt?.getTime() ?? Infinity));
   await run.deps.db.outbox.updateMany({ where: mine(row), data: { leaseUntil: next } });
-  run.deps.logger.warn({ outboxId: row.id, err: error, nextCheck: next.toISOString() }, "could not ask the provider about an unconfirmed send; will ask again later");
-  return false;
+  run.deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress), error: reason, nextCheck: next.toISOString() }, "could not ask the provider about an unconfirmed send; will ask again later");
+  return "skipped";
 }
 
 const pastDeadline = (row: Row, at: Date) => row.deadlineAt !== null && row.deadlineAt.getTime() <= at.getTime();
 
-async function deliver(run: Run, found: Row): Promise<boolean> {
+async function deliver(run: Run, found: Row): Promise<Outcome> {
   const { deps } = run;
   const startedAt = run.now();
   if (pastDeadline(found, startedAt)) {
     // A pending row has no send in flight: it was never accepted, so failing it is the truth.
     const row = await claim(run, found);
-    if (!row) return false;
+    if (!row) return "skipped";
     await fail(run, row, { errorCode: OUTBOX_FAILURES.deadline, errorMessage: row.lastError ?? undefined });
     deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress) }, "delivery deadline passed: marked failed");
-    return true;
+    return "settled";
   }
+  // The resident reads messages in the order staff wrote them: not before an earlier one to the
+  // same address is through (sent, failed or held), whichever worker holds it.
+  const earlier = await deps.db.outbox.findFirst({
+    where: { status: { in: ["pending", "sending"] }, toAddress: found.toAddress, id: { lt: found.id } },
+    select: { id: true },
+  });
+  if (earlier) return "skipped";
   const row = await claim(run, found, {
     attempts: { increment: 1 },
-    attemptStartedAt: startedAt,
+    // The first attempt of a try names it (status callbacks, reconciliation); later attempts keep it.
+    ...(found.attemptStartedAt ? {} : { attemptStartedAt: startedAt }),
     // Rows queued before deadlines existed get one now.
     ...(found.deadlineAt ? {} : { deadlineAt: new Date(startedAt.getTime() + (deps.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS)) }),
   });
-  if (!row) return false;
+  if (!row) return "skipped";
 
   const resident = await deps.db.resident.findUniqueOrThrow({ where: { id: row.residentId } });
   if (resident.optedOut) {
     await settle(deps.db, row, { outbox: "cancelled", message: "not_sent", errorCode: "opted_out" }, startedAt);
-    return true;
+    return "settled";
   }
   const channel: ChannelKind = row.channel === "whatsapp" ? "whatsapp" : "sms";
   const lastInboundAt = async () =>
@@ -238,24 +314,25 @@ async function deliver(run: Run, found: Row): Promise<boolean> {
     const last = await lastInboundAt();
     if (!whatsappWindowOpen(last, startedAt)) {
       await hold(run, row, last);
-      return true;
+      return "settled";
     }
   }
 
   // No transaction is open while the provider answers.
   const result = await deps.sender.send(requestOf(row));
   if (result.status === "sent") {
-    if (!(await recordSent(deps.db, row, result.providerMessageId))) lostClaim(deps, row);
-    return true;
+    if (await recordSent(deps.db, row, result.providerMessageId)) return "settled";
+    lostClaim(deps, row);
+    return "skipped";
   }
   if (result.windowClosed && !row.contentSid) {
     await hold(run, row, await lastInboundAt());
-    return true;
+    return "settled";
   }
   return recordFailure(run, row, result);
 }
 
-async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult, { status: "failed" }>): Promise<boolean> {
+async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult, { status: "failed" }>): Promise<Outcome> {
   const { deps } = run;
   const at = run.now();
   const log = { outboxId: row.id, to: maskPhone(row.toAddress), code: result.code, attempts: row.attempts };
@@ -267,19 +344,19 @@ async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult,
     const won = await deps.db.outbox.updateMany({ where: mine(row), data: { leaseUntil: new Date(at.getTime() + run.retryDelay(row.attempts)), lastError } });
     if (won.count === 0) lostClaim(deps, row);
     deps.logger.warn(log, "no clear answer from the provider; will check before retrying");
-    return true;
+    return "waiting";
   }
   if (result.retryable && row.attempts < (deps.maxAttempts ?? 50)) {
     const next = new Date(at.getTime() + run.retryDelay(row.attempts));
     if (row.deadlineAt && next.getTime() >= row.deadlineAt.getTime()) {
       await fail(run, { ...row, lastError }, { errorCode: OUTBOX_FAILURES.deadline, errorMessage: lastError });
       deps.logger.warn(log, "send failed and the next try would be after the deadline: marked failed");
-      return true;
+      return "settled";
     }
     const won = await deps.db.outbox.updateMany({ where: mine(row), data: { status: "pending", nextAttemptAt: next, leaseUntil: null, lastError } });
     if (won.count === 0) lostClaim(deps, row);
     deps.logger.warn(log, "send failed; will retry");
-    return true;
+    return "waiting";
   }
   await deps.db.$transaction(async (tx) => {
     if (!(await settle(tx, row, { outbox: "failed", message: "failed", errorCode: result.code, errorMessage: result.message }, at))) return;
@@ -287,7 +364,7 @@ async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult,
     if (result.unsubscribed) await tx.resident.update({ where: { id: row.residentId }, data: { optedOut: true, optedOutAt: at } });
   });
   deps.logger.warn(log, "send failed for good");
-  return true;
+  return "settled";
 }
 
 /** The row was taken over while this worker held it (its lease ran out): the newer claim decides. */

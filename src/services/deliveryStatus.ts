@@ -14,12 +14,16 @@ const RANK: Record<string, number> = {
   canceled: 3,
   read: 4,
 };
+// The resident has it: delivered or read.
+const DELIVERED = 3;
 
 export interface DeliveryUpdate {
   providerMessageId: string;
   status: string;
   /** Our outbox row id, carried in the callback URL: known even if the worker crashed before recording the SID. */
   outboxId?: number | undefined;
+  /** Which try of the row the message was (`try` in the callback URL): the row's `attemptStartedAt` then, in ms. */
+  attempt?: number | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
 }
@@ -29,6 +33,17 @@ const gaveUp = (message: { errorCode: string | null }) => message.errorCode?.sta
 
 const FAILURES = new Set(["failed", "undelivered", "canceled"]);
 
+/**
+ * Whether a callback is about an earlier try of the row than the current one: staff sent the
+ * message again since. Callbacks name their try; older ones (sent before tries were named) are
+ * judged by the provider's id the row recorded, or by there being no send under way.
+ */
+function aboutEarlierTry(outbox: { status: string; providerMessageId: string | null; attemptStartedAt: Date | null }, update: DeliveryUpdate): boolean {
+  if (update.attempt !== undefined) return outbox.attemptStartedAt?.getTime() !== update.attempt;
+  if (outbox.providerMessageId !== null) return outbox.providerMessageId !== update.providerMessageId;
+  return outbox.status === "pending" || outbox.status === "held";
+}
+
 // WhatsApp refused free-form text because the resident's last message is over 24 hours old.
 const WINDOW_CLOSED = "63016";
 
@@ -36,7 +51,8 @@ const WINDOW_CLOSED = "63016";
  * Applies a delivery callback to the message it concerns. Idempotent, and monotonic: a late
  * "sent" after "delivered" changes nothing. A free-form WhatsApp message refused for the 24-hour
  * window (63016, usually reported here rather than when sending) is held and the template sent, as
- * if the worker had seen it. Returns false when no message matches.
+ * if the worker had seen it. A report about an earlier try (before staff pressed "try again") never
+ * fails or moves the current one. Returns false when no message matches.
  */
 export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: Date, outboxCtx?: Omit<OutboxContext, "now">): Promise<boolean> {
   const rank = RANK[update.status];
@@ -45,6 +61,10 @@ export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: D
     ? await tx.message.findUnique({ where: { id: outbox.messageId } })
     : await tx.message.findFirst({ where: { direction: "outbound", providerMessageId: update.providerMessageId } });
   if (!message || rank === undefined) return false;
+  // About a try before staff sent the message again: a failure, or word that Twilio merely took it,
+  // says nothing about the new try and must not fail it (or let it be sent once more). Only proof
+  // that the resident has the message (delivered, read) is kept: it stops a resend still queued.
+  if (outbox && aboutEarlierTry(outbox, update) && (FAILURES.has(update.status) || rank < DELIVERED)) return true;
   // The worker may have crashed (or had no clear answer) after Twilio accepted the message: the
   // callback tells us it went. Clearing the claim stops any worker from sending it again. A failure
   // report is not taken as proof: it may be about an earlier attempt that staff have since retried.

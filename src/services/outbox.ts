@@ -174,7 +174,8 @@ export async function releaseHeld(tx: Tx, residentId: number, channel: ChannelKi
   if (held.length === 0) return 0;
   await tx.outbox.updateMany({
     where: { id: { in: held.map((h) => h.id) }, status: "held" },
-    data: { status: "pending", nextAttemptAt: now, deadlineAt: deliveryDeadline(now, deadlineMs), leaseUntil: null },
+    // A new try: a held message may have been refused once (63016) and that refusal must not count as this try.
+    data: { status: "pending", nextAttemptAt: now, deadlineAt: deliveryDeadline(now, deadlineMs), leaseUntil: null, attemptStartedAt: null },
   });
   await tx.message.updateMany({ where: { id: { in: held.map((h) => h.messageId) } }, data: { status: "queued", errorCode: null } });
   return held.length;
@@ -186,15 +187,31 @@ export type RequeueRefusal = "not_failed" | "opted_out";
 /**
  * Staff asked to try a failed message again: its outbox row goes back to pending with a fresh
  * deadline and attempt count, the message back to "queued". The row keeps its id, so a status
- * callback or a late provider answer about the earlier attempts still finds it.
+ * callback or a late provider answer about the earlier attempts still finds it; they name the
+ * earlier try (`attemptStartedAt`, cleared here and set again when the new try starts), so they
+ * cannot change the new one. Returns the provider's id of the earlier try, when there was one.
  */
-export async function requeueFailed(tx: Tx, ctx: OutboxContext, messageId: number): Promise<{ ok: true } | { ok: false; reason: RequeueRefusal }> {
+export async function requeueFailed(
+  tx: Tx,
+  ctx: OutboxContext,
+  messageId: number,
+): Promise<{ ok: true; previousProviderMessageId: string | null } | { ok: false; reason: RequeueRefusal }> {
   const message = await tx.message.findUnique({ where: { id: messageId }, include: { outbox: true, resident: true } });
-  if (!message?.outbox || !isFailed(message)) return { ok: false, reason: "not_failed" };
+  if (!message?.outbox) return { ok: false, reason: "not_failed" };
+  // Whatever became of the message, nothing goes to a resident who opted out: the reason that matters.
   if (message.resident.optedOut) return { ok: false, reason: "opted_out" };
-  // Compare-and-set on what was read: two clicks (or two staff) queue it once.
+  if (!isFailed(message)) return { ok: false, reason: "not_failed" };
+  const outbox = message.outbox;
+  // Compare-and-set on what was read, the message first: two clicks (or two staff) queue it once,
+  // and a row a worker holds ("sending") or that is queued already is never touched.
+  const reopened = await tx.message.updateMany({
+    where: { id: message.id, status: message.status },
+    data: { status: "queued", errorCode: null, errorMessage: null, providerMessageId: null },
+  });
+  if (reopened.count === 0) return { ok: false, reason: "not_failed" };
   const won = await tx.outbox.updateMany({
-    where: { id: message.outbox.id, status: message.outbox.status, claimId: message.outbox.claimId },
+    // `isFailed` read "failed" or "sent": a row that has since been claimed or queued no longer matches.
+    where: { id: outbox.id, status: outbox.status, claimId: outbox.claimId },
     data: {
       status: "pending",
       attempts: 0,
@@ -202,20 +219,33 @@ export async function requeueFailed(tx: Tx, ctx: OutboxContext, messageId: numbe
       deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs),
       leaseUntil: null,
       claimId: null,
+      attemptStartedAt: null,
       providerMessageId: null,
       lastError: null,
     },
   });
-  if (won.count === 0) return { ok: false, reason: "not_failed" };
-  await tx.message.update({ where: { id: message.id }, data: { status: "queued", errorCode: null, errorMessage: null, providerMessageId: null } });
-  return { ok: true };
+  if (won.count === 0) {
+    // The row changed under us: leave the message as it was.
+    await tx.message.update({
+      where: { id: message.id },
+      data: { status: message.status, errorCode: message.errorCode, errorMessage: message.errorMessage, providerMessageId: message.providerMessageId },
+    });
+    return { ok: false, reason: "not_failed" };
+  }
+  return { ok: true, previousProviderMessageId: outbox.providerMessageId ?? message.providerMessageId };
 }
+
+// Rows whose work is over, so that staff may start it again: never "pending", "sending" or "held".
+const RESENDABLE_ROWS = ["failed", "sent"] as const;
 
 /**
  * A message that will not arrive and that staff may send again: failed by the worker (refused, or
- * not accepted before its deadline), or reported failed/undelivered by the provider.
+ * not accepted before its deadline), or reported failed/undelivered by the provider after it was
+ * sent. Never while its row is queued, being sent or held (a report about an earlier try may have
+ * marked the message failed meanwhile), nor once it was sent by SMS instead (its row is "cancelled").
  */
 export function isFailed(message: { status: string; outbox: { status: string } | null }): boolean {
   if (!message.outbox) return false;
-  return message.status === "failed" || message.status === "undelivered";
+  const rowDone = (RESENDABLE_ROWS as readonly string[]).includes(message.outbox.status);
+  return rowDone && (message.status === "failed" || message.status === "undelivered");
 }

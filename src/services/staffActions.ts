@@ -210,7 +210,15 @@ export async function retryDelivery(tx: Tx, ctx: OutboxContext, actor: Actor, re
   if (!found.message) return { ok: false, error: "refused", reason: "not_failed" };
   const requeued = await requeueFailed(tx, ctx, found.message.id);
   if (!requeued.ok) return { ok: false, error: "refused", reason: requeued.reason };
-  await record(tx, found.ticket.id, actor, "delivery_retried", { messageId: found.message.id, channel: found.message.channel }, ctx.now);
+  // The earlier try's provider id: reconciliation of the new try must never take it for the new one.
+  await record(
+    tx,
+    found.ticket.id,
+    actor,
+    "delivery_retried",
+    { messageId: found.message.id, channel: found.message.channel, ...(requeued.previousProviderMessageId ? { previousProviderMessageId: requeued.previousProviderMessageId } : {}) },
+    ctx.now,
+  );
   return { ok: true };
 }
 
@@ -222,12 +230,16 @@ export async function sendBySmsInstead(tx: Tx, ctx: OutboxContext, actor: Actor,
   const found = await ticketMessage(tx, actor, reference, messageId);
   if (!found) return notFound(reference);
   const { message, ticket } = found;
-  if (!message || !isFailed(message)) return { ok: false, error: "refused", reason: "not_failed" };
+  if (!message?.outbox || !isFailed(message)) return { ok: false, error: "refused", reason: "not_failed" };
   if (message.channel !== "whatsapp") return { ok: false, error: "refused", reason: "not_whatsapp" };
   if (message.resident.optedOut) return { ok: false, error: "refused", reason: "opted_out" };
-  // One SMS per failed WhatsApp message, however often the button is pressed.
-  const earlier = await tx.ticketEvent.findMany({ where: { ticketId: ticket.id, kind: "sent_by_sms" }, select: { data: true } });
-  if (earlier.some((e) => fromMessageOf(e.data) === message.id)) return { ok: false, error: "refused", reason: "not_failed" };
+  // One SMS per failed WhatsApp message, however often (or however simultaneously) the button is
+  // pressed: a compare-and-set closes the WhatsApp row ("cancelled": nothing more to do for it, and
+  // "try again" is refused from then on); only the request that closed it queues the SMS. The
+  // message keeps its failure reason for staff to read.
+  const row = message.outbox;
+  const closed = await tx.outbox.updateMany({ where: { id: row.id, status: row.status, claimId: row.claimId }, data: { status: "cancelled", leaseUntil: null } });
+  if (closed.count === 0) return { ok: false, error: "refused", reason: "not_failed" };
   const delivery = await enqueueOutbound(tx, ctx, {
     residentId: ticket.residentId,
     ticketId: ticket.id,
@@ -239,13 +251,4 @@ export async function sendBySmsInstead(tx: Tx, ctx: OutboxContext, actor: Actor,
   });
   await record(tx, ticket.id, actor, "sent_by_sms", { fromMessageId: message.id, messageId: delivery.messageId, delivery: delivery.status }, ctx.now);
   return { ok: true, delivery };
-}
-
-function fromMessageOf(json: string): unknown {
-  try {
-    const data: unknown = JSON.parse(json);
-    return typeof data === "object" && data !== null && "fromMessageId" in data ? data.fromMessageId : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { replyToTicket } from "../../src/services/staffActions.js";
+import { replyToTicket, retryDelivery } from "../../src/services/staffActions.js";
 import type { Actor } from "../../src/services/staff.js";
 import { residentFiles, staffMember, type World } from "../support/staffWorld.js";
 import { createTestWorld } from "../support/testApp.js";
@@ -82,5 +82,42 @@ describe("POST /webhooks/twilio/status", () => {
     const malformed = await callback("nope", "delivered");
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toMatch(/MessageSid/);
+  });
+
+  it("a late failure report about a try before “try again” does not fail the new try", async () => {
+    const sid = "SM" + "1".repeat(32);
+    const { reference } = await residentFiles(world);
+    const result = await world.db.$transaction((tx) => replyToTicket(tx, { ...world.deps.outbox, now: new Date() }, agent, reference, "Try tokens"));
+    if (!result.ok) throw new Error(result.message);
+    const { messageId } = result.delivery;
+    const firstTry = new Date(Date.now() - 60_000);
+    const { id: outboxId } = await world.db.outbox.update({ where: { messageId }, data: { status: "sent", providerMessageId: sid, attemptStartedAt: firstTry, attempts: 1 } });
+    await world.db.message.update({ where: { id: messageId }, data: { status: "sent", providerMessageId: sid } });
+    const withTry = (status: string, attempt: string) =>
+      postToTwilioWebhook(
+        world.app,
+        { MessageSid: sid, SmsSid: sid, MessageStatus: status, ErrorCode: "30003", AccountSid: "AC0123456789abcdef0123456789abcdef" },
+        { path: `/webhooks/twilio/status?outbox=${outboxId}&try=${attempt}` },
+      );
+    expect((await withTry("undelivered", String(firstTry.getTime()))).status).toBe(204);
+    expect((await statusOf(messageId)).status).toBe("undelivered");
+    expect(await world.db.$transaction((tx) => retryDelivery(tx, { ...world.deps.outbox, now: new Date() }, agent, reference, messageId))).toEqual({ ok: true });
+    // Twilio repeats its report about the first try, after staff sent the message again.
+    expect((await withTry("failed", String(firstTry.getTime()))).status).toBe(204);
+    expect((await callback(sid, "undelivered", { ErrorCode: "30003" }, outboxId)).status).toBe(204);
+    expect(await statusOf(messageId)).toMatchObject({ status: "queued", errorCode: null });
+    expect(await world.db.outbox.findUniqueOrThrow({ where: { id: outboxId } })).toMatchObject({ status: "pending" });
+  });
+
+  it("refuses a malformed try token with 400", async () => {
+    for (const attempt of ["abc", "0", "-1", "1e3", "0x10", "1234567890123456", "12&try=13"]) {
+      const res = await postToTwilioWebhook(
+        world.app,
+        { MessageSid: "SM" + "2".repeat(32), MessageStatus: "delivered", AccountSid: "AC0123456789abcdef0123456789abcdef" },
+        { path: `/webhooks/twilio/status?outbox=1&try=${attempt}` },
+      );
+      expect(res.status, attempt).toBe(400);
+      expect(res.body.error, attempt).toMatch(/try/);
+    }
   });
 });

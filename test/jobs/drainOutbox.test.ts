@@ -64,8 +64,10 @@ describe("the outbox worker", () => {
       To: from,
       From: "+9611555000",
       Body: "مرحبا، فريق الأشغال سيصلح الحفرة غداً.",
-      StatusCallback: `${PUBLIC_BASE_URL}/webhooks/twilio/status?outbox=${(await messageRow(delivery.messageId)).outbox!.id}`,
     });
+    // The row, and which try of it (when the try began, in ms): a late report about an earlier try cannot touch this one.
+    const row = (await messageRow(delivery.messageId)).outbox!;
+    expect(sent.StatusCallback).toBe(`${PUBLIC_BASE_URL}/webhooks/twilio/status?outbox=${row.id}&try=${row.attemptStartedAt!.getTime()}`);
     const message = await messageRow(delivery.messageId);
     expect(message).toMatchObject({ status: "sent", providerMessageId: expect.stringMatching(/^SM/) });
     expect(message.outbox).toMatchObject({ status: "sent", attempts: 1 });

@@ -34,7 +34,8 @@ afterAll(async () => {
   await world.drop();
 });
 afterEach(() => {
-  fake.set({ onSend: undefined, listDelayMs: 0, listStatusCallback: true, smartEncoding: false, listFails: false });
+  // Twilio's list as documented: no status_callback, so matching is on the text.
+  fake.set({ onSend: undefined, listDelayMs: 0, listStatusCallback: false, smartEncoding: false, listFails: false });
 });
 
 /** One instance of the service: its own Twilio client, the shared database. */
@@ -115,6 +116,8 @@ describe("two instances on one database, Twilio slow and flaky", () => {
 
 describe("an answer that may hide an accepted message", () => {
   it("a 502 after Twilio accepted: the worker checks Twilio's list and records it instead of sending again", async () => {
+    // A list that does name the row (a mock echoing status_callback): matched on the outbox id and try.
+    fake.set({ listStatusCallback: true });
     const [id] = [await staffReply(references[0]!, "Water is back tonight.")];
     fake.set({ onSend: () => ({ kind: "acceptThen5xx", status: 502 }) });
     const worker = instance();

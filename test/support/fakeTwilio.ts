@@ -36,8 +36,13 @@ export interface FakeTwilioOptions {
   onSend?: (n: number, message: { to: string; body: string }) => SendBehaviour;
   /** How long the message list takes to answer, in ms; a function of `n` (lists counted from 1) to vary it. */
   listDelayMs?: number | ((n: number) => number);
-  /** Whether list entries carry status_callback (Twilio's documented resource does not). Default true. */
+  /**
+   * Whether list entries carry status_callback. Twilio's documented resource does not, so by
+   * default they do not either, and reconciliation is exercised on text matching.
+   */
   listStatusCallback?: boolean;
+  /** Largest page the list answers, whatever PageSize asks (to exercise pagination). */
+  listPageSize?: number;
   /** The list answers 503 (Twilio's API is having trouble), so nothing can be reconciled. */
   listFails?: boolean;
   /** Rewrites bodies as Twilio's Smart Encoding does (curly quotes → straight, long dashes → "-"). */
@@ -68,7 +73,7 @@ const smartEncode = (text: string) => text.replace(/[\u201C\u201D]/g, '"').repla
  * Twilio's JSON shape. Each send can be scripted: slow, accepted-then-502, dropped connections.
  */
 export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeTwilio> {
-  let behaviour: Omit<FakeTwilioOptions, "accountSid" | "authToken"> = { listStatusCallback: true, ...options };
+  let behaviour: Omit<FakeTwilioOptions, "accountSid" | "authToken"> = { listStatusCallback: false, ...options };
   const accepted: AcceptedMessage[] = [];
   const requests = { sends: 0, lists: 0 };
   const messagesPath = `/2010-04-01/Accounts/${options.accountSid}/Messages.json`;
@@ -117,18 +122,22 @@ export async function startFakeTwilio(options: FakeTwilioOptions): Promise<FakeT
       if (behaviour.listFails) return json(res, 503, { code: 20503, message: "Service unavailable", status: 503 });
       const to = url.searchParams.get("To");
       const from = url.searchParams.get("From");
-      const pageSize = Number(url.searchParams.get("PageSize") ?? 50);
-      const matching = accepted.filter((m) => (!to || m.to === to) && (!from || m.from === from)).reverse().slice(0, pageSize);
+      const pageSize = Math.min(Number(url.searchParams.get("PageSize") ?? 50), behaviour.listPageSize ?? 1000);
+      const pageNumber = Number(url.searchParams.get("Page") ?? 0);
+      const all = accepted.filter((m) => (!to || m.to === to) && (!from || m.from === from)).reverse();
+      const matching = all.slice(pageNumber * pageSize, (pageNumber + 1) * pageSize);
+      const filters = `${to ? `&To=${encodeURIComponent(to)}` : ""}${from ? `&From=${encodeURIComponent(from)}` : ""}`;
+      const pageUri = (n: number) => `${messagesPath}?PageSize=${pageSize}&Page=${n}${filters}`;
       return json(res, 200, {
-        messages: matching.map((m) => resource(m, behaviour.listStatusCallback !== false)),
-        page: 0,
+        messages: matching.map((m) => resource(m, behaviour.listStatusCallback === true)),
+        page: pageNumber,
         page_size: pageSize,
-        start: 0,
-        end: Math.max(0, matching.length - 1),
-        uri: `${messagesPath}?PageSize=${pageSize}&Page=0`,
-        first_page_uri: `${messagesPath}?PageSize=${pageSize}&Page=0`,
-        next_page_uri: null,
-        previous_page_uri: null,
+        start: pageNumber * pageSize,
+        end: Math.max(0, pageNumber * pageSize + matching.length - 1),
+        uri: pageUri(pageNumber),
+        first_page_uri: pageUri(0),
+        next_page_uri: (pageNumber + 1) * pageSize < all.length ? pageUri(pageNumber + 1) : null,
+        previous_page_uri: pageNumber > 0 ? pageUri(pageNumber - 1) : null,
       });
     }
     if (req.method !== "POST") return json(res, 405, { code: 20004, message: "Method not allowed", status: 405 });

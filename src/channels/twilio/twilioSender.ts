@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import twilio from "twilio";
 import { z } from "zod";
+import { loggableError } from "../../lib/logger.js";
 import type { ChannelSender, OutboundRequest, SendResult } from "../sender.js";
 
 /** Twilio's own REST API, where requests go unless TWILIO_API_URL says otherwise. */
@@ -96,6 +97,7 @@ const MessageList = z.object({
       status_callback: z.string().nullable().optional(),
     }),
   ),
+  next_page_uri: z.string().nullable().optional(),
 });
 
 /** Sends SMS and WhatsApp through Twilio's Messages API, with a status callback per outbox row. */
@@ -109,7 +111,9 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
     ...(new URL(apiUrl).origin === TWILIO_API_URL ? {} : { httpClient: new RebasedRequestClient(apiUrl, { keepAlive, timeout }) }),
   });
   const fromFor = (request: OutboundRequest) => (request.channel === "whatsapp" ? options.whatsappFrom : options.smsFrom);
-  const callbackUrl = (outboxId: number) => `${options.publicBaseUrl}/webhooks/twilio/status?outbox=${outboxId}`;
+  // The row, and which try of it: a report about an earlier try must not change the current one.
+  const callbackUrl = (request: OutboundRequest) =>
+    `${options.publicBaseUrl}/webhooks/twilio/status?outbox=${request.outboxId}${request.attempt !== undefined ? `&try=${request.attempt}` : ""}`;
 
   return {
     async send(request) {
@@ -123,7 +127,7 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
         const message = await client.messages.create({
           to: request.to,
           from,
-          statusCallback: callbackUrl(request.outboxId),
+          statusCallback: callbackUrl(request),
           ...(request.contentSid
             ? { contentSid: request.contentSid, ...(request.contentVariables ? { contentVariables: request.contentVariables } : {}) }
             : { body: request.body }),
@@ -139,36 +143,80 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
       if (!from) return null;
       // The raw list rather than client.messages.list(): the SDK's MessageInstance drops fields it
       // does not know, and status_callback (when the API returns it) is the one that is certain.
-      // Not filtered by send date: a message Twilio accepted but has not sent yet has none.
-      const response = await client.request({
-        method: "get",
-        uri: `${TWILIO_API_URL}/2010-04-01/Accounts/${options.accountSid}/Messages.json`,
-        params: { To: request.to, From: from, PageSize: 50 },
-      });
-      const page = response.statusCode === 200 ? MessageList.safeParse(response.body) : null;
-      // Cannot tell: the caller leaves the row for a later round rather than risk sending twice.
-      if (!page?.success) throw new Error(`could not list recent messages (HTTP ${response.statusCode})`);
-      const ours = page.data.messages.find((m) => {
-        // Only API sends are ours; "outbound-reply" are the bot's TwiML answers.
-        if (m.direction !== "outbound-api" || alreadyRecorded.has(m.sid)) return false;
-        const outboxId = outboxIdOf(m.status_callback);
-        if (outboxId !== null) return outboxId === request.outboxId;
-        const created = m.date_created ? new Date(m.date_created) : null;
-        if (!created || Number.isNaN(created.getTime()) || created.getTime() < since.getTime() - 60_000) return false;
-        // A template's text is Twilio's; a free-form message must be this text, as Twilio may have re-encoded it.
-        return request.contentSid ? true : m.body !== null && sameText(m.body, request.body);
-      });
-      return ours?.sid ?? null;
+      // Not filtered by send date: a message Twilio accepted but has not sent yet has none. Newest
+      // first, page after page until the messages are older than `since` (at most MAX_LIST_PAGES).
+      let uri: string | null = `${TWILIO_API_URL}/2010-04-01/Accounts/${options.accountSid}/Messages.json`;
+      let params: Record<string, string | number> | undefined = { To: request.to, From: from, PageSize: 50 };
+      const earliest = since.getTime() - CLOCK_SKEW_MS;
+      for (let pages = 0; uri && pages < MAX_LIST_PAGES; pages++) {
+        let response: { statusCode: number; body: unknown };
+        try {
+          response = await client.request({ method: "get", uri, ...(params ? { params } : {}) });
+        } catch (error) {
+          // Never the raw error: it carries the request (auth header, the resident's number).
+          throw new ProviderUnavailable(loggableError(error));
+        }
+        const page = response.statusCode === 200 ? MessageList.safeParse(response.body) : null;
+        // Cannot tell: the caller leaves the row for a later round rather than risk sending twice.
+        if (!page?.success) throw new ProviderUnavailable({ code: `HTTP ${response.statusCode}`, message: "could not list recent messages" });
+        const ours = page.data.messages.find((m) => {
+          // Only API sends are ours; "outbound-reply" are the bot's TwiML answers.
+          if (m.direction !== "outbound-api" || alreadyRecorded.has(m.sid)) return false;
+          const created = createdAt(m.date_created);
+          const named = callbackOf(m.status_callback);
+          if (named !== null) {
+            if (named.outboxId !== request.outboxId) return false;
+            // The same row, but an earlier try (before staff sent it again): not this one.
+            if (named.attempt !== undefined) return request.attempt === undefined || named.attempt === request.attempt;
+            return created === null || created >= earliest;
+          }
+          if (created === null || created < earliest) return false;
+          // A template's text is Twilio's; a free-form message must be this text, as Twilio may have re-encoded it.
+          return request.contentSid ? true : m.body !== null && sameText(m.body, request.body);
+        });
+        if (ours) return ours.sid;
+        const oldest = page.data.messages.reduce<number | null>((min, m) => {
+          const created = createdAt(m.date_created);
+          return created === null ? min : Math.min(min ?? created, created);
+        }, null);
+        if (!page.data.next_page_uri || (oldest !== null && oldest < earliest)) break;
+        uri = new URL(page.data.next_page_uri, TWILIO_API_URL).href;
+        params = undefined;
+      }
+      return null;
     },
   };
 }
 
-/** The outbox row named in one of our status callback URLs; null when it is not one. */
-function outboxIdOf(statusCallback: string | null | undefined): number | null {
+/** Twilio's list failed, or answered nothing readable: carries only a code and a message that are safe to log. */
+export class ProviderUnavailable extends Error {
+  override readonly name = "ProviderUnavailable";
+  readonly code: string;
+  constructor(detail: { code: string; message: string }) {
+    super(detail.message);
+    this.code = detail.code;
+  }
+}
+
+// Our clock and Twilio's may differ a little.
+const CLOCK_SKEW_MS = 60_000;
+// Twilio lists 50 a page: 250 messages to one resident since the try began is far more than happen.
+const MAX_LIST_PAGES = 5;
+
+const createdAt = (raw: string | null): number | null => {
+  const time = raw ? new Date(raw).getTime() : NaN;
+  return Number.isNaN(time) ? null : time;
+};
+
+/** The outbox row (and try) named in one of our status callback URLs; null when it is not one. */
+function callbackOf(statusCallback: string | null | undefined): { outboxId: number; attempt?: number } | null {
   if (!statusCallback) return null;
   try {
-    const raw = new URL(statusCallback).searchParams.get("outbox");
-    return raw && /^\d{1,10}$/.test(raw) ? Number(raw) : null;
+    const query = new URL(statusCallback).searchParams;
+    const raw = query.get("outbox");
+    if (!raw || !/^\d{1,10}$/.test(raw)) return null;
+    const attempt = query.get("try");
+    return { outboxId: Number(raw), ...(attempt && /^\d{1,15}$/.test(attempt) ? { attempt: Number(attempt) } : {}) };
   } catch {
     return null;
   }

@@ -29,12 +29,19 @@ const StatusCallback = z.looseObject({
 });
 // Our outbox ids are PostgreSQL integers: 1 to 2^31-1, written in plain decimal.
 const MAX_ID = 2 ** 31 - 1;
+const MAX_TRY = "999999999999999";
 const Query = z.object({
   outbox: z
     .string({ error: "must be given once" })
     .regex(/^[1-9]\d{0,9}$/, `is not a whole number from 1 to ${MAX_ID}`)
     .transform(Number)
     .refine((id) => id <= MAX_ID, `is not a whole number from 1 to ${MAX_ID}`)
+    .optional(),
+  // Which try of the row (a time in milliseconds, written by our sender): plain decimal, at most 15 digits.
+  try: z
+    .string({ error: "must be given once" })
+    .regex(/^[1-9]\d{0,14}$/, `is not a whole number from 1 to ${MAX_TRY}`)
+    .transform(Number)
     .optional(),
 });
 
@@ -62,7 +69,7 @@ export function twilioStatusWebhook(deps: TwilioStatusDeps): Router {
       const matched = await deps.db.$transaction((tx) =>
         applyDeliveryStatus(
           tx,
-          { providerMessageId: update.MessageSid, status: update.MessageStatus.toLowerCase(), outboxId: query.data.outbox, errorCode: update.ErrorCode, errorMessage: update.ErrorMessage },
+          { providerMessageId: update.MessageSid, status: update.MessageStatus.toLowerCase(), outboxId: query.data.outbox, attempt: query.data.try, errorCode: update.ErrorCode, errorMessage: update.ErrorMessage },
           deps.clock(),
           deps.outbox,
         ),
