@@ -1,3 +1,4 @@
+import { parseState } from "../conversation/state.js";
 import type { ChannelKind, Locale } from "../conversation/types.js";
 import { LOCALES } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
@@ -7,10 +8,11 @@ import { botPauseOf, recentExchange, setBotPause } from "../services/residents.j
 import { staffThreadOf } from "../services/tickets.js";
 import { languageEvidence } from "../understand/detectLanguage.js";
 import { normalizeText, tokens } from "../understand/normalizeText.js";
+import { readVerificationCode } from "../understand/readAccountInput.js";
 import { isCommand } from "../understand/understand.js";
 import type { InboxDeps } from "./handleInbound.js";
 import { guardOptions, inboundGuard, recentNeeded } from "./inboundGuard.js";
-import type { InboundMessage, InboundResult } from "./inboundMessage.js";
+import { REDACTED_CODE, type InboundMessage, type InboundResult } from "./inboundMessage.js";
 
 export interface GuardedTurn {
   resident: { id: number; locale: string | null; optedOut: boolean; botPausedAt: Date | null; botPauseReason: string | null };
@@ -43,6 +45,8 @@ export async function guardInbound(deps: InboxDeps, tx: Tx, turn: GuardedTurn): 
   }
   if (decision.reply === "answer") return null;
 
+  // The engine does not run, so it cannot blank out a bill's code: do it here (see `REDACTED_CODE`).
+  if (await awaitsBillCode(tx, resident.id, message.text)) await tx.message.update({ where: { id: turn.inboundId }, data: { body: REDACTED_CODE } });
   // Staff asked this resident something lately: what they write while the bot is silent is theirs to read.
   const thread = await staffThreadOf(tx, deps.municipalityId, resident.id, now);
   if (thread) {
@@ -66,6 +70,16 @@ export async function guardInbound(deps: InboxDeps, tx: Tx, turn: GuardedTurn): 
     },
   });
   return { replies: [body], duplicate: false };
+}
+
+/**
+ * The conversation waits for a bill's code ("linkCode") and the message reads as one: the engine
+ * would take it as the code, so it must not be stored in clear. One read of the stored state.
+ */
+async function awaitsBillCode(tx: Tx, residentId: number, text: string): Promise<boolean> {
+  if (readVerificationCode(text) === null) return false;
+  const conversation = await tx.conversation.findUnique({ where: { residentId }, select: { state: true } });
+  return conversation !== null && parseState(conversation.state).state.step === "linkCode";
 }
 
 /**

@@ -18,7 +18,7 @@ import { releaseHeld } from "../services/outbox.js";
 import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf, type RandomInt } from "../services/tickets.js";
 import { guardInbound } from "./guardInbound.js";
 import type { GuardOptions } from "./inboundGuard.js";
-import type { InboundMessage, InboundResult } from "./inboundMessage.js";
+import { REDACTED_CODE, type InboundMessage, type InboundResult } from "./inboundMessage.js";
 
 export interface InboxDeps {
   db: Db;
@@ -43,8 +43,7 @@ export interface InboxDeps {
   outboxDeadlineMs?: number;
 }
 
-/** What the stored copy of a message that carried a bill's verification code says instead. */
-export const REDACTED_CODE = "••••";
+export { REDACTED_CODE } from "./inboundMessage.js";
 
 /** Handles one inbound message end to end; see `handleInbound`. */
 export type Inbox = (message: InboundMessage) => Promise<InboundResult>;

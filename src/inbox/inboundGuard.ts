@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { BotPause } from "../services/residents.js";
-import { normalizeText } from "../understand/normalizeText.js";
+import { normalizeText, tokens } from "../understand/normalizeText.js";
+import { isCommand } from "../understand/understand.js";
 
 /** Limits of the per-phone budget and the loop breaker; every value a positive whole number. */
 export interface GuardOptions {
@@ -8,11 +9,11 @@ export interface GuardOptions {
   rateLimit: number;
   /** The budget's window (INBOUND_RATE_WINDOW_MINUTES). The pause lifts when the window holds at most half the limit. */
   rateWindowMinutes: number;
-  /** This many echo-like messages in a row pause the bot as a loop (LOOP_REPEAT_LIMIT). */
+  /** This many echo-like messages in a row, most of them repeats or echoes, pause the bot as a loop (LOOP_REPEAT_LIMIT). */
   loopRepeatLimit: number;
   /** A loop pause lifts by itself after this long without a message (LOOP_QUIET_MINUTES). */
   loopQuietMinutes: number;
-  /** Faster than anyone types on a phone: a longer answer sooner after our reply is a machine's. */
+  /** Faster than anyone types on a phone: a longer answer sooner after our reply may be a machine's (it only adds to repeats and echoes). */
   typingCharsPerSecond: number;
   /** Shorter answers are never "too fast" ("1", "ok" take a tap). */
   fastReplyMinLength: number;
@@ -48,8 +49,9 @@ export function guardOptions(overrides: Partial<GuardOptions> = {}): GuardOption
 /** How many of a resident's latest messages `inboundGuard` needs to see to decide (see `RecentMessage`). */
 export function recentNeeded(options: GuardOptions): number {
   // Each inbound message has at most one bot reply, so this many rows hold at least
-  // max(limit + 1, loop limit + 1) inbound messages: enough to tell "over the limit" and a loop.
-  return 2 * (Math.max(options.rateLimit, options.loopRepeatLimit) + 1) + 1;
+  // max(limit + 1, 2 × loop limit + 1) inbound messages: enough to tell "over the limit", and a loop
+  // (its messages, and the loop limit's worth of messages before each one to find repeats among).
+  return 2 * (Math.max(options.rateLimit, 2 * options.loopRepeatLimit) + 1) + 1;
 }
 
 /** One of a resident's latest messages: their own (inbound) or the bot's reply to one (`inReplyToId`). */
@@ -89,10 +91,11 @@ export interface GuardDecision {
  * - Budget: more than `rateLimit` messages in the window → pause ("rate") with one notice. The pause
  *   lifts on the first message after which the window holds at most half the limit (hysteresis: a
  *   phone hovering at the limit does not flip between answered and silent).
- * - Loop: `loopRepeatLimit` messages in a row that each answer a bot reply with the same or near-same
- *   text as before, an echo of that reply, or a long text sooner than a person types it → pause
- *   ("loop") without a word (a reply would feed the loop). It lifts when staff resume the bot, or
- *   with the first message after `loopQuietMinutes` of quiet.
+ * - Loop: `loopRepeatLimit` messages in a row that each answer a bot reply with a near-same text, an
+ *   echo of that reply, or a long text sooner than a person types it — more than half of them
+ *   near-same or echoes, speed alone never (see `isLoop`) → pause ("loop") without a word (a reply
+ *   would feed the loop). It lifts when staff resume the bot, or with the first message after
+ *   `loopQuietMinutes` of quiet.
  * Opt-out (and opt-in for an opted-out resident) always reaches the engine.
  */
 export function inboundGuard(input: GuardInput, options: GuardOptions): GuardDecision {
@@ -114,33 +117,67 @@ export function inboundGuard(input: GuardInput, options: GuardOptions): GuardDec
   const unchanged: GuardDecision = lifted ? { reply: "answer", pause: null } : { reply: "answer" };
   if (input.keyword) return unchanged;
   if (inWindow > options.rateLimit) return { reply: input.optedOut ? "silent" : "notice", pause: { reason: "rate", since: now } };
-  if (echoStreak(recent, options) >= options.loopRepeatLimit) return { reply: "silent", pause: { reason: "loop", since: now } };
+  if (isLoop(recent, options)) return { reply: "silent", pause: { reason: "loop", since: now } };
   return unchanged;
 }
 
-/** How many messages in a row, the current one last, look like a machine answering our replies. */
-function echoStreak(recent: readonly RecentMessage[], options: GuardOptions): number {
+/**
+ * Whether the latest `loopRepeatLimit` messages, the current one first, are a loop: each answers a
+ * bot reply (a robot answers our replies; a message the bot left unanswered breaks it) and looks
+ * like a machine's — a repeat (near-same as one of the messages before it), an echo of our reply,
+ * or a long text sooner than a person types it — and most of them (more than half) repeat or echo.
+ * Speed alone is never enough: the bot answers within the request, so in a burst (a person typing
+ * several lines, WhatsApp delivering queued messages on reconnect) every message looks "fast".
+ * Bare numbers and menu words never count (see `bareAnswer`).
+ */
+function isLoop(recent: readonly RecentMessage[], options: GuardOptions): boolean {
+  const limit = options.loopRepeatLimit;
   const replyTo = new Map<number, RecentMessage>();
   for (const m of recent) if (m.direction !== "inbound" && m.inReplyToId !== null) replyTo.set(m.inReplyToId, m);
   const inbound = recent.filter((m) => m.direction === "inbound");
-  let streak = 0;
-  for (let i = 0; i + 1 < inbound.length; i++) {
+  if (inbound.length < limit + 1) return false;
+  let repeats = 0;
+  for (let i = 0; i < limit; i++) {
     const message = inbound[i]!;
-    const previous = inbound[i + 1]!;
-    // A loop answers our replies: after a message the bot left unanswered, it is broken.
-    const ourReply = replyTo.get(previous.id);
-    if (!ourReply || !echoLike(message, previous, ourReply, options)) break;
-    streak++;
+    const ourReply = replyTo.get(inbound[i + 1]!.id);
+    if (!ourReply) return false;
+    // A repeat says again what one of the `limit` messages before it said, or echoes our reply.
+    const earlier = inbound.slice(i + 1, i + 1 + limit);
+    const repeat = !bareAnswer(message.body) && (echoes(message.body, ourReply.body) || earlier.some((other) => nearSame(message.body, other.body)));
+    if (repeat) repeats++;
+    else if (!tooFast(message, ourReply, options)) return false;
   }
-  return streak;
+  return repeats > limit / 2;
 }
 
-function echoLike(message: RecentMessage, previous: RecentMessage, ourReply: RecentMessage, options: GuardOptions): boolean {
+/** A long answer sooner after our reply than anyone types it. */
+function tooFast(message: RecentMessage, ourReply: RecentMessage, options: GuardOptions): boolean {
   const seconds = (message.createdAt.getTime() - ourReply.createdAt.getTime()) / 1000;
   const length = [...message.body.trim()].length;
-  const tooFast = length >= options.fastReplyMinLength && seconds * options.typingCharsPerSecond < length;
-  return tooFast || nearSame(message.body, previous.body) || nearSame(message.body, ourReply.body);
+  return length >= options.fastReplyMinLength && seconds * options.typingCharsPerSecond < length;
 }
+
+/** The message repeats our reply: near-same, or quoting it whole (of a few words at least) inside its own. */
+function echoes(message: string, ourReply: string): boolean {
+  if (nearSame(message, ourReply)) return true;
+  const reply = canonical(ourReply);
+  return reply.split(" ").length >= QUOTED_REPLY_WORDS && /\p{L}/u.test(reply) && ` ${canonical(message)} `.includes(` ${reply} `);
+}
+const QUOTED_REPLY_WORDS = 3;
+
+/**
+ * A bare number (a menu choice, a reference, a bill's code: "1", "١", "4821") or one of the bot's
+ * menu words ("yes", "ok", "نعم", "menu", "help"…): a confused resident taps them again and again,
+ * so they never count toward a loop, not even as the same as themselves.
+ */
+export function bareAnswer(text: string): boolean {
+  const normalized = normalizeText(text);
+  if (/^[\d ]+$/.test(normalized)) return normalized.replace(/ /g, "").length <= BARE_NUMBER_DIGITS;
+  const words = tokens(normalized);
+  return MENU_WORDS.some((command) => isCommand(words, command));
+}
+const BARE_NUMBER_DIGITS = 16;
+const MENU_WORDS = ["yes", "no", "skip", "menu", "help", "cancel", "english", "arabic"] as const;
 
 // Long texts (an away message, a receipt) count as near-same when this share of their words match.
 const LONG_TEXT_WORDS = 8;
@@ -149,10 +186,11 @@ const SIMILAR_WORDS = 0.8;
 /**
  * Two messages say the same thing: equal once normalised (case, spacing, punctuation, digit shapes,
  * Arabic letter variants) with numbers inside words masked — a counter, a date, a time; or, for long
- * texts, at least 80% the same words. A bare number is compared as it is ("1" ≠ "2": menu choices),
- * and a message without words (a photo, a pin, an emoji) is never the same as anything.
+ * texts, at least 80% the same words. A bare number or a menu word (`bareAnswer`: "1", "ok") and a
+ * message without words (a photo, a pin, an emoji) are never the same as anything, themselves included.
  */
 export function nearSame(a: string, b: string): boolean {
+  if (bareAnswer(a) || bareAnswer(b)) return false;
   const x = canonical(a);
   const y = canonical(b);
   if (!x || !y) return false;

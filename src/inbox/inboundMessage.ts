@@ -20,3 +20,6 @@ export interface InboundResult {
   /** True when this message had been handled before and the stored answer is returned. */
   duplicate: boolean;
 }
+
+/** What the stored copy of a message that carried a bill's verification code says instead. */
+export const REDACTED_CODE = "••••";

@@ -156,6 +156,8 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
   const whatsapp = ticket.resident.identities.find((i) => i.channel === "whatsapp");
   return {
     ticket,
+    /** The actor may act on the resident (resume the bot): see `residentVisibleTo`. */
+    residentVisible: await residentVisibleTo(tx, actor, ticket.residentId),
     media: MediaList.parse(JSON.parse(ticket.media)),
     messages: messages.map((m) => ({ ...m, media: MediaList.parse(JSON.parse(m.media)) })),
     window:
@@ -166,11 +168,33 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
 }
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof ticketDetail>>>;
 
+/** A resident's tickets as far as who may see the resident is concerned, newest first. */
+const TICKETS_NEWEST_FIRST = {
+  orderBy: [{ createdAt: "desc" as const }, { id: "desc" as const }],
+  select: { reference: true, status: true, department: true, municipalityId: true },
+};
+type ResidentTicket = { reference: number; status: string; department: string | null; municipalityId: string };
+const isOpen = (ticket: { status: string }) => (OPEN as readonly string[]).includes(ticket.status);
+
 /**
- * The residents an actor may see: admins all; agents those with an open ticket in one of their
- * departments, and those with no open ticket at all (nobody else's to keep from them).
+ * Whether an actor may see (and act on) a resident, from their tickets (newest first): admins
+ * always; agents when one of the resident's open tickets is in their departments; for a resident
+ * with no open ticket, when the latest (closed) one was — and a resident who never had a ticket
+ * (a phone that only flooded) is nobody's to keep from anyone: every agent sees them.
  */
-function residentScope(actor: Actor) {
+function residentVisible(actor: Actor, tickets: readonly ResidentTicket[]): boolean {
+  if (actor.role === "admin") return true;
+  const open = tickets.filter(isOpen);
+  if (open.length > 0) return open.some((t) => canAccessTicket(actor, t));
+  const latest = tickets[0];
+  return !latest || canAccessTicket(actor, latest);
+}
+
+/**
+ * A cheap first cut of `residentVisible` as a Prisma filter (it cannot say "the latest ticket"):
+ * everything `residentVisible` admits passes it.
+ */
+function residentPrefilter(actor: Actor) {
   if (actor.role === "admin") return { municipalityId: actor.municipalityId };
   return {
     municipalityId: actor.municipalityId,
@@ -181,9 +205,10 @@ function residentScope(actor: Actor) {
   };
 }
 
-/** Whether an actor may see (and act on) a resident; see `residentScope`. */
+/** Whether an actor may see (and act on) a resident; see `residentVisible`. */
 export async function residentVisibleTo(tx: Tx, actor: Actor, residentId: number): Promise<boolean> {
-  return (await tx.resident.count({ where: { AND: [residentScope(actor), { id: residentId }] } })) > 0;
+  const resident = await tx.resident.findFirst({ where: { AND: [residentPrefilter(actor), { id: residentId }] }, select: { tickets: TICKETS_NEWEST_FIRST } });
+  return resident !== null && residentVisible(actor, resident.tickets);
 }
 
 /** A resident the bot stopped answering, for the queue: masked phone, why, their last words, their request. */
@@ -191,29 +216,62 @@ export interface PausedResidentRow {
   residentId: number;
   phoneMasked: string;
   pause: BotPause;
+  /**
+   * Their latest message the actor may read, as on the ticket page: one linked to a ticket the
+   * actor sees, or linked to none when the actor sees all of the resident's open tickets.
+   */
   lastMessage: { body: string; createdAt: Date } | null;
   /** Their latest open ticket the actor may see. */
   reference: number | null;
 }
 
-/** The residents the bot stopped answering that an actor may see, the latest pause first. */
+/** The residents the bot stopped answering that an actor may see (`residentVisible`), the latest pause first. */
 export async function pausedResidents(tx: Tx, actor: Actor, limit = 50): Promise<PausedResidentRow[]> {
-  const residents = await tx.resident.findMany({
-    where: { AND: [residentScope(actor), { botPausedAt: { not: null } }] },
-    orderBy: [{ botPausedAt: "desc" }, { id: "desc" }],
-    take: limit,
-    select: {
-      id: true,
-      phone: true,
-      botPausedAt: true,
-      botPauseReason: true,
-      tickets: { where: { AND: [ticketScope(actor), { status: { in: [...OPEN] } }] }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1, select: { reference: true } },
-      messages: { where: { direction: "inbound" }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 1, select: { body: true, createdAt: true } },
-    },
-  });
-  return residents.flatMap((r) => {
-    const pause = botPauseOf(r);
-    if (!pause) return [];
-    return [{ residentId: r.id, phoneMasked: maskPhone(r.phone), pause, lastMessage: r.messages[0] ?? null, reference: r.tickets[0]?.reference ?? null }];
-  });
+  const rows: PausedResidentRow[] = [];
+  // The prefilter may admit residents `residentVisible` refuses: read on until the page is full.
+  for (let skip = 0; rows.length < limit; skip += limit) {
+    const residents = await tx.resident.findMany({
+      where: { AND: [residentPrefilter(actor), { botPausedAt: { not: null } }] },
+      orderBy: [{ botPausedAt: "desc" }, { id: "desc" }],
+      skip,
+      take: limit,
+      select: {
+        id: true,
+        phone: true,
+        botPausedAt: true,
+        botPauseReason: true,
+        tickets: TICKETS_NEWEST_FIRST,
+        messages: {
+          where: { direction: "inbound", ...(actor.role === "admin" ? {} : { OR: [{ ticket: { is: ticketScope(actor) } }, { ticketId: null }] }) },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          take: 1,
+          select: { body: true, createdAt: true, ticketId: true },
+        },
+      },
+    });
+    for (const r of residents) {
+      const pause = botPauseOf(r);
+      if (!pause || !residentVisible(actor, r.tickets) || rows.length >= limit) continue;
+      const open = r.tickets.filter(isOpen);
+      const seesAll = open.every((t) => canAccessTicket(actor, t));
+      let last = r.messages[0] ?? null;
+      // Unlinked words may be about a ticket of a department the agent does not work: their latest linked to one they do.
+      if (last && last.ticketId === null && !seesAll) {
+        last = await tx.message.findFirst({
+          where: { residentId: r.id, direction: "inbound", ticket: { is: ticketScope(actor) } },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          select: { body: true, createdAt: true, ticketId: true },
+        });
+      }
+      rows.push({
+        residentId: r.id,
+        phoneMasked: maskPhone(r.phone),
+        pause,
+        lastMessage: last && { body: last.body, createdAt: last.createdAt },
+        reference: open.find((t) => canAccessTicket(actor, t))?.reference ?? null,
+      });
+    }
+    if (residents.length < limit) break;
+  }
+  return rows;
 }

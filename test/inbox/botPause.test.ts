@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createI18n } from "../../src/i18n/createI18n.js";
-import { createInbox, type Inbox } from "../../src/inbox/handleInbound.js";
+import { createInbox, REDACTED_CODE, type Inbox } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
 import { resumeBot } from "../../src/services/residents.js";
 import { inbound } from "../support/builders.js";
@@ -222,5 +222,96 @@ describe("people are never paused", () => {
     await sami.say("hello");
     for (let i = 0; i < 4; i++) expect(await sami.say("9", 1500)).not.toBe("");
     expect((await sami.row()).botPausedAt).toBeNull();
+  });
+
+  // The bot answers in the same request, so in a burst every message comes "sooner than anyone types"
+  // after our reply: speed alone must never pause a person.
+  it("six ordinary sentences two seconds apart, each answered (the review's burst)", async () => {
+    const nour = resident();
+    const sentences = [
+      "The water pipe on our street is leaking again.",
+      "It started this morning, around seven o'clock.",
+      "Now the whole road is flooded near the bakery.",
+      "My neighbours' basement has water in it too.",
+      "Can you please send someone to look at it today?",
+      "We live in the building behind the old school.",
+    ];
+    for (const text of sentences) expect(await nour.say(text, 2000), text).not.toBe("");
+    expect((await nour.row()).botPausedAt).toBeNull();
+  });
+
+  it("WhatsApp delivering eight different queued messages within a second on reconnect", async () => {
+    const hadi = resident("whatsapp");
+    const queued = [
+      "السلام عليكم، في مشكلة بالمي عنا بالبناية",
+      "المي مقطوعة من امبارح المسا وما حدا رد علينا",
+      "جربنا نتصل بالبلدية بس الخط مشغول طول الوقت",
+      "Also the street light in front of the building is off",
+      "and there is a big pothole right next to the entrance",
+      "الولاد عم يوقعوا فيها وهني رايحين عالمدرسة",
+      "please, someone has to come and have a look at it",
+      "شكرا سلفاً وبانتظار ردكم بأقرب وقت ممكن",
+    ];
+    for (const [i, text] of queued.entries()) expect(await hadi.say(text, i === 0 ? 60_000 : 120), text).not.toBe("");
+    expect((await hadi.row()).botPausedAt).toBeNull();
+  });
+
+  it("residents sending the corpus's messages quickly one after another", async () => {
+    for (let start = 0; start < corpus.length; start += 9) {
+      const person = resident(start % 2 === 0 ? "whatsapp" : "sms");
+      for (const text of corpus.slice(start, start + 9)) expect(await person.say(text, 300), text).not.toBe("");
+      expect((await person.row()).botPausedAt, person.from).toBeNull();
+    }
+  });
+
+  it("a confused resident tapping 1 ten times in the menus is answered every time", async () => {
+    const rami = resident();
+    await rami.say("hello", 60_000);
+    for (let i = 0; i < 10; i++) expect(await rami.say("1", 1500), `tap ${i + 1}`).not.toBe("");
+    expect((await rami.row()).botPausedAt).toBeNull();
+    const lina = resident("whatsapp");
+    await lina.say("how do I pay my bill", 60_000);
+    for (let i = 0; i < 10; i++) expect(await lina.say(["1", "١", "ok", "yes"][i % 4]!, 800), `tap ${i + 1}`).not.toBe("");
+    expect((await lina.row()).botPausedAt).toBeNull();
+  });
+});
+
+describe("a bill's code while the bot is paused", () => {
+  /** A resident the bot asked for the code on their bill ("linkCode"). */
+  async function atCodeStep() {
+    const who = resident();
+    await who.say("link my account", 60_000);
+    await who.say("12345", 5000);
+    expect(JSON.parse((await who.counts()).state ?? "{}")).toMatchObject({ step: "linkCode" });
+    return who;
+  }
+  const lastInbound = async (who: ReturnType<typeof resident>) =>
+    world.db.message.findFirstOrThrow({ where: { residentId: (await who.row()).id, direction: "inbound" }, orderBy: { id: "desc" } });
+
+  it("paused (silent): the code is stored as •••• and the conversation still waits for it", async () => {
+    const who = await atCodeStep();
+    await world.db.resident.update({ where: { id: (await who.row()).id }, data: { botPausedAt: now, botPauseReason: "loop" } });
+    expect(await who.say("4821", 1000)).toBe("");
+    expect((await lastInbound(who)).body).toBe(REDACTED_CODE);
+    expect(JSON.parse((await who.counts()).state ?? "{}")).toMatchObject({ step: "linkCode" });
+    // What is not a code stays as written: staff read it.
+    expect(await who.say("I can't find it on the bill", 1000)).toBe("");
+    expect((await lastInbound(who)).body).toBe("I can't find it on the bill");
+  });
+
+  it("the message that goes over the budget (the notice): a code is stored as ••••", async () => {
+    const who = await atCodeStep();
+    const { id: residentId } = await who.row();
+    // Eighteen more messages within the window (as if sent a moment ago): the code is the 21st.
+    for (let i = 0; i < 18; i++) {
+      await world.db.message.create({
+        data: { municipalityId: MUNICIPALITY, residentId, direction: "inbound", kind: "resident", channel: "sms", body: `earlier ${i}`, status: "received", createdAt: new Date(now.getTime() + i) },
+      });
+    }
+    advance(100);
+    expect(await who.say("٤٨٢١", 1000)).toBe(NOTICE.en);
+    expect((await lastInbound(who)).body).toBe(REDACTED_CODE);
+    expect(await world.db.message.count({ where: { residentId, body: { contains: "4821" } } })).toBe(0);
+    expect(await world.db.message.count({ where: { residentId, body: { contains: "٤٨٢١" } } })).toBe(0);
   });
 });

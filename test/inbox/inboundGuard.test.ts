@@ -98,13 +98,85 @@ describe("the loop breaker", () => {
     expect(inboundGuard(input({ recent: recent(...texts) }), DEFAULT_GUARD_OPTIONS).pause).toEqual({ reason: "loop", since: at(150) });
   });
 
-  it("long answers faster than anyone types, five in a row, are a loop even when they all differ", () => {
+  it("long near-same answers faster than anyone types, five in a row, are a loop", () => {
     const echoes = [
       { at: 0, text: "hi" },
       ...Array.from({ length: 5 }, (_, i) => ({ at: 1 + i, text: `Echo ${"abcdefghij".slice(i)}: we did not understand. Reply 1 to report a problem, 2 for status` })),
     ];
     expect(inboundGuard(input({ recent: recent(...echoes.slice(0, 5)) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
     expect(inboundGuard(input({ recent: recent(...echoes) }), DEFAULT_GUARD_OPTIONS).pause?.reason).toBe("loop");
+  });
+
+  // Changed rule (review of issue 7 part 5): speed alone never makes a loop. The bot answers in the
+  // same request, so in a burst every message arrives "sooner than anyone types" after our reply.
+  it("speed alone is never a loop: six ordinary sentences two seconds apart, each answered", () => {
+    const sentences = [
+      "The water pipe on our street is leaking again.",
+      "It started this morning, around seven o'clock.",
+      "Now the whole road is flooded near the bakery.",
+      "My neighbours' basement has water in it too.",
+      "Can you please send someone to look at it today?",
+      "We live in the building behind the old school.",
+    ];
+    for (const s of sentences) expect([...s].length).toBeGreaterThanOrEqual(43);
+    const burst = sentences.map((text, i) => ({ at: i * 2, text }));
+    for (let n = 1; n <= burst.length; n++) expect(inboundGuard(input({ recent: recent(...burst.slice(0, n)) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
+  });
+
+  it("a WhatsApp reconnect delivering eight different queued messages within a second is no loop", () => {
+    const queued = [
+      "السلام عليكم، في مشكلة بالمي عنا بالبناية",
+      "المي مقطوعة من امبارح المسا وما حدا رد علينا",
+      "جربنا نتصل بالبلدية بس الخط مشغول طول الوقت",
+      "Also the street light in front of the building is off",
+      "and there is a big pothole right next to the entrance",
+      "الولاد عم يوقعوا فيها وهني رايحين عالمدرسة",
+      "please, someone has to come and have a look at it",
+      "شكرا سلفاً وبانتظار ردكم بأقرب وقت ممكن",
+    ];
+    const burst = queued.map((text, i) => ({ at: i * 0.12, text }));
+    for (let n = 1; n <= burst.length; n++) expect(inboundGuard(input({ recent: recent(...burst.slice(0, n)) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
+  });
+
+  it("a loop needs most of the streak near-same or echoing: three of five with two fast others is one, two of five is not", () => {
+    const long = (i: number) => `Lorem ipsum ${i}: ${["alpha beta gamma", "delta epsilon zeta", "eta theta iota"][i % 3]} kappa lambda`;
+    const three = [
+      { at: 0, text: autoreply },
+      { at: 1, text: autoreply },
+      { at: 2, text: long(1) },
+      { at: 3, text: autoreply },
+      { at: 4, text: long(2) },
+      { at: 5, text: autoreply },
+    ];
+    expect(inboundGuard(input({ recent: recent(...three) }), DEFAULT_GUARD_OPTIONS).pause?.reason).toBe("loop");
+    const two = [
+      { at: 0, text: autoreply },
+      { at: 1, text: autoreply },
+      { at: 2, text: long(1) },
+      { at: 3, text: autoreply },
+      { at: 4, text: long(2) },
+      { at: 5, text: long(3) },
+    ];
+    expect(inboundGuard(input({ recent: recent(...two) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
+  });
+
+  it("an echo of our reply, even quoted inside a longer text, counts", () => {
+    const rows: RecentMessage[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = (i + 1) * 10;
+      rows.push({ id, direction: "inbound", inReplyToId: null, body: i === 0 ? "hello" : `Automatic reply ${i}: we received "Sorry, I did not understand that." Thank you`, createdAt: at(i * 40) });
+      if (i < 5) rows.push({ id: id + 1, direction: "outbound", inReplyToId: id, body: "Sorry, I did not understand that.", createdAt: at(i * 40) });
+    }
+    expect(inboundGuard(input({ recent: rows.reverse() }), DEFAULT_GUARD_OPTIONS).pause?.reason).toBe("loop");
+  });
+
+  it("bare numbers and menu words never count: ten taps of 1 (or yes, or a code) answered are no loop; a long repeated text still is", () => {
+    for (const tap of ["1", "١", "yes", "ok", "نعم", "4821", "menu"]) {
+      const taps = [{ at: 0, text: "hello" }, ...Array.from({ length: 10 }, (_, i) => ({ at: 1 + i, text: tap }))];
+      for (let n = 1; n <= taps.length; n++) expect(inboundGuard(input({ recent: recent(...taps.slice(0, n)) }), DEFAULT_GUARD_OPTIONS), `${tap} × ${n}`).toEqual({ reply: "answer" });
+    }
+    const robot = [{ at: 0, text: "1" }, ...Array.from({ length: 6 }, (_, i) => ({ at: 60 + i * 60, text: autoreply }))];
+    expect(inboundGuard(input({ recent: recent(...robot) }), DEFAULT_GUARD_OPTIONS).pause?.reason).toBe("loop");
   });
 
   it("a person is not a loop: menu numbers, short quick taps, varied sentences, photos", () => {
@@ -149,9 +221,15 @@ describe("near-same messages", () => {
     ["Your code is 1234 valid until 12/03/2025 at 10:00", "Your code is 9876 valid until 13/03/2025 at 11:30", true],
     ["Out of office until Monday, for urgent matters call the front desk on the number below", "Out of office until Tuesday, for urgent matters call the front desk on the number below", true],
     ["Ref 1", "Ref 2", true],
-    // A bare number is a menu choice or a reference: its digits are the message.
+    // A bare number or a menu word is a choice, a reference or a code: never near-same, even to
+    // itself (changed: a resident tapping "1" again and again is confused, not a robot).
     ["1", "2", false],
-    ["1", "1", true],
+    ["1", "1", false],
+    ["١", "1", false],
+    ["4821", "4821", false],
+    ["ok", "OK", false],
+    ["yes", "yes", false],
+    ["menu", "Menu", false],
     ["yes", "no", false],
     ["The pipe is broken on our street since the morning", "The light is out near the school since last night", false],
     ["", "", false],

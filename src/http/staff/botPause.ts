@@ -28,16 +28,23 @@ function resumeForm(ctx: StaffContext, residentId: number, back: string): SafeHt
 
 /**
  * The ticket page's banner when the bot stopped answering the ticket's resident: why, since when,
- * and the button that resumes it. Nothing when the bot answers.
+ * and the button that resumes it — only when the staff member may act on the resident
+ * (`canResume`, as `residentVisibleTo` decides; the button would answer 404 otherwise), else a word
+ * on who can. Nothing when the bot answers.
  */
-export function botPauseBanner(ctx: StaffContext, resident: { id: number; botPausedAt: Date | null; botPauseReason: string | null }, back: string): HtmlValue {
+export function botPauseBanner(
+  ctx: StaffContext,
+  resident: { id: number; botPausedAt: Date | null; botPauseReason: string | null },
+  back: string,
+  canResume: boolean,
+): HtmlValue {
   if (!resident.botPausedAt) return null;
   const reason = resident.botPauseReason === "loop" ? "loop" : "rate";
   const pause: BotPause = { reason, since: resident.botPausedAt };
   return html`<section class="notice notice-warn bot-pause" role="status">
   <p>${botPauseBadge(ctx, pause)} <strong>${ctx.t("botPause.since", { when: formatDateTime(pause.since, ctx.locale) })}</strong></p>
   <p>${ctx.t(`botPause.explain.${reason}`)}</p>
-  ${resumeForm(ctx, resident.id, back)}
+  ${canResume ? resumeForm(ctx, resident.id, back) : html`<p class="muted">${ctx.t("botPause.resumeByOthers")}</p>`}
 </section>`;
 }
 

@@ -333,7 +333,7 @@ export function ticketPage(deps: RouterDeps): Router {
 </div>
 <div class="ticket-grid">
   <div class="ticket-main">
-    ${botPauseBanner(ctx, ticket.resident, req.originalUrl)}
+    ${botPauseBanner(ctx, ticket.resident, req.originalUrl, detail.residentVisible)}
     ${paymentCard(ctx, ticket.reference, accounts, mediaList(ctx, ticket.reference, "ticket", detail.media))}
     <section class="card" aria-labelledby="conversation-title">
       <h2 id="conversation-title">${t("conversation.title")}</h2>

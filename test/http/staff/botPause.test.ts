@@ -120,3 +120,93 @@ describe("resuming the bot", () => {
     expect(textOf(page.text)).toContain(ar("botPause.notPaused"));
   });
 });
+
+describe("an agent of another department", () => {
+  const more = { both: freshPhone(), unlinked: freshPhone(), closed: freshPhone(), closedMine: freshPhone(), banner: freshPhone() };
+  const refsOf: Record<keyof typeof more, { pothole?: number; light?: number }> = { both: {}, unlinked: {}, closed: {}, closedMine: {}, banner: {} };
+  const SECRET = { linked: "ELECTRIC-SECRET the meter box of flat 4 is open", unlinked: "UNLINKED-SECRET my neighbour steals power" };
+
+  /** Pauses the resident as the inbox does (a flood), without the flood. */
+  const pause = async (phone: string) => {
+    const r = await residentOf(phone);
+    await world.db.resident.update({ where: { id: r.id }, data: { botPausedAt: new Date(), botPauseReason: "rate" } });
+    return r.id;
+  };
+  const ticketOf = (reference: number) => world.db.ticket.findFirstOrThrow({ where: { municipalityId: MUNICIPALITY, reference } });
+  const said = async (phone: string, body: string, ticketId: number | null) => {
+    const r = await residentOf(phone);
+    await world.db.message.create({
+      data: { municipalityId: MUNICIPALITY, residentId: r.id, ticketId, direction: "inbound", kind: "resident", channel: "sms", body, status: "received", createdAt: new Date(Date.now() + 60_000) },
+    });
+  };
+  /** The paused-residents panel's row of a resident ("" when not listed). */
+  const panelRow = (html: string, residentId: number) => new RegExp(`<li data-resident="${residentId}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? "";
+
+  beforeAll(async () => {
+    // Requests in two departments: public works (Rania) and electricity (Karim).
+    refsOf.both = { pothole: await residentFiles(world.app, more.both, "في جورة كبيرة بالطريق العام", "قرب الجامع"), light: await residentFiles(world.app, more.both, "The street light is broken on our street") };
+    await said(more.both, SECRET.linked, (await ticketOf(refsOf.both.light!)).id);
+    refsOf.unlinked = { pothole: await residentFiles(world.app, more.unlinked, "في جورة كبيرة بالطريق العام", "قرب الجامع"), light: await residentFiles(world.app, more.unlinked, "The street light is broken on our street") };
+    await said(more.unlinked, SECRET.unlinked, null);
+    // Only a closed electricity request.
+    refsOf.closed = { light: await residentFiles(world.app, more.closed, "The street light is broken on our street") };
+    await world.db.ticket.update({ where: { id: (await ticketOf(refsOf.closed.light!)).id }, data: { status: "closed" } });
+    // A closed electricity request, then a later closed public-works one: the latest decides.
+    refsOf.closedMine = { light: await residentFiles(world.app, more.closedMine, "The street light is broken on our street") };
+    refsOf.closedMine.pothole = await residentFiles(world.app, more.closedMine, "في جورة كبيرة بالطريق العام", "قرب الجامع");
+    await world.db.ticket.updateMany({ where: { resident: { phone: more.closedMine } }, data: { status: "closed" } });
+    // A closed public-works request and an open electricity one.
+    refsOf.banner = { pothole: await residentFiles(world.app, more.banner, "في جورة كبيرة بالطريق العام", "قرب الجامع"), light: await residentFiles(world.app, more.banner, "The street light is broken on our street") };
+    await world.db.ticket.update({ where: { id: (await ticketOf(refsOf.banner.pothole!)).id }, data: { status: "closed" } });
+    for (const phone of Object.values(more)) await pause(phone);
+  }, 120_000);
+
+  it("the panel shows an agent no words of a message that belongs to another department's request", async () => {
+    const { id } = await residentOf(more.both);
+    const own = panelRow((await rania.get("/staff")).text, id);
+    expect(own).not.toBe("");
+    expect(own).toContain(`/staff/tickets/${refsOf.both.pothole}`);
+    expect(textOf(own)).not.toContain("ELECTRIC-SECRET");
+    expect(textOf(panelRow((await karim.get("/staff")).text, id))).toContain(SECRET.linked);
+    expect(textOf(panelRow((await hala.get("/staff")).text, id))).toContain(SECRET.linked);
+  });
+
+  it("nor an unlinked message, unless the agent sees all of the resident's open requests", async () => {
+    const { id } = await residentOf(more.unlinked);
+    for (const agent of [rania, karim]) {
+      const row = panelRow((await agent.get("/staff")).text, id);
+      expect(row).not.toBe("");
+      expect(textOf(row)).not.toContain("UNLINKED-SECRET");
+    }
+    expect(textOf(panelRow((await hala.get("/staff")).text, id))).toContain(SECRET.unlinked);
+  });
+
+  it("a resident with only closed requests is seen (and resumed) by the department of the latest one", async () => {
+    const closed = await residentOf(more.closed);
+    const mine = await residentOf(more.closedMine);
+    const raniaPage = (await rania.get("/staff")).text;
+    expect(panelRow(raniaPage, closed.id)).toBe("");
+    expect(panelRow(raniaPage, mine.id)).not.toBe("");
+    const karimPage = (await karim.get("/staff")).text;
+    expect(panelRow(karimPage, closed.id)).not.toBe("");
+    expect(panelRow(karimPage, mine.id)).toBe("");
+    expect((await rania.post(`/staff/residents/${closed.id}/resume-bot`, { back: "/staff" })).status).toBe(404);
+    expect((await residentOf(more.closed)).botPausedAt).not.toBeNull();
+    await karim.get("/staff");
+    expect((await karim.post(`/staff/residents/${mine.id}/resume-bot`, { back: "/staff" })).status).toBe(404);
+    const res = await karim.post(`/staff/residents/${closed.id}/resume-bot`, { back: "/staff" });
+    expect(res.status).toBe(303);
+    expect((await residentOf(more.closed)).botPausedAt).toBeNull();
+  });
+
+  it("the ticket page shows the pause but no Resume button to an agent who could not resume", async () => {
+    const page = await rania.get(`/staff/tickets/${refsOf.banner.pothole}`);
+    expect(page.status).toBe(200);
+    expect(textOf(page.text)).toContain(ar("botPause.explain.rate"));
+    expect(page.text).not.toContain("resume-bot");
+    expect(textOf(page.text)).toContain(ar("botPause.resumeByOthers"));
+    const { id } = await residentOf(more.banner);
+    expect((await rania.post(`/staff/residents/${id}/resume-bot`, { back: "/staff" })).status).toBe(404);
+    expect((await karim.get(`/staff/tickets/${refsOf.banner.light}`)).text).toContain("resume-bot");
+  });
+});
