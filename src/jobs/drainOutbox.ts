@@ -204,7 +204,7 @@ async function reconcile(run: Run, found: Row): Promise<Outcome> {
     return cannotReconcile(run, row, error);
   }
   if (sid) {
-    if (!(await recordSent(deps.db, row, sid))) return "skipped";
+    if (!(await deps.db.$transaction((tx) => recordSent(tx, row, sid)))) return "skipped";
     deps.logger.info({ outboxId: row.id }, "the provider had accepted an unconfirmed send: recorded it");
     return "settled";
   }
@@ -321,7 +321,7 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   // No transaction is open while the provider answers.
   const result = await deps.sender.send(requestOf(row));
   if (result.status === "sent") {
-    if (await recordSent(deps.db, row, result.providerMessageId)) return "settled";
+    if (await deps.db.$transaction((tx) => recordSent(tx, row, result.providerMessageId))) return "settled";
     lostClaim(deps, row);
     return "skipped";
   }
@@ -396,8 +396,8 @@ async function hold(run: Run, row: Claimed, since: Date | null) {
   });
 }
 
-/** Records the provider's id if this worker still holds the row; false when it no longer does. */
-async function recordSent(db: Db | Tx, row: Claimed, providerMessageId: string): Promise<boolean> {
+/** Records the provider's id (row and message together) if this worker still holds the row; false when it no longer does. */
+async function recordSent(db: Tx, row: Claimed, providerMessageId: string): Promise<boolean> {
   const won = await db.outbox.updateMany({ where: mine(row), data: { status: "sent", providerMessageId, leaseUntil: null, lastError: null } });
   if (won.count === 0) return false;
   // A delivery callback may already have moved the message further ("delivered"): never back.
