@@ -7,6 +7,7 @@ import { KeyedQueue } from "../../src/lib/keyedQueue.js";
 import { resumeBot } from "../../src/services/residents.js";
 import { inbound } from "../support/builders.js";
 import { createTestWorld, MUNICIPALITY, predictableRandom } from "../support/testApp.js";
+import { ORDINARY_SENTENCES, WHATSAPP_RECONNECT_BURST } from "../support/residentBursts.js";
 
 type World = Awaited<ReturnType<typeof createTestWorld>>;
 let world: World;
@@ -228,30 +229,14 @@ describe("people are never paused", () => {
   // after our reply: speed alone must never pause a person.
   it("six ordinary sentences two seconds apart, each answered (the review's burst)", async () => {
     const nour = resident();
-    const sentences = [
-      "The water pipe on our street is leaking again.",
-      "It started this morning, around seven o'clock.",
-      "Now the whole road is flooded near the bakery.",
-      "My neighbours' basement has water in it too.",
-      "Can you please send someone to look at it today?",
-      "We live in the building behind the old school.",
-    ];
+    const sentences = ORDINARY_SENTENCES;
     for (const text of sentences) expect(await nour.say(text, 2000), text).not.toBe("");
     expect((await nour.row()).botPausedAt).toBeNull();
   });
 
   it("WhatsApp delivering eight different queued messages within a second on reconnect", async () => {
     const hadi = resident("whatsapp");
-    const queued = [
-      "السلام عليكم، في مشكلة بالمي عنا بالبناية",
-      "المي مقطوعة من امبارح المسا وما حدا رد علينا",
-      "جربنا نتصل بالبلدية بس الخط مشغول طول الوقت",
-      "Also the street light in front of the building is off",
-      "and there is a big pothole right next to the entrance",
-      "الولاد عم يوقعوا فيها وهني رايحين عالمدرسة",
-      "please, someone has to come and have a look at it",
-      "شكرا سلفاً وبانتظار ردكم بأقرب وقت ممكن",
-    ];
+    const queued = WHATSAPP_RECONNECT_BURST;
     for (const [i, text] of queued.entries()) expect(await hadi.say(text, i === 0 ? 60_000 : 120), text).not.toBe("");
     expect((await hadi.row()).botPausedAt).toBeNull();
   });

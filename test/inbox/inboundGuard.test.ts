@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_GUARD_OPTIONS, guardOptions, inboundGuard, nearSame, type GuardInput, type RecentMessage } from "../../src/inbox/inboundGuard.js";
+import { ORDINARY_SENTENCES, WHATSAPP_RECONNECT_BURST } from "../support/residentBursts.js";
 
 const T0 = Date.parse("2025-03-12T08:00:00Z");
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
@@ -110,30 +111,14 @@ describe("the loop breaker", () => {
   // Changed rule (review of issue 7 part 5): speed alone never makes a loop. The bot answers in the
   // same request, so in a burst every message arrives "sooner than anyone types" after our reply.
   it("speed alone is never a loop: six ordinary sentences two seconds apart, each answered", () => {
-    const sentences = [
-      "The water pipe on our street is leaking again.",
-      "It started this morning, around seven o'clock.",
-      "Now the whole road is flooded near the bakery.",
-      "My neighbours' basement has water in it too.",
-      "Can you please send someone to look at it today?",
-      "We live in the building behind the old school.",
-    ];
+    const sentences = ORDINARY_SENTENCES;
     for (const s of sentences) expect([...s].length).toBeGreaterThanOrEqual(43);
     const burst = sentences.map((text, i) => ({ at: i * 2, text }));
     for (let n = 1; n <= burst.length; n++) expect(inboundGuard(input({ recent: recent(...burst.slice(0, n)) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
   });
 
   it("a WhatsApp reconnect delivering eight different queued messages within a second is no loop", () => {
-    const queued = [
-      "السلام عليكم، في مشكلة بالمي عنا بالبناية",
-      "المي مقطوعة من امبارح المسا وما حدا رد علينا",
-      "جربنا نتصل بالبلدية بس الخط مشغول طول الوقت",
-      "Also the street light in front of the building is off",
-      "and there is a big pothole right next to the entrance",
-      "الولاد عم يوقعوا فيها وهني رايحين عالمدرسة",
-      "please, someone has to come and have a look at it",
-      "شكرا سلفاً وبانتظار ردكم بأقرب وقت ممكن",
-    ];
+    const queued = WHATSAPP_RECONNECT_BURST;
     const burst = queued.map((text, i) => ({ at: i * 0.12, text }));
     for (let n = 1; n <= burst.length; n++) expect(inboundGuard(input({ recent: recent(...burst.slice(0, n)) }), DEFAULT_GUARD_OPTIONS)).toEqual({ reply: "answer" });
   });

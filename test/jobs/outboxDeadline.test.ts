@@ -4,27 +4,21 @@ import { twilioSender } from "../../src/channels/twilio/twilioSender.js";
 import { drainOutbox, type DrainOutboxDeps } from "../../src/jobs/drainOutbox.js";
 import { replyToTicket } from "../../src/services/staffActions.js";
 import type { Actor } from "../../src/services/staff.js";
-import { startFakeTwilio, type FakeTwilio } from "../support/fakeTwilio.js";
-import { residentFiles, staffMember, type World } from "../support/staffWorld.js";
-import { createTestWorld } from "../support/testApp.js";
-import { PUBLIC_BASE_URL } from "../support/twilio.js";
+import { type FakeTwilio } from "../support/fakeTwilio.js";
+import { residentFiles, type World } from "../support/staffWorld.js";
+import { startOutboxWorld } from "../support/outboxWorld.js";
+import { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID as ACCOUNT, TWILIO_AUTH_TOKEN as TOKEN } from "../support/twilio.js";
 
-const ACCOUNT = "AC0123456789abcdef0123456789abcdef";
-const TOKEN = "0123456789abcdef0123456789abcdef";
 const MINUTE = 60_000;
 
 let world: World;
 let rania: Actor;
 let fake: FakeTwilio;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  world = await createTestWorld();
-  rania = await staffMember(world, { username: "rania", departments: ["public_works"] });
-  fake = await startFakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN });
+  ({ world, rania, fake, stop } = await startOutboxWorld());
 }, 60_000);
-afterAll(async () => {
-  await fake.close();
-  await world.drop();
-});
+afterAll(() => stop());
 
 describe("Twilio cannot be asked whether it got a message", () => {
   it("the worker asks again less and less often, then fails the message as unconfirmed at its deadline", async () => {

@@ -4,13 +4,11 @@ import { twilioSender } from "../../src/channels/twilio/twilioSender.js";
 import { drainOutbox, type DrainOutboxDeps } from "../../src/jobs/drainOutbox.js";
 import { replyToTicket } from "../../src/services/staffActions.js";
 import type { Actor } from "../../src/services/staff.js";
-import { startFakeTwilio, type FakeTwilio, type SendBehaviour } from "../support/fakeTwilio.js";
-import { residentFiles, staffMember, type World } from "../support/staffWorld.js";
-import { createTestWorld } from "../support/testApp.js";
-import { PUBLIC_BASE_URL } from "../support/twilio.js";
+import { type FakeTwilio, type SendBehaviour } from "../support/fakeTwilio.js";
+import { residentFiles, type World } from "../support/staffWorld.js";
+import { startOutboxWorld } from "../support/outboxWorld.js";
+import { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID as ACCOUNT, TWILIO_AUTH_TOKEN as TOKEN } from "../support/twilio.js";
 
-const ACCOUNT = "AC0123456789abcdef0123456789abcdef";
-const TOKEN = "0123456789abcdef0123456789abcdef";
 // Short, real-time numbers so that twenty runs take seconds: a send gives up after 250 ms, a claim
 // lasts 600 ms (longer than any send may take), an unanswered send is checked 300 ms later.
 const TIMEOUT_MS = 250;
@@ -20,19 +18,15 @@ const RETRY_MS = 300;
 let world: World;
 let rania: Actor;
 let fake: FakeTwilio;
+let stop: () => Promise<void>;
 let references: number[] = [];
 
 beforeAll(async () => {
-  world = await createTestWorld();
-  rania = await staffMember(world, { username: "rania", departments: ["public_works"] });
-  fake = await startFakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN });
+  ({ world, rania, fake, stop } = await startOutboxWorld());
   references = [];
   for (let i = 0; i < 4; i++) references.push((await residentFiles(world)).reference);
 }, 60_000);
-afterAll(async () => {
-  await fake.close();
-  await world.drop();
-});
+afterAll(() => stop());
 afterEach(() => {
   // Twilio's list as documented: no status_callback, so matching is on the text.
   fake.set({ onSend: undefined, listDelayMs: 0, listStatusCallback: false, smartEncoding: false, listFails: false });

@@ -9,29 +9,23 @@ import { applyDeliveryStatus } from "../../src/services/deliveryStatus.js";
 import { isFailed } from "../../src/services/outbox.js";
 import { replyToTicket, retryDelivery, sendBySmsInstead } from "../../src/services/staffActions.js";
 import type { Actor } from "../../src/services/staff.js";
-import { startFakeTwilio, type FakeTwilio } from "../support/fakeTwilio.js";
-import { residentFiles, staffMember, type World } from "../support/staffWorld.js";
-import { createTestWorld } from "../support/testApp.js";
-import { PUBLIC_BASE_URL } from "../support/twilio.js";
+import { type FakeTwilio } from "../support/fakeTwilio.js";
+import { residentFiles, type World } from "../support/staffWorld.js";
+import { startOutboxWorld } from "../support/outboxWorld.js";
+import { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID as ACCOUNT, TWILIO_AUTH_TOKEN as TOKEN } from "../support/twilio.js";
 
-const ACCOUNT = "AC0123456789abcdef0123456789abcdef";
-const TOKEN = "0123456789abcdef0123456789abcdef";
 // Nothing listens there: every request is refused before it reaches anyone.
 const UNREACHABLE = "http://127.0.0.1:9";
 
 let world: World;
 let rania: Actor;
 let fake: FakeTwilio;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  world = await createTestWorld();
-  rania = await staffMember(world, { username: "rania", departments: ["public_works"] });
-  fake = await startFakeTwilio({ accountSid: ACCOUNT, authToken: TOKEN });
+  ({ world, rania, fake, stop } = await startOutboxWorld());
 }, 60_000);
-afterAll(async () => {
-  await fake.close();
-  await world.drop();
-});
+afterAll(() => stop());
 afterEach(() => {
   fake.set({ onSend: undefined, listDelayMs: 0, listFails: false });
 });

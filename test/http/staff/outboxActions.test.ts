@@ -4,11 +4,9 @@ import { twilioSender } from "../../../src/channels/twilio/twilioSender.js";
 import { drainOutbox, type DrainOutboxDeps } from "../../../src/jobs/drainOutbox.js";
 import { startFakeTwilio, type FakeTwilio } from "../../support/fakeTwilio.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
-import { PUBLIC_BASE_URL } from "../../support/twilio.js";
+import { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID as ACCOUNT, TWILIO_AUTH_TOKEN as TOKEN } from "../../support/twilio.js";
 import { freshPhone, hire, residentAsksForPerson, residentFiles, residentSays, signedIn, StaffBrowser, textOf, type World } from "./staffBrowser.js";
 
-const ACCOUNT = "AC0123456789abcdef0123456789abcdef";
-const TOKEN = "0123456789abcdef0123456789abcdef";
 const HOUR = 3600_000;
 
 let world: World;
