@@ -23,10 +23,9 @@ export async function createDb(url: string): Promise<Db> {
   // One connection: every statement and transaction queued, so nothing runs inside another's transaction.
   // A transaction's wait for its turn counts against maxWait: give it longer than Prisma's 2 s, so a
   // burst of messages queues instead of failing.
-  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url })), transactionOptions: { maxWait: 15_000, timeout: 15_000 } });
-  // WAL lets the staff pages read while a message is being written; a busy timeout waits for the
-  // writer instead of failing with SQLITE_BUSY when another process (npm run chat) holds the lock.
+  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url, timeout: 0 })), transactionOptions: { maxWait: 15_000, timeout: 15_000 } });
+  // WAL lets the staff pages read while a message is being written. No busy_timeout (it would block
+  // the event loop): when another process (npm run chat) holds the write lock, the queue polls.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-  await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
   return db;
 }

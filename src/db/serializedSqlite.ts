@@ -56,13 +56,53 @@ export class SerializedSqlite {
   }
 }
 
+/** How long a statement or BEGIN waits for another process's write lock before failing. */
+export const BUSY_WAIT_MS = 15_000;
+
+/** True for SQLite's "database is locked" (another process holds the write lock), raw or as Prisma reports it. */
+export function isBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { originalCode?: unknown; kind?: unknown } } | null;
+  return e?.code === "SQLITE_BUSY" || e?.cause?.originalCode === "SQLITE_BUSY";
+}
+
+/**
+ * Runs `work` until it does not fail with SQLITE_BUSY, polling every few milliseconds for up to
+ * BUSY_WAIT_MS. SQLite's own busy handler would block the whole event loop (better-sqlite3 is
+ * synchronous) and sleeps up to 100 ms between tries, so a process that writes back to back
+ * starves it; short asynchronous polls keep the server answering and find the gaps between another
+ * process's transactions. Only for statements that change nothing when they fail: BEGIN, or a lone
+ * statement outside a transaction.
+ */
+export async function retryWhileBusy<T>(work: () => Promise<T> | T, now = Date.now): Promise<T> {
+  const deadline = now() + BUSY_WAIT_MS;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isBusy(error) || now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 3));
+    }
+  }
+}
+
+/**
+ * After this long holding the write lock in back-to-back transactions, leave it free for a moment
+ * (longer than retryWhileBusy's poll) so another process waiting on the file gets its turn.
+ */
+const FAIR_SHARE_MS = 250;
+const FAIR_GAP_MS = 6;
+
 function serialize(adapter: Adapter): Adapter {
   const lock = new FifoLock();
+  // When the write lock was last let go, and since when this process has held it without a gap.
+  let endedAt = 0;
+  let holdingSince = 0;
+  const ended = () => (endedAt = performance.now());
   const wrapped: Adapter = {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
-    queryRaw: (query) => lock.run(() => adapter.queryRaw(query)),
-    executeRaw: (query) => lock.run(() => adapter.executeRaw(query)),
+    queryRaw: (query) => lock.run(() => retryWhileBusy(() => adapter.queryRaw(query))),
+    executeRaw: (query) => lock.run(() => retryWhileBusy(() => adapter.executeRaw(query))),
     executeScript: (script) => lock.run(() => adapter.executeScript(script)),
     dispose: () => lock.run(() => adapter.dispose()),
     async startTransaction(isolationLevel) {
@@ -70,15 +110,21 @@ function serialize(adapter: Adapter): Adapter {
       if (isolationLevel && isolationLevel !== "SERIALIZABLE") return adapter.startTransaction(isolationLevel);
       const release = await lock.acquire();
       try {
+        if (performance.now() - endedAt > 2) holdingSince = performance.now();
+        else if (performance.now() - holdingSince > FAIR_SHARE_MS) {
+          await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
+          holdingSince = performance.now();
+        }
         // IMMEDIATE takes the write lock now, so another process on the same file (npm run chat, a
-        // second instance) makes us wait busy_timeout instead of failing with SQLITE_BUSY when a
+        // second instance) makes us wait here instead of failing with SQLITE_BUSY when a
         // transaction that started by reading tries to write.
-        await adapter.executeRaw(statement("BEGIN IMMEDIATE"));
+        await retryWhileBusy(() => adapter.executeRaw(statement("BEGIN IMMEDIATE")));
       } catch (error) {
+        ended();
         release();
         throw error;
       }
-      return transactionHolding(adapter, release);
+      return transactionHolding(adapter, () => (ended(), release()));
     },
   };
   if (adapter.getConnectionInfo) wrapped.getConnectionInfo = () => adapter.getConnectionInfo!();

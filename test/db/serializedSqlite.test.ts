@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SerializedSqlite } from "../../src/db/serializedSqlite.js";
 import { runCommand } from "../support/runCommand.js";
@@ -72,28 +73,55 @@ describe("two processes on one database file (a second instance, or npm run chat
     const before = await t.db.resident.count();
     let otherDone = false;
     const otherProcess = runCommand("test/support/sqliteWriter.ts", [t.url, "+96178", "40"]).finally(() => (otherDone = true));
-    // Like the inbox: read, then write — in this process too, for as long as the other one runs.
+    // Like the inbox under a burst: read, then write, with the next transaction always queued behind
+    // the current one, for as long as the other process runs — this process never leaves the write
+    // lock free of its own accord, so the other one must be given a turn.
     const failures: string[] = [];
     let written = 0;
-    for (let i = 0; !otherDone && i < 400; i++) {
-      const ours = Array.from({ length: 4 }, (_, j) =>
-        t.db.$transaction(
-          async (tx) => {
-            await tx.resident.count();
-            await tick(2);
-            await tx.resident.create({ data: { phone: `+96177${String(i * 4 + j).padStart(4, "0")}` } });
-          },
-          { maxWait: 20_000, timeout: 20_000 },
-        ),
-      );
-      for (const r of await Promise.allSettled(ours)) r.status === "fulfilled" ? written++ : failures.push(String(r.reason).slice(0, 300));
-    }
+    let next = 0;
+    const oneAfterAnother = async () => {
+      while (!otherDone && next < 4_000) {
+        const phone = `+96177${String(next++).padStart(4, "0")}`;
+        await t.db
+          .$transaction(
+            async (tx) => {
+              await tx.resident.count();
+              await tick(2);
+              await tx.resident.create({ data: { phone } });
+            },
+            { maxWait: 20_000, timeout: 20_000 },
+          )
+          .then(
+            () => written++,
+            (error: unknown) => failures.push(String(error).slice(0, 300)),
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, oneAfterAnother));
     const there = await otherProcess;
     expect(there.stderr).toBe("");
     expect(JSON.parse(there.stdout)).toEqual({ errors: [] });
     expect(failures).toEqual([]);
     expect(await t.db.resident.count()).toBe(before + written + 40);
   }, 60_000);
+});
+
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("another process holding SQLite's write lock", () => {
+  it("does not freeze this process: it keeps answering, and the write lands once the lock is let go", async () => {
+    const other = new Database(t.url.replace(/^file:/, ""));
+    other.exec("BEGIN IMMEDIATE");
+    let landed = false;
+    const write = t.db.resident.create({ data: { phone: "+96176000001" } }).then(() => (landed = true));
+    // A timer still fires while the write waits: the event loop is free (a busy_timeout would block it).
+    const started = performance.now();
+    await tick(30);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(landed).toBe(false);
+    other.exec("COMMIT");
+    other.close();
+    await write;
+    expect(await t.db.resident.count({ where: { phone: "+96176000001" } })).toBe(1);
+  });
 });
 
 describe("the SQLite queue when a transaction cannot end normally", () => {
