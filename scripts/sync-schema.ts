@@ -16,6 +16,12 @@ export function postgresSchemaFrom(sqlite: string): string {
   return sqlite
     .replace('output     = "../../src/generated/sqlite"', 'output     = "../../src/generated/postgres"')
     .replace('provider = "sqlite"', 'provider = "postgresql"')
+    // The per-message path's query builder (src/db/hot) takes its table types from this schema:
+    // PostgreSQL's types (Date, boolean) are what the SQLite driver there hands back too.
+    .replace(
+      "\ndatasource db {",
+      '\ngenerator kysely {\n  provider = "prisma-kysely"\n  output   = "../../src/generated/kysely"\n  fileName = "tables.ts"\n}\n\ndatasource db {',
+    )
     .replace('url      = "file:./placeholder.db"', 'url      = "postgresql://placeholder@localhost/placeholder"')
     .replace(
       "// Source of truth for the data model.",

@@ -1,13 +1,15 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { createDb, isPostgresUrl, type Db } from "./db/createDb.js";
+import { createDb, type Db } from "./db/createDb.js";
+import { openHot } from "./db/hot/connect.js";
 import { migrate } from "./db/migrate.js";
 import type { AppDeps } from "./http/createApp.js";
 import { createI18n } from "./i18n/createI18n.js";
 import { renderNotification } from "./i18n/render.js";
 import { createInbox, type Inbox } from "./inbox/handleInbound.js";
 import { KeyedQueue } from "./lib/keyedQueue.js";
+import { CategoryCache } from "./services/categories.js";
 import { seedCategories, seedDemoAccounts, seedDemoData } from "./services/seed.js";
 import { ensureInitialAdmin } from "./services/staff.js";
 
@@ -33,11 +35,10 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   return db;
 }
 
-/** The inbox wired to the real database, translations and clock. */
-export function inboxFor(config: Config, db: Db, logger: Logger): Inbox {
+/** The inbox wired to the real database, translations and clock; `categories` is shared with the staff pages of the same process. */
+export function inboxFor(config: Config, db: Db, logger: Logger, categories: CategoryCache = new CategoryCache(), hot = openHot(db, config.database.url)): Inbox {
   return createInbox({
-    db,
-    dialect: isPostgresUrl(config.database.url) ? "postgres" : "sqlite",
+    hot,
     i18n: createI18n(),
     municipalityId: config.municipality.id,
     randomInt: (n) => randomInt(n),
@@ -47,6 +48,7 @@ export function inboxFor(config: Config, db: Db, logger: Logger): Inbox {
     amountDigits: config.accounts.digits,
     guard: config.inbox.guard,
     outboxDeadlineMs: config.outbox.deadlineHours * 3600_000,
+    categories,
   });
 }
 
@@ -60,9 +62,14 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     logger.warn("SESSION_SECRET is not set: staff sessions end when the server restarts");
   }
   const { accountSid, authToken } = config.twilio;
+  // One per process: the inbox reads through it, the category admin invalidates it.
+  const categories = new CategoryCache();
+  const hot = openHot(db, config.database.url);
   return {
     db,
-    inbox: inboxFor(config, db, logger),
+    hot,
+    inbox: inboxFor(config, db, logger, categories, hot),
+    categories,
     logger,
     i18n,
     municipalityId: config.municipality.id,

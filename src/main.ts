@@ -6,9 +6,10 @@ import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { twilioSender } from "./channels/twilio/twilioSender.js";
 import { createApp } from "./http/createApp.js";
 import { scheduleJobs } from "./jobs/schedule.js";
+import { gracefulShutdown } from "./lib/gracefulShutdown.js";
 import { createLogger } from "./lib/logger.js";
 
-/** Composition root: config → database → inbox → HTTP. */
+/** Composition root: config → database → inbox → HTTP; SIGTERM/SIGINT stop it gracefully (src/lib/gracefulShutdown.ts). */
 async function main() {
   loadDotEnv();
   const config = loadConfig();
@@ -39,19 +40,21 @@ async function main() {
   if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
 
   const server = app.listen(config.server.port, config.server.host);
+  const shutdown = gracefulShutdown({
+    server,
+    jobs,
+    closeDatabase: async () => {
+      await deps.hot.close();
+      await db.$disconnect();
+    },
+    logger,
+  });
+  // `on`, not `once`: a second signal forces the exit instead of killing the process unlogged.
+  process.on("SIGINT", (signal) => void shutdown(signal));
+  process.on("SIGTERM", (signal) => void shutdown(signal));
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   logger.info({ url: `http://${config.server.host}:${port}`, publicBaseUrl: config.server.publicBaseUrl }, "Baladiya is listening");
-
-  const stop = async (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    server.close();
-    await jobs.stop();
-    await db.$disconnect();
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
 }
 
 main().catch((error: unknown) => {

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -55,28 +55,13 @@ export interface ServerCommand {
 }
 
 /**
- * The server process exactly as `npm start` runs it, minus npm's and tsx's wrapper processes (which
- * would hide the real server's RSS and swallow signals): today `npm start` is `tsx src/main.ts`, i.e.
- * `node --import tsx src/main.ts`. Once a build produces dist/main.js, that is run with plain node.
+ * The server process exactly as `npm start` runs it, minus npm's wrapper process (which would hide
+ * the real server's RSS): `node dist/main.js`, after the same cached build `npm start` runs first.
  * `nodeFlags` go before the entry (e.g. --cpu-prof).
  */
 export function serverCommand(nodeFlags: string[] = []): ServerCommand {
-  const compiled = path.join(ROOT, "dist", "main.js");
-  if (existsSync(compiled)) {
-    const stale = newestMtime(path.join(ROOT, "src")) > statSync(compiled).mtimeMs;
-    if (stale) console.warn("bench: dist/main.js is older than src/ — rebuild it, or the bench measures old code");
-    return { command: process.execPath, args: [...nodeFlags, compiled], label: "node dist/main.js" };
-  }
-  return { command: process.execPath, args: [...nodeFlags, "--import", "tsx", "src/main.ts"], label: "node --import tsx src/main.ts" };
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  return { command: process.execPath, args: [...nodeFlags, path.join(ROOT, "dist", "main.js")], label: "node dist/main.js" };
 }
 
 // ---------------------------------------------------------------------------------------------

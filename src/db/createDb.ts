@@ -1,4 +1,5 @@
 import { PrismaClient as SqliteClient, type Prisma } from "../generated/sqlite/client.js";
+import type { SqliteHandle } from "./serializedSqlite.js";
 
 /**
  * The application's database client. Both generated clients come from identical models, so the
@@ -9,6 +10,13 @@ export type Db = SqliteClient;
 export type Tx = Prisma.TransactionClient;
 
 export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+const sqliteHandles = new WeakMap<Db, () => SqliteHandle>();
+
+/** The SQLite connection under a client made by `createDb` (null for PostgreSQL): see src/db/hot. */
+export function sqliteHandleOf(db: Db): (() => SqliteHandle) | null {
+  return sqliteHandles.get(db) ?? null;
+}
 
 /** Opens the database named by `url`: `file:...` for SQLite, `postgresql://...` for PostgreSQL. */
 export async function createDb(url: string): Promise<Db> {
@@ -23,7 +31,9 @@ export async function createDb(url: string): Promise<Db> {
   // One connection: every statement and transaction queued, so nothing runs inside another's transaction.
   // A transaction's wait for its turn counts against maxWait: give it longer than Prisma's 2 s, so a
   // burst of messages queues instead of failing.
-  const db = new SqliteClient({ adapter: new SerializedSqlite(new PrismaBetterSQLite3({ url, timeout: 0 })), transactionOptions: { maxWait: 15_000, timeout: 15_000 } });
+  const adapter = new SerializedSqlite(new PrismaBetterSQLite3({ url, timeout: 0 }));
+  const db = new SqliteClient({ adapter, transactionOptions: { maxWait: 15_000, timeout: 15_000 } });
+  sqliteHandles.set(db, () => adapter.handle);
   // WAL lets the staff pages read while a message is being written. No busy_timeout (it would block
   // the event loop): when another process (npm run chat) holds the write lock, the queue polls.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");

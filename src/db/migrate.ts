@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { REPO_ROOT as ROOT } from "../lib/paths.js";
 import { isPostgresUrl } from "./createDb.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The file a `file:` SQLite URL points at, resolved like Prisma does (relative to the working directory). */
 export function sqliteFilePath(url: string): string {

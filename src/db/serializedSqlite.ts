@@ -1,4 +1,5 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import type Database from "better-sqlite3";
 
 type Adapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
@@ -6,7 +7,7 @@ type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
 type AdapterFactory = Pick<PrismaBetterSQLite3, "adapterName" | "connect">;
 
 /** A first-come, first-served lock: `acquire()` resolves with the function that releases it. */
-class FifoLock {
+export class FifoLock {
   #tail: Promise<void> = Promise.resolve();
 
   acquire(): Promise<() => void> {
@@ -45,14 +46,26 @@ export class SerializedSqlite {
   readonly provider = "sqlite" as const;
   readonly adapterName: string;
   readonly #inner: AdapterFactory;
+  #handle: SqliteHandle | null = null;
 
   constructor(inner: AdapterFactory) {
     this.#inner = inner;
     this.adapterName = inner.adapterName;
   }
 
+  /** The connection Prisma is using now (it connects on its first query). */
+  get handle(): SqliteHandle {
+    if (!this.#handle) throw new Error("SQLite is not connected yet");
+    return this.#handle;
+  }
+
   async connect(): Promise<Adapter> {
-    return serialize(await this.#inner.connect());
+    const adapter = await this.#inner.connect();
+    // Prisma's adapter keeps its better-sqlite3 connection in `client`.
+    const database = (adapter as unknown as { client?: Database.Database }).client;
+    if (!database) throw new Error("Prisma's SQLite adapter no longer exposes its connection");
+    this.#handle = new SqliteHandle(database);
+    return serialize(adapter, this.#handle);
   }
 }
 
@@ -92,12 +105,46 @@ export async function retryWhileBusy<T>(work: () => Promise<T> | T, now = Date.n
 const FAIR_SHARE_MS = 250;
 const FAIR_GAP_MS = 6;
 
-function serialize(adapter: Adapter): Adapter {
-  const lock = new FifoLock();
+/**
+ * The one SQLite connection of this process and the queue in front of it. Prisma (through
+ * `SerializedSqlite`) and the per-message query layer (src/db/hot) both go through it, so neither
+ * ever runs a statement inside the other's transaction.
+ */
+export class SqliteHandle {
+  readonly lock = new FifoLock();
   // When the write lock was last let go, and since when this process has held it without a gap.
-  let endedAt = 0;
-  let holdingSince = 0;
-  const ended = () => (endedAt = performance.now());
+  #endedAt = 0;
+  #holdingSince = 0;
+
+  constructor(readonly database: Database.Database) {}
+
+  /**
+   * Starts a write transaction; call with the queue held. IMMEDIATE takes the write lock now, so
+   * another process on the same file (npm run chat, a second instance) makes us wait here instead
+   * of failing with SQLITE_BUSY when a transaction that started by reading tries to write.
+   */
+  async begin(run: (sql: string) => unknown): Promise<void> {
+    if (performance.now() - this.#endedAt > 2) this.#holdingSince = performance.now();
+    else if (performance.now() - this.#holdingSince > FAIR_SHARE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
+      this.#holdingSince = performance.now();
+    }
+    try {
+      await retryWhileBusy(() => run("BEGIN IMMEDIATE"));
+    } catch (error) {
+      this.ended();
+      throw error;
+    }
+  }
+
+  /** A transaction ended (or never began): the write lock is free. */
+  ended(): void {
+    this.#endedAt = performance.now();
+  }
+}
+
+function serialize(adapter: Adapter, handle: SqliteHandle): Adapter {
+  const { lock } = handle;
   const wrapped: Adapter = {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
@@ -110,21 +157,12 @@ function serialize(adapter: Adapter): Adapter {
       if (isolationLevel && isolationLevel !== "SERIALIZABLE") return adapter.startTransaction(isolationLevel);
       const release = await lock.acquire();
       try {
-        if (performance.now() - endedAt > 2) holdingSince = performance.now();
-        else if (performance.now() - holdingSince > FAIR_SHARE_MS) {
-          await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
-          holdingSince = performance.now();
-        }
-        // IMMEDIATE takes the write lock now, so another process on the same file (npm run chat, a
-        // second instance) makes us wait here instead of failing with SQLITE_BUSY when a
-        // transaction that started by reading tries to write.
-        await retryWhileBusy(() => adapter.executeRaw(statement("BEGIN IMMEDIATE")));
+        await handle.begin((sql) => adapter.executeRaw(statement(sql)));
       } catch (error) {
-        ended();
         release();
         throw error;
       }
-      return transactionHolding(adapter, () => (ended(), release()));
+      return transactionHolding(adapter, () => (handle.ended(), release()));
     },
   };
   if (adapter.getConnectionInfo) wrapped.getConnectionInfo = () => adapter.getConnectionInfo!();

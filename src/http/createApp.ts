@@ -3,8 +3,10 @@ import helmet from "helmet";
 import type { i18n } from "i18next";
 import type { Logger } from "pino";
 import type { Db } from "../db/createDb.js";
+import type { Hot } from "../db/hot/connect.js";
 import type { Inbox } from "../inbox/handleInbound.js";
 import { HttpError } from "../lib/httpError.js";
+import type { CategoryCache } from "../services/categories.js";
 import type { OutboxContext } from "../services/outbox.js";
 import { apiRouter } from "./api/apiRouter.js";
 import { errorHandler } from "./errorHandler.js";
@@ -13,6 +15,8 @@ import { twilioWebhook } from "./routes/twilioWebhook.js";
 import { staffRouter } from "./staff/staffRouter.js";
 
 export interface AppDeps {
+  /** The per-message query layer (src/db/hot), on the same database as `db`. */
+  hot: Hot;
   db: Db;
   inbox: Inbox;
   logger: Logger;
@@ -42,6 +46,8 @@ export interface AppDeps {
   /** Everything staff actions need to queue messages to residents, minus the clock. */
   outbox: Omit<OutboxContext, "now">;
   clock?: () => Date;
+  /** The categories cache the inbox reads through; the category admin invalidates it on each save. */
+  categories?: CategoryCache;
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import i18next, { type i18n, type Resource } from "i18next";
 import { LOCALES } from "../conversation/types.js";
+import { REPO_ROOT } from "../lib/paths.js";
 
 /** Where the translation files live: locales/{ar,en}/{namespace}.json at the repository root. */
-export const LOCALES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "locales");
+export const LOCALES_DIR = path.join(REPO_ROOT, "locales");
 
 /** Reads every namespace of every locale from disk. */
 export function loadResources(dir = LOCALES_DIR): Resource {

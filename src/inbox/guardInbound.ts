@@ -1,11 +1,13 @@
 import { parseState } from "../conversation/state.js";
 import type { ChannelKind, Locale } from "../conversation/types.js";
 import { LOCALES } from "../conversation/types.js";
-import type { Tx } from "../db/createDb.js";
+import type { HotQ } from "../db/hot/connect.js";
+import { conversationState, insertReply, ticketIdOf, updateMessage } from "../db/hot/inbox.js";
+import { recentExchange, setBotPause } from "../db/hot/residents.js";
+import { staffThreadOf } from "../db/hot/tickets.js";
 import { render } from "../i18n/render.js";
 import { maskPhone } from "../lib/maskPhone.js";
-import { botPauseOf, recentExchange, setBotPause } from "../services/residents.js";
-import { staffThreadOf } from "../services/tickets.js";
+import { botPauseOf } from "../services/residents.js";
 import { languageEvidence } from "../understand/detectLanguage.js";
 import { normalizeText, tokens } from "../understand/normalizeText.js";
 import { readVerificationCode } from "../understand/readAccountInput.js";
@@ -28,7 +30,7 @@ export interface GuardedTurn {
  * Stores a pause or its end. Returns what to answer when the engine must not run — the one notice,
  * or silence with the message linked to the ticket staff are talking about — or null to go on.
  */
-export async function guardInbound(deps: InboxDeps, tx: Tx, turn: GuardedTurn): Promise<InboundResult | null> {
+export async function guardInbound(deps: InboxDeps, tx: HotQ, turn: GuardedTurn): Promise<InboundResult | null> {
   const { resident, message, now } = turn;
   const options = guardOptions(deps.guard);
   const lookBack = Math.max(options.rateWindowMinutes, options.loopQuietMinutes) * 60_000;
@@ -46,29 +48,17 @@ export async function guardInbound(deps: InboxDeps, tx: Tx, turn: GuardedTurn): 
   if (decision.reply === "answer") return null;
 
   // The engine does not run, so it cannot blank out a bill's code: do it here (see `REDACTED_CODE`).
-  if (await awaitsBillCode(tx, resident.id, message.text)) await tx.message.update({ where: { id: turn.inboundId }, data: { body: REDACTED_CODE } });
+  if (await awaitsBillCode(tx, resident.id, message.text)) await updateMessage(tx, turn.inboundId, { body: REDACTED_CODE }, now);
   // Staff asked this resident something lately: what they write while the bot is silent is theirs to read.
   const thread = await staffThreadOf(tx, deps.municipalityId, resident.id, now);
   if (thread) {
-    const ticket = await tx.ticket.findFirst({ where: { municipalityId: deps.municipalityId, reference: thread.reference }, select: { id: true } });
-    if (ticket) await tx.message.update({ where: { id: turn.inboundId }, data: { ticketId: ticket.id } });
+    const ticketId = await ticketIdOf(tx, deps.municipalityId, thread.reference);
+    if (ticketId !== null) await updateMessage(tx, turn.inboundId, { ticketId }, now);
   }
   if (decision.reply === "silent") return { replies: [], duplicate: false };
 
   const body = render(deps.i18n, [{ key: "guard.paused" }], noticeLocale(resident.locale, message.text), message.channel);
-  await tx.message.create({
-    data: {
-      municipalityId: deps.municipalityId,
-      residentId: resident.id,
-      direction: "outbound",
-      kind: "bot",
-      channel: message.channel,
-      inReplyToId: turn.inboundId,
-      body,
-      status: "replied",
-      createdAt: now,
-    },
-  });
+  await insertReply(tx, { municipalityId: deps.municipalityId, residentId: resident.id, ticketId: null, channel: message.channel, inReplyToId: turn.inboundId, body, now });
   return { replies: [body], duplicate: false };
 }
 
@@ -76,10 +66,10 @@ export async function guardInbound(deps: InboxDeps, tx: Tx, turn: GuardedTurn): 
  * The conversation waits for a bill's code ("linkCode") and the message reads as one: the engine
  * would take it as the code, so it must not be stored in clear. One read of the stored state.
  */
-async function awaitsBillCode(tx: Tx, residentId: number, text: string): Promise<boolean> {
+async function awaitsBillCode(tx: HotQ, residentId: number, text: string): Promise<boolean> {
   if (readVerificationCode(text) === null) return false;
-  const conversation = await tx.conversation.findUnique({ where: { residentId }, select: { state: true } });
-  return conversation !== null && parseState(conversation.state).state.step === "linkCode";
+  const state = await conversationState(tx, residentId);
+  return state !== null && parseState(state).state.step === "linkCode";
 }
 
 /**

@@ -5,24 +5,27 @@ import { CAPABILITIES } from "../channels/capabilities.js";
 import { step } from "../conversation/engine.js";
 import { parseState, STATE_VERSION } from "../conversation/state.js";
 import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type LinkOutcome, type Locale, type Lookups } from "../conversation/types.js";
-import type { Db, Tx } from "../db/createDb.js";
+import type { Hot, HotQ } from "../db/hot/connect.js";
+import { checkAccountCode, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../db/hot/accounts.js";
+import { conversationState, insertInbound, insertReply, isUniqueViolation, lockUntilCommit, releaseHeld, saveConversation, storedReplies, updateMessage } from "../db/hot/inbox.js";
+import { reportPayment } from "../db/hot/payments.js";
+import { residentForInbound, setOptOut, setResidentLocale } from "../db/hot/residents.js";
+import { fileTicket, freeReference, linkMessagesToTicket, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf } from "../db/hot/tickets.js";
 import { render } from "../i18n/render.js";
 import type { CodeCheck, VerifyCode } from "../services/accounts.js";
 import type { KeyedQueue } from "../lib/keyedQueue.js";
 import { maskPhone } from "../lib/maskPhone.js";
-import { checkAccountCode, CodeCheckNeeded, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../services/accounts.js";
-import { activeCategories } from "../services/categories.js";
-import { reportPayment } from "../services/payments.js";
-import { residentForInbound, setOptOut, setResidentLocale } from "../services/residents.js";
-import { releaseHeld } from "../services/outbox.js";
-import { fileTicket, freeReference, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf, type RandomInt } from "../services/tickets.js";
+import { CodeCheckNeeded } from "../services/accounts.js";
+import { CategoryCache } from "../services/categories.js";
+import { hotCategorySource } from "../db/hot/categories.js";
+import type { RandomInt } from "../services/tickets.js";
 import { guardInbound } from "./guardInbound.js";
 import type { GuardOptions } from "./inboundGuard.js";
 import { REDACTED_CODE, type InboundMessage, type InboundResult } from "./inboundMessage.js";
 
 export interface InboxDeps {
-  db: Db;
-  dialect: "sqlite" | "postgres";
+  /** The per-message query layer (see src/db/hot): every query of a message goes through it. */
+  hot: Hot;
   i18n: i18n;
   municipalityId: string;
   randomInt: RandomInt;
@@ -41,6 +44,8 @@ export interface InboxDeps {
   guard?: Partial<GuardOptions>;
   /** How long a held WhatsApp reply released by this message may take to get through (OUTBOX_DEADLINE_HOURS). */
   outboxDeadlineMs?: number;
+  /** The process's categories, shared with the staff pages that edit them; unset, each message reads them. */
+  categories?: CategoryCache;
 }
 
 export { REDACTED_CODE } from "./inboundMessage.js";
@@ -61,22 +66,24 @@ export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
 export function createInbox(deps: InboxDeps): Inbox {
   return (message) =>
     deps.queue.run(`${deps.municipalityId}:${message.from}`, async () => {
-      const earlier = await storedReplies(deps.db, message);
+      const earlier = await storedReplies(deps.hot.db, message);
       if (earlier) return { replies: earlier, duplicate: true };
       const checks = new Map<string, CodeCheck>();
       for (let round = 1; ; round++) {
         try {
-          return await deps.db.$transaction((tx) => handleInTransaction(deps, tx, message, checks), { maxWait: 15_000, timeout: 15_000 });
+          // Keep it short: on SQLite this transaction holds the process's one connection (no hashing,
+          // no provider calls inside; see CodeCheckNeeded).
+          return await deps.hot.db.transaction().execute((tx) => handleInTransaction(deps, tx, message, checks));
         } catch (error) {
           // Another process stored the same message id between our check and our insert.
           if (isUniqueViolation(error)) {
-            const stored = await storedReplies(deps.db, message);
+            const stored = await storedReplies(deps.hot.db, message);
             if (stored) return { replies: stored, duplicate: true };
           }
           // Each round checks a code the engine had not asked for before (or whose account changed).
           if (error instanceof CodeCheckNeeded && round <= MAX_CODE_CHECKS) {
             const { accountNumber, code } = error.attempt;
-            checks.set(codeCheckKey(error.attempt), await checkAccountCode(deps.db, { municipalityId: deps.municipalityId, accountNumber, code }, deps.verifyCode));
+            checks.set(codeCheckKey(error.attempt), await checkAccountCode(deps.hot.db, { municipalityId: deps.municipalityId, accountNumber, code }, deps.verifyCode));
             continue;
           }
           throw error;
@@ -90,9 +97,9 @@ export function createInbox(deps: InboxDeps): Inbox {
  * rolling back would release the resident's advisory lock, and another instance could handle their
  * next message meanwhile; a PostgreSQL transaction only holds this resident's lock while it hashes.
  */
-async function codeCheckFor(deps: InboxDeps, tx: Tx, checks: ReadonlyMap<string, CodeCheck>, effect: LinkAccountEffect): Promise<CodeCheck | undefined> {
+async function codeCheckFor(deps: InboxDeps, tx: HotQ, checks: ReadonlyMap<string, CodeCheck>, effect: LinkAccountEffect): Promise<CodeCheck | undefined> {
   const check = checks.get(codeCheckKey(effect));
-  if (check || deps.dialect !== "postgres") return check;
+  if (check || deps.hot.dialect !== "postgres") return check;
   return checkAccountCode(tx, { municipalityId: deps.municipalityId, accountNumber: effect.accountNumber, code: effect.code }, deps.verifyCode);
 }
 
@@ -100,25 +107,13 @@ async function codeCheckFor(deps: InboxDeps, tx: Tx, checks: ReadonlyMap<string,
 const MAX_CODE_CHECKS = 3;
 const codeCheckKey = (attempt: { accountNumber: string; code: string }) => `${attempt.accountNumber}\u0000${attempt.code}`;
 
-async function storedReplies(db: Db | Tx, message: InboundMessage): Promise<string[] | null> {
-  const original = await db.message.findUnique({
-    where: { channel_providerMessageId: { channel: message.channel, providerMessageId: message.providerMessageId } },
-    include: { replies: { orderBy: { id: "asc" } } },
-  });
-  return original ? original.replies.map((r) => r.body) : null;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
-}
-
-async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMessage, checks: ReadonlyMap<string, CodeCheck>): Promise<InboundResult> {
+async function handleInTransaction(deps: InboxDeps, tx: HotQ, message: InboundMessage, checks: ReadonlyMap<string, CodeCheck>): Promise<InboundResult> {
   const { municipalityId } = deps;
-  if (deps.dialect === "postgres") {
+  if (deps.hot.dialect === "postgres") {
     // Several instances on one database: one resident's messages still run one at a time.
-    await tx.$queryRawUnsafe("SELECT 1 FROM pg_advisory_xact_lock(hashtext($1))", `${municipalityId}:${message.from}`);
-    const stored = await storedReplies(tx, message);
-    if (stored) return { replies: stored, duplicate: true };
+    await lockUntilCommit(tx, `${municipalityId}:${message.from}`);
+    // No second duplicate check here: a copy another instance stored meanwhile makes our insert of
+    // the message fail on its unique key, and the retry above answers with the stored replies.
   }
   const now = deps.clock();
   const resident = await residentForInbound(tx, {
@@ -130,29 +125,12 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
   });
   // A WhatsApp message reopens the 24-hour window: staff replies held for it go out now.
   if (message.channel === "whatsapp") await releaseHeld(tx, resident.id, "whatsapp", now, deps.outboxDeadlineMs);
-  const inbound = await tx.message.create({
-    data: {
-      municipalityId,
-      residentId: resident.id,
-      direction: "inbound",
-      kind: "resident",
-      channel: message.channel,
-      providerMessageId: message.providerMessageId,
-      body: message.text,
-      media: JSON.stringify(message.media),
-      latitude: message.location?.latitude ?? null,
-      longitude: message.location?.longitude ?? null,
-      locationLabel: message.location ? (message.location.label ?? message.location.address ?? null) : null,
-      status: "received",
-      // The engine's clock: a request's startedAt is this time, and links its messages by it.
-      createdAt: now,
-    },
-  });
+  const inboundId = await insertInbound(tx, { municipalityId, residentId: resident.id, message, now });
   // A flooding phone or an autoresponder gets one notice, then silence: no engine, no reply, no effects.
-  const held = await guardInbound(deps, tx, { resident, inboundId: inbound.id, message, now });
+  const held = await guardInbound(deps, tx, { resident, inboundId, message, now });
   if (held) return held;
-  const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id } });
-  const { state, reset } = parseState(conversation?.state);
+  const storedState = await conversationState(tx, resident.id);
+  const { state, reset } = parseState(storedState);
   const residentLocale = LOCALES.find((l) => l === resident.locale) ?? null;
 
   let result = await step(
@@ -172,13 +150,13 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
     },
   );
 
-  const effectContext: EffectContext = { municipalityId, residentId: resident.id, inboundId: inbound.id, message, locale: result.locale, now };
+  const effectContext: EffectContext = { municipalityId, residentId: resident.id, inboundId, message, locale: result.locale, now };
   const applied: string[] = result.effects.map((e) => e.type);
   let ticketId = await applyEffects(tx, result.effects, effectContext);
   // A bill's code: whether it is right decides the rest of the turn (see PendingEffect). The
   // outcome goes back to the engine, whose lookups in this transaction already see a new link.
   while (result.pending) {
-    const outcome = await linkAccount(tx, result.pending.effect, effectContext, inbound.id, await codeCheckFor(deps, tx, checks, result.pending.effect));
+    const outcome = await linkAccount(tx, result.pending.effect, effectContext, await codeCheckFor(deps, tx, checks, result.pending.effect));
     applied.push(`${result.pending.effect.type}:${outcome.status}`);
     result = await result.pending.resume(outcome);
     applied.push(...result.effects.map((e) => e.type));
@@ -186,27 +164,9 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
   }
 
   const stateJson = JSON.stringify(result.state);
-  await tx.conversation.upsert({
-    where: { residentId: resident.id },
-    create: { municipalityId, residentId: resident.id, state: stateJson, stateVersion: STATE_VERSION },
-    update: { state: stateJson, stateVersion: STATE_VERSION },
-  });
+  await saveConversation(tx, { municipalityId, residentId: resident.id, state: stateJson, stateVersion: STATE_VERSION, now, existed: storedState !== null });
   const replies = result.replies.length > 0 ? [render(deps.i18n, result.replies, result.locale, message.channel)] : [];
-  for (const body of replies) {
-    await tx.message.create({
-      data: {
-        municipalityId,
-        residentId: resident.id,
-        ticketId,
-        direction: "outbound",
-        channel: message.channel,
-        inReplyToId: inbound.id,
-        body,
-        status: "replied",
-        createdAt: now,
-      },
-    });
-  }
+  for (const body of replies) await insertReply(tx, { municipalityId, residentId: resident.id, ticketId, channel: message.channel, inReplyToId: inboundId, body, now });
   deps.logger.info(
     {
       channel: message.channel,
@@ -222,10 +182,10 @@ async function handleInTransaction(deps: InboxDeps, tx: Tx, message: InboundMess
 }
 
 /** The engine's read-only view of the world, for one resident inside this transaction. */
-function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number, now: Date): Lookups {
+function lookupsFor(deps: InboxDeps, tx: HotQ, residentId: number, now: Date): Lookups {
   let categories: Promise<CategoryView[]> | undefined;
   return {
-    categories: () => (categories ??= activeCategories(tx, deps.municipalityId)),
+    categories: () => (categories ??= (deps.categories ?? new CategoryCache()).get(deps.municipalityId, hotCategorySource(tx, deps.municipalityId))),
     openTickets: (limit) => openTicketsOf(tx, residentId, limit),
     ticketByReference: (reference) => residentTicket(tx, deps.municipalityId, residentId, reference),
     freeReference: () => freeReference(tx, deps.municipalityId, deps.randomInt),
@@ -240,8 +200,8 @@ function lookupsFor(deps: InboxDeps, tx: Tx, residentId: number, now: Date): Loo
  * Tries the bill's code (recording the attempt, linking on success) and blanks the code out of the
  * stored inbound message: codes are kept only as hashes, never in the conversation history.
  */
-async function linkAccount(tx: Tx, effect: LinkAccountEffect, ctx: EffectContext, inboundId: number, check: CodeCheck | undefined): Promise<LinkOutcome> {
-  await tx.message.update({ where: { id: inboundId }, data: { body: REDACTED_CODE } });
+async function linkAccount(tx: HotQ, effect: LinkAccountEffect, ctx: EffectContext, check: CodeCheck | undefined): Promise<LinkOutcome> {
+  await updateMessage(tx, ctx.inboundId, { body: REDACTED_CODE }, ctx.now);
   return linkAccountWithCode(
     tx,
     { municipalityId: ctx.municipalityId, residentId: ctx.residentId, accountNumber: effect.accountNumber, code: effect.code, now: ctx.now },
@@ -260,12 +220,12 @@ interface EffectContext {
 }
 
 /** Applies the engine's effects; returns the id of a ticket filed by this message, if any. */
-async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectContext): Promise<number | null> {
+async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectContext): Promise<number | null> {
   let ticketId: number | null = null;
   for (const effect of effects) {
     switch (effect.type) {
       case "setLocale":
-        await setResidentLocale(tx, ctx.residentId, effect.locale);
+        await setResidentLocale(tx, ctx.residentId, effect.locale, ctx.now);
         break;
       case "optOut":
         await setOptOut(tx, ctx.residentId, true, ctx.now);
@@ -279,9 +239,9 @@ async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectConte
           residentId: ctx.residentId,
           channel: ctx.message.channel,
           locale: ctx.locale,
-        });
+        }, ctx.now);
         ticketId = ticket.id;
-        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.ticket.startedAt);
+        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.ticket.startedAt, ctx.now);
         break;
       }
       case "reopenTicket":
@@ -289,7 +249,7 @@ async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectConte
         break;
       case "addToTicket":
         ticketId = (await residentAnswered(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now)) ?? ticketId;
-        if (ticketId !== null) await tx.message.update({ where: { id: ctx.inboundId }, data: { ticketId } });
+        if (ticketId !== null) await updateMessage(tx, ctx.inboundId, { ticketId }, ctx.now);
         break;
       case "recordDisclosure":
         await recordDisclosure(tx, {
@@ -307,9 +267,9 @@ async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectConte
           residentId: ctx.residentId,
           channel: ctx.message.channel,
           locale: ctx.locale,
-        });
+        }, ctx.now);
         ticketId = ticket.id;
-        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.report.startedAt);
+        await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.report.startedAt, ctx.now);
         break;
       }
       default:
@@ -317,9 +277,4 @@ async function applyEffects(tx: Tx, effects: readonly Effect[], ctx: EffectConte
     }
   }
   return ticketId;
-}
-
-/** The messages that told us about a ticket, the current one included, belong to it. */
-async function linkMessagesToTicket(tx: Tx, residentId: number, ticketId: number, startedAt: Date): Promise<void> {
-  await tx.message.updateMany({ where: { residentId, ticketId: null, createdAt: { gte: startedAt } }, data: { ticketId } });
 }

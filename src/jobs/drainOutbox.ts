@@ -29,6 +29,11 @@ export interface DrainOutboxDeps {
   retryDelayMs?: (attempts: number) => number;
   /** Deadline given to rows that have none (rows queued before deadlines existed). */
   deadlineMs?: number;
+  /**
+   * Aborted when the process shuts down: the run claims no more rows, and gives back a row it
+   * claimed but has not started sending; sends already at the provider finish and are recorded.
+   */
+  signal?: AbortSignal;
 }
 
 const BACKOFF_BASE_MS = 30_000;
@@ -149,9 +154,11 @@ async function inParallel(run: Run, rows: Row[], limit: number, work: (row: Row)
 
 /**
  * Takes a row as this worker read it ("pending", or "sending" with its lease run out) and makes it
- * this worker's with a fresh claim token; null if anyone changed the row since it was read.
+ * this worker's with a fresh claim token; null if anyone changed the row since it was read, or if
+ * the worker is shutting down.
  */
 async function claim(run: Run, row: Row, data: { attempts?: { increment: number }; attemptStartedAt?: Date; deadlineAt?: Date } = {}): Promise<Claimed | null> {
+  if (run.deps.signal?.aborted) return null;
   const claimId = randomUUID();
   // The lease starts now, when the row is claimed: not when the run started.
   const at = run.now();
@@ -318,6 +325,11 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     }
   }
 
+  if (deps.signal?.aborted) {
+    // Shutting down before the send started: give the row back as it was, for the next run of any instance.
+    await deps.db.outbox.updateMany({ where: mine(row), data: { status: "pending", leaseUntil: null, attempts: found.attempts, attemptStartedAt: found.attemptStartedAt } });
+    return "skipped";
+  }
   // No transaction is open while the provider answers.
   const result = await deps.sender.send(requestOf(row));
   if (result.status === "sent") {

@@ -4,6 +4,17 @@ import { drainOutbox, type DrainOutboxDeps } from "./drainOutbox.js";
 import { importDropFolder, type ImportDropFolderDeps } from "./importDropFolder.js";
 import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
 
+/** The scheduled jobs of one process, and how to stop them. */
+export interface ScheduledJobs {
+  /**
+   * No new runs from now on; the outbox worker claims no more rows (its sends in flight finish
+   * and are recorded). Resolves when every run in progress has finished: the caller bounds the wait.
+   */
+  stop(): Promise<void>;
+  /** Names of the jobs running right now (for the shutdown log). */
+  running(): string[];
+}
+
 /**
  * Registers the periodic jobs. Each job is a plain `async (deps, now)` function; this file only
  * decides when they run. `noOverlap` keeps a slow run from piling up; the outbox itself is safe
@@ -16,57 +27,45 @@ export function scheduleJobs(deps: {
   reminders: SendRemindersDeps | null;
   accountsImport: { cron: string; job: ImportDropFolderDeps } | null;
   logger: Logger;
-}) {
+}): ScheduledJobs {
   const tasks: ScheduledTask[] = [];
+  const stopping = new AbortController();
+  const runs = new Map<Promise<void>, string>();
+  /** One job on a cron expression: a failed run is logged, a run in progress is tracked for `stop`. */
+  const every = (expression: string, name: string, failed: string, job: () => Promise<unknown>) => {
+    const runOnce = async () => {
+      if (stopping.signal.aborted) return;
+      const run = job().then(
+        () => undefined,
+        (error: unknown) => deps.logger.error({ err: error }, failed),
+      );
+      runs.set(run, name);
+      await run;
+      runs.delete(run);
+    };
+    tasks.push(cron.schedule(expression, runOnce, { name, noOverlap: true, timezone: "Asia/Beirut" }));
+  };
+
   if (deps.outbox) {
-    const outbox = deps.outbox;
-    tasks.push(
-      cron.schedule(
-        "*/3 * * * * *",
-        async () => {
-          try {
-            await drainOutbox(outbox, new Date());
-          } catch (error) {
-            deps.logger.error({ err: error }, "outbox run failed");
-          }
-        },
-        { name: "drain-outbox", noOverlap: true, timezone: "Asia/Beirut" },
-      ),
-    );
+    const outbox: DrainOutboxDeps = { ...deps.outbox, signal: stopping.signal };
+    every("*/3 * * * * *", "drain-outbox", "outbox run failed", () => drainOutbox(outbox, new Date()));
   }
   if (deps.reminders) {
     const reminders = deps.reminders;
     // Every 15 minutes: 50 reminders a run is ~2,600 a day, paced through the outbox; the job itself
     // keeps quiet between 21:00 and 08:00 Beirut time.
-    tasks.push(
-      cron.schedule(
-        "*/15 * * * *",
-        async () => {
-          try {
-            await sendReminders(reminders, new Date());
-          } catch (error) {
-            deps.logger.error({ err: error }, "reminder run failed");
-          }
-        },
-        { name: "send-reminders", noOverlap: true, timezone: "Asia/Beirut" },
-      ),
-    );
+    every("*/15 * * * *", "send-reminders", "reminder run failed", () => sendReminders(reminders, new Date()));
   }
   if (deps.accountsImport) {
     const { cron: expression, job } = deps.accountsImport;
-    tasks.push(
-      cron.schedule(
-        expression,
-        async () => {
-          try {
-            await importDropFolder(job, new Date());
-          } catch (error) {
-            deps.logger.error({ err: error }, "accounts import failed");
-          }
-        },
-        { name: "import-accounts", noOverlap: true, timezone: "Asia/Beirut" },
-      ),
-    );
+    every(expression, "import-accounts", "accounts import failed", () => importDropFolder(job, new Date()));
   }
-  return { stop: () => Promise.all(tasks.map((t) => t.stop())) };
+  return {
+    stop: async () => {
+      stopping.abort();
+      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.allSettled(runs.keys());
+    },
+    running: () => [...runs.values()],
+  };
 }

@@ -165,22 +165,6 @@ export async function queueTemplateOnce(tx: Tx, ctx: OutboxContext, req: Templat
   return true;
 }
 
-/**
- * The resident wrote on WhatsApp: the window is open again, so held messages go out now, with a
- * fresh delivery deadline.
- */
-export async function releaseHeld(tx: Tx, residentId: number, channel: ChannelKind, now: Date, deadlineMs?: number): Promise<number> {
-  const held = await tx.outbox.findMany({ where: { residentId, channel, status: "held" }, select: { id: true, messageId: true } });
-  if (held.length === 0) return 0;
-  await tx.outbox.updateMany({
-    where: { id: { in: held.map((h) => h.id) }, status: "held" },
-    // A new try: a held message may have been refused once (63016) and that refusal must not count as this try.
-    data: { status: "pending", nextAttemptAt: now, deadlineAt: deliveryDeadline(now, deadlineMs), leaseUntil: null, attemptStartedAt: null },
-  });
-  await tx.message.updateMany({ where: { id: { in: held.map((h) => h.messageId) } }, data: { status: "queued", errorCode: null } });
-  return held.length;
-}
-
 /** Why a failed message cannot be sent again. */
 export type RequeueRefusal = "not_failed" | "opted_out";
 

@@ -1,14 +1,14 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { Db } from "../db/createDb.js";
+import { REPO_ROOT } from "../lib/paths.js";
 import { importAccounts } from "./accountImport/importAccounts.js";
 import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
 
-const SEED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "seed");
+const SEED_DIR = path.join(REPO_ROOT, "seed");
 
 const SeedCategory = z.object({
   code: z.string().regex(/^[a-z_]+$/),

@@ -47,6 +47,9 @@ const prepared = <T extends Record<string, readonly string[]>>(table: T) =>
   Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.map(toPhrase)])) as { [K in keyof T]: Phrase[] };
 const COMMAND_PHRASES = prepared(COMMANDS);
 const INTENT_PHRASES = prepared(PHRASES);
+// Keyed by the keywords array itself, so a category's keywords are tokenised once for as long as
+// its caller keeps the array: the inbox's CategoryCache hands every message the same arrays until
+// staff edit a category. (A fresh array per message, as a direct database read gives, always misses.)
 const categoryPhrases = new WeakMap<readonly string[], Phrase[]>();
 
 function phrasesOf(category: CategoryKeywords): Phrase[] {

@@ -133,6 +133,7 @@ describe("the SQLite queue when a transaction cannot end normally", () => {
   function diskFullConnection() {
     const calls: string[] = [];
     const fake = {
+      client: {},
       provider: "sqlite",
       adapterName: "fake",
       queryRaw: async (q: { sql: string }) => (calls.push(q.sql), result),

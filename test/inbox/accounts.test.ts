@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInbox, REDACTED_CODE, type Inbox } from "../../src/inbox/handleInbound.js";
-import { linkedAccountsOf, statementLinesOf } from "../../src/services/accounts.js";
+import { linkedAccountsOf, statementLinesOf } from "../../src/db/hot/accounts.js";
 import { hashPassword } from "../../src/services/passwords.js";
-import { reportPayment } from "../../src/services/payments.js";
+import { reportPayment } from "../../src/db/hot/payments.js";
 import { inbound } from "../support/builders.js";
 import { createTestWorld, inboxDeps, MUNICIPALITY } from "../support/testApp.js";
 
@@ -170,15 +170,16 @@ describe("verification before any disclosure", () => {
     const stranger = resident();
     await stranger.say("hello");
     const strangerId = await residentId(stranger.from);
-    expect(await linkedAccountsOf(world.db, MUNICIPALITY, strangerId)).toEqual([]);
-    expect(await statementLinesOf(world.db, MUNICIPALITY, strangerId, account.id, 10)).toEqual([]);
-    expect(await statementLinesOf(world.db, MUNICIPALITY, await residentId(owner.from), account.id, 10)).toHaveLength(2);
+    expect(await linkedAccountsOf(world.hot.db, MUNICIPALITY, strangerId)).toEqual([]);
+    expect(await statementLinesOf(world.hot.db, MUNICIPALITY, strangerId, account.id, 10)).toEqual([]);
+    expect(await statementLinesOf(world.hot.db, MUNICIPALITY, await residentId(owner.from), account.id, 10)).toHaveLength(2);
     // A payment report against an account that is not linked is refused outright.
     await expect(
       reportPayment(
-        world.db,
+        world.hot.db,
         { reference: 99001, accountId: account.id, amount: "1", currency: "LBP", paidAt: "OMT", paymentRef: "", media: [], startedAt: now },
         { municipalityId: MUNICIPALITY, residentId: strangerId, channel: "sms", locale: "en" },
+        now,
       ),
     ).rejects.toThrow(/not linked/);
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createI18n } from "../../src/i18n/createI18n.js";
 import { createInbox, REDACTED_CODE, type Inbox } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
-import { resumeBot } from "../../src/services/residents.js";
+import { resumeBot } from "../../src/db/hot/residents.js";
 import { inbound } from "../support/builders.js";
 import { createTestWorld, MUNICIPALITY, predictableRandom } from "../support/testApp.js";
 import { ORDINARY_SENTENCES, WHATSAPP_RECONNECT_BURST } from "../support/residentBursts.js";
@@ -22,8 +22,7 @@ beforeAll(async () => {
   world = await createTestWorld();
   // The real inbox, with the default budget (20 messages in 10 minutes, loops after 5) and a clock we move.
   inbox = createInbox({
-    db: world.db,
-    dialect: world.dialect,
+    hot: world.hot,
     i18n: createI18n(),
     municipalityId: MUNICIPALITY,
     randomInt: predictableRandom([5000]),
@@ -170,7 +169,7 @@ describe("an autoresponder", () => {
     await echoLoop(robot, "hello");
     expect(await robot.say("hello", 5 * 60_000)).toBe("");
     const paused = await robot.row();
-    await world.db.$transaction((tx) => resumeBot(tx, { municipalityId: MUNICIPALITY, residentId: paused.id, staffId: null, now }));
+    await world.hot.db.transaction().execute((tx) => resumeBot(tx, { municipalityId: MUNICIPALITY, residentId: paused.id, staffId: null, now }));
     expect(await robot.row()).toMatchObject({ botPausedAt: null, botPauseReason: null });
     const audit = await world.db.auditEvent.findMany({ where: { residentId: paused.id }, orderBy: { id: "asc" } });
     expect(audit.map((a) => a.kind)).toEqual(["bot_paused", "bot_resumed"]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadResources } from "../../src/i18n/createI18n.js";
-import { freeReference } from "../../src/services/tickets.js";
+import { freeReference } from "../../src/db/hot/tickets.js";
 import { inbound } from "../support/builders.js";
 import { createTestWorld, MUNICIPALITY, predictableRandom } from "../support/testApp.js";
 
@@ -196,7 +196,7 @@ describe("references", () => {
     const owner = await world.db.resident.create({ data: { municipalityId: MUNICIPALITY, phone: "+96170111111" } });
     await world.db.ticket.create({ data: { municipalityId: MUNICIPALITY, reference: 50000, residentId: owner.id, description: "", channel: "sms", locale: "ar" } });
     // 10000 + 40000 = 50000 is taken; the next candidate is used
-    const reference = await freeReference(world.db, MUNICIPALITY, predictableRandom([40000, 40000, 40001]));
+    const reference = await freeReference(world.hot.db, MUNICIPALITY, predictableRandom([40000, 40000, 40001]));
     expect(reference).toBe(50001);
   });
 });

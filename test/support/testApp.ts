@@ -5,6 +5,7 @@ import { renderNotification } from "../../src/i18n/render.js";
 import { createI18n } from "../../src/i18n/createI18n.js";
 import { createInbox, type Inbox, type InboxDeps } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
+import type { CategoryCache } from "../../src/services/categories.js";
 import { seedCategories } from "../../src/services/seed.js";
 import { createTestDatabase, type TestDatabase } from "./testDb.js";
 import { PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN } from "./twilio.js";
@@ -19,10 +20,9 @@ export function predictableRandom(first: number[] = []) {
 }
 
 /** The real inbox's dependencies on a test database: its own queue, predictable references, a silent log. */
-export function inboxDeps(world: { db: TestDatabase["db"]; dialect: TestDatabase["dialect"] }, overrides: Partial<InboxDeps> = {}): InboxDeps {
+export function inboxDeps(world: { hot: TestDatabase["hot"] }, overrides: Partial<InboxDeps> = {}): InboxDeps {
   return {
-    db: world.db,
-    dialect: world.dialect,
+    hot: world.hot,
     i18n: createI18n(),
     municipalityId: MUNICIPALITY,
     randomInt: predictableRandom(),
@@ -35,25 +35,27 @@ export function inboxDeps(world: { db: TestDatabase["db"]; dialect: TestDatabase
 
 /**
  * A fresh database with the seeded categories, the real inbox and the real HTTP app around it.
- * References start at 10427 (five digits: 10000 + 427).
+ * References start at 10427 (five digits: 10000 + 427). With `categories`, the inbox and the staff
+ * pages share that cache, as in production.
  */
-export async function createTestWorld(options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string } = {}) {
+export async function createTestWorld(options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache } = {}) {
   const database: TestDatabase = await createTestDatabase();
   await seedCategories(database.db, MUNICIPALITY);
   const logger = pino({ level: "silent" });
   const inbox: Inbox = createInbox({
-    db: database.db,
-    dialect: database.dialect,
+    hot: database.hot,
     i18n: createI18n(options.resources),
     municipalityId: MUNICIPALITY,
     randomInt: predictableRandom(),
     logger,
     queue: new KeyedQueue(),
     clock: () => new Date(),
+    categories: options.categories,
   });
   const i18n = createI18n(options.resources);
   const deps: AppDeps = {
     db: database.db,
+    hot: database.hot,
     inbox,
     logger,
     i18n,
@@ -66,6 +68,7 @@ export async function createTestWorld(options: { resources?: Resource; authToken
     sessionSecret: "test-session-secret-0123456789abcdef",
     accountsPinKey: "test-pin-digest-key-0123456789abcdef",
     outbox: { municipalityId: MUNICIPALITY, render: renderNotification(i18n), whatsappTemplateSid: options.whatsappTemplateSid },
+    categories: options.categories,
   };
   const app = createApp(deps);
   return { ...database, inbox, app, logger, deps };

@@ -4,10 +4,13 @@ import path from "node:path";
 import pg from "pg";
 import { inject } from "vitest";
 import { createDb, type Db } from "../../src/db/createDb.js";
+import { openHot, type Hot } from "../../src/db/hot/connect.js";
 import { withDatabase } from "./globalSetup.js";
 
 export interface TestDatabase {
   db: Db;
+  /** The per-message query layer on the same database (src/db/hot). */
+  hot: Hot;
   url: string;
   dialect: "sqlite" | "postgres";
   drop(): Promise<void>;
@@ -21,11 +24,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     copyFileSync(plan.template, file);
     const url = `file:${file}`;
     const db = await createDb(url);
+    const hot = openHot(db, url);
     return {
       db,
+      hot,
       url,
       dialect: "sqlite",
       async drop() {
+        await hot.close();
         await db.$disconnect();
         for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
       },
@@ -48,11 +54,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = withDatabase(plan.adminUrl, name);
   const db = await createDb(url);
+  const hot = openHot(db, url);
   return {
     db,
+    hot,
     url,
     dialect: "postgres",
     async drop() {
+      await hot.close();
       await db.$disconnect();
       const cleanup = new pg.Client({ connectionString: plan.adminUrl });
       await cleanup.connect();

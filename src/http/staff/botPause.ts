@@ -2,7 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { HttpError } from "../../lib/httpError.js";
 import type { BotPause } from "../../services/residents.js";
-import { resumeBot } from "../../services/residents.js";
+import { resumeBot } from "../../db/hot/residents.js";
 import { residentVisibleTo, type PausedResidentRow } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { safeStaffPath } from "./auth.js";
@@ -81,10 +81,10 @@ export function botPauseActions(deps: RouterDeps): Router {
     if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) throw new HttpError(404, "No such resident");
     const residentId = Number(raw);
     const back = safeStaffPath(ResumeForm.catch({}).parse(req.body ?? {}).back);
-    const result = await deps.db.$transaction(async (tx) => {
-      if (!(await residentVisibleTo(tx, ctx.actor, residentId))) return { ok: false as const, error: "not_found" as const };
-      return resumeBot(tx, { municipalityId: ctx.actor.municipalityId, residentId, staffId: ctx.actor.id, now: deps.clock() });
-    });
+    // The pause is the inbox's (src/db/hot): the same query layer lifts it, in one transaction.
+    const result = (await residentVisibleTo(deps.db, ctx.actor, residentId))
+      ? await deps.hot.db.transaction().execute((tx) => resumeBot(tx, { municipalityId: ctx.actor.municipalityId, residentId, staffId: ctx.actor.id, now: deps.clock() }))
+      : ({ ok: false, error: "not_found" } as const);
     if (!result.ok && result.error === "not_found") throw new HttpError(404, "No such resident");
     if (!result.ok) return redirectWithFlash(res, deps, back, [{ kind: "info", text: ctx.t("botPause.notPaused") }]);
     deps.logger.info({ residentId, staffId: ctx.actor.id, reason: result.reason }, "bot resumed by staff");

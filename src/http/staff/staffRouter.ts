@@ -1,8 +1,8 @@
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import express, { Router, type ErrorRequestHandler, type Request } from "express";
 import type { Locale } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
+import { SOURCE_DIR } from "../../lib/paths.js";
 import type { RouterDeps } from "../createApp.js";
 import { rejectNul } from "../rejectNul.js";
 import { accountImportAdmin } from "./admin/accountImportAdmin.js";
@@ -25,7 +25,8 @@ import { maybeStaffContext, translator } from "./staffContext.js";
 import { ticketActions } from "./ticketActions.js";
 import { ticketPage } from "./ticketPage.js";
 
-const ASSETS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "assets");
+// Served from src/ also when the app runs from dist/: tsc compiles only the .ts files.
+const ASSETS_DIR = path.join(SOURCE_DIR, "http", "staff", "assets");
 /** Statuses with their own explanation on the error page; others get the generic one. */
 const EXPLAINED = new Set([400, 403, 404, 413, 429]);
 

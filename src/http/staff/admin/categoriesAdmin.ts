@@ -125,6 +125,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
       if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.errors.codeTaken", { code: form.data.code }) }]);
       throw error;
     }
+    deps.categories?.invalidate(municipalityId);
     redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.categories.created") }]);
   });
 
@@ -152,6 +153,8 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     if (!(await departmentExists(form.data.department))) return redirectWithFlash(res, deps, back, [{ kind: "error", text: t("admin.errors.department") }]);
     const updated = await deps.db.$transaction((tx) => tx.category.updateMany({ where: { id, municipalityId }, data: { ...form.data, keywords: JSON.stringify(form.data.keywords) } }));
     if (updated.count === 0) throw new HttpError(404, "No such category");
+    // The version the inbox checks already changed (updatedAt); this also covers a save within the same millisecond.
+    deps.categories?.invalidate(municipalityId);
     redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.saved") }]);
   });
 

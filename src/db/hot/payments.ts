@@ -1,6 +1,6 @@
-import type { NewPaymentReport } from "../conversation/types.js";
-import type { Tx } from "../db/createDb.js";
-import { formatAmount } from "../lib/formatAmount.js";
+import type { NewPaymentReport } from "../../conversation/types.js";
+import { formatAmount } from "../../lib/formatAmount.js";
+import type { HotQ } from "./connect.js";
 import { fileTicket, type FilingContext } from "./tickets.js";
 
 /** The department whose queue receives payment reports (seeded from seed/departments.json). */
@@ -11,21 +11,25 @@ export const FINANCE_DEPARTMENT = "finance";
  * category), its PaymentReport (status "reported", for staff to confirm or reject) and the ticket's
  * "created" event. Refuses an account that is not linked to the resident: the conversation only
  * offers linked ones, so anything else is a bug, and must not file a report against a stranger's account.
+ * `now` stamps the ticket, its event and the report (Prisma used the wall clock).
  */
-export async function reportPayment(tx: Tx, report: NewPaymentReport, filing: Omit<FilingContext, "department">) {
-  const link = await tx.accountLink.findUnique({
-    where: { accountId_residentId: { accountId: report.accountId, residentId: filing.residentId } },
-    include: { account: { select: { number: true, municipalityId: true } } },
-  });
-  if (!link || link.account.municipalityId !== filing.municipalityId) {
+export async function reportPayment(q: HotQ, report: NewPaymentReport, filing: Omit<FilingContext, "department">, now: Date): Promise<{ id: number }> {
+  const account = await q
+    .selectFrom("AccountLink")
+    .innerJoin("Account", "Account.id", "AccountLink.accountId")
+    .select(["Account.number", "Account.municipalityId"])
+    .where("AccountLink.accountId", "=", report.accountId)
+    .where("AccountLink.residentId", "=", filing.residentId)
+    .executeTakeFirst();
+  if (!account || account.municipalityId !== filing.municipalityId) {
     throw new Error(`account ${report.accountId} is not linked to resident ${filing.residentId}`);
   }
   const ticket = await fileTicket(
-    tx,
+    q,
     {
       reference: report.reference,
       categoryCode: null,
-      description: describe(report, link.account.number),
+      description: describe(report, account.number),
       location: null,
       addressText: null,
       media: report.media,
@@ -34,9 +38,11 @@ export async function reportPayment(tx: Tx, report: NewPaymentReport, filing: Om
       startedAt: report.startedAt,
     },
     { ...filing, department: FINANCE_DEPARTMENT },
+    now,
   );
-  await tx.paymentReport.create({
-    data: {
+  await q
+    .insertInto("PaymentReport")
+    .values({
       municipalityId: filing.municipalityId,
       ticketId: ticket.id,
       accountId: report.accountId,
@@ -45,8 +51,9 @@ export async function reportPayment(tx: Tx, report: NewPaymentReport, filing: Om
       paidAt: report.paidAt,
       paymentRef: report.paymentRef,
       status: "reported",
-    },
-  });
+      createdAt: now,
+    })
+    .execute();
   return ticket;
 }
 
