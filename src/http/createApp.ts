@@ -61,6 +61,10 @@ export function createApp(deps: AppDeps): Express {
   // Served over plain http (a LAN address, the demo), upgrade-insecure-requests would make browsers
   // fetch the staff pages' CSS and JS over https, which is not there.
   const https = deps.publicBaseUrl.startsWith("https:");
+  // Twilio's webhooks first: machine-to-machine, so without helmet's headers for HTML pages.
+  const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, accountSid: deps.twilio.accountSid, publicBaseUrl: deps.publicBaseUrl, clock };
+  app.use(twilioWebhook({ ...webhook, inbox: deps.inbox, smsFrom: deps.twilio.smsFrom, whatsappFrom: deps.twilio.whatsappFrom }));
+  app.use(twilioStatusWebhook({ ...webhook, db: deps.db, outbox: deps.outbox }));
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
 
   app.get("/healthz", async (_req, res) => {
@@ -72,9 +76,6 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
-  const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, accountSid: deps.twilio.accountSid, publicBaseUrl: deps.publicBaseUrl, clock };
-  app.use(twilioWebhook({ ...webhook, inbox: deps.inbox, smsFrom: deps.twilio.smsFrom, whatsappFrom: deps.twilio.whatsappFrom }));
-  app.use(twilioStatusWebhook({ ...webhook, db: deps.db, outbox: deps.outbox }));
   app.use("/staff", staffRouter({ ...deps, clock }));
   app.use("/api/v1", apiRouter({ ...deps, clock }));
 

@@ -162,6 +162,15 @@ describe("the rest of the app", () => {
     expect(res.body).toEqual({ error: "Not found: GET /nope" });
   });
 
+  it("answers Twilio with the TwiML alone: no ETag, none of the HTML pages' security headers", async () => {
+    const res = await postToTwilioWebhook(world.app, twilioPayload("sms", { From: freshPhone(), Body: "hello" }));
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/xml; charset=utf-8");
+    expect(res.headers.etag).toBeUndefined();
+    expect(res.headers["content-security-policy"]).toBeUndefined();
+    expect(res.headers["x-powered-by"]).toBeUndefined();
+  });
+
   it("sends security headers", async () => {
     const res = await request(world.app).get("/healthz");
     expect(res.headers["x-content-type-options"]).toBe("nosniff");

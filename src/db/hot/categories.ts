@@ -1,4 +1,4 @@
-import { categoryView, type CategorySource } from "../../services/categories.js";
+import { categoriesVersion, categoryView, type CategorySource } from "../../services/categories.js";
 import type { HotQ } from "./connect.js";
 
 /**
@@ -10,7 +10,7 @@ export function hotCategorySource(q: HotQ, municipalityId: string): CategorySour
   return {
     version: async () => {
       const rows = await q.selectFrom("Category").select(["id", "updatedAt"]).where("municipalityId", "=", municipalityId).orderBy("id").execute();
-      return rows.map((row) => `${row.id}@${row.updatedAt.getTime()}`).join(",");
+      return categoriesVersion(rows);
     },
     load: async () => {
       const rows = await q

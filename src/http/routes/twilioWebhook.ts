@@ -54,7 +54,9 @@ export function twilioWebhook(deps: TwilioWebhookDeps): Router {
         throw new HttpError(403, `To is not this deployment's ${setting}`);
       }
       const result = await deps.inbox(parsed.message);
-      res.type("text/xml").send(renderTwiml(result.replies));
+      // The answer goes to Twilio alone: no ETag to compute (express's send would hash the body).
+      res.setHeader("Content-Type", "text/xml; charset=utf-8");
+      res.end(renderTwiml(result.replies));
     },
   );
   return router;
