@@ -1,11 +1,16 @@
+import { boundedMemo } from "./boundedMemo.js";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 
 /**
  * A phone number in E.164 ("+96171123456"), or null when it is not a valid number. Local Lebanese
  * numbers ("03 123 456", "71123456") are read as Lebanese; a "whatsapp:" prefix is ignored.
  */
-export function toE164(raw: string, defaultCountry: "LB" = "LB"): string | null {
-  const bare = raw.replace(/^whatsapp:/i, "").trim();
-  const parsed = parsePhoneNumberFromString(bare, defaultCountry);
-  return parsed?.isValid() ? parsed.number : null;
+export function toE164(raw: string): string | null {
+  return lebaneseE164(raw.replace(/^whatsapp:/i, "").trim());
 }
+
+// Parsing with libphonenumber costs more than the rest of reading a webhook; a resident writes from one number.
+const lebaneseE164 = boundedMemo((bare: string): string | null => {
+  const parsed = parsePhoneNumberFromString(bare, "LB");
+  return parsed?.isValid() ? parsed.number : null;
+});

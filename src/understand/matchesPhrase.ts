@@ -1,3 +1,4 @@
+import { boundedMemo } from "../lib/boundedMemo.js";
 import { normalizeText, tokens } from "./normalizeText.js";
 
 // Arabic clitics glued to the front of a word: "بالطريق", "والريحه", "للمدرسه", "عالطريق".
@@ -6,8 +7,10 @@ const ARABIC_PREFIXES = ["وبال", "وال", "فال", "بال", "كال", "ل
 const LATIN_PREFIXES = ["bel", "bil", "lal", "el", "l", "al", "w"];
 const ARABIC_LETTER = /[\u0621-\u064a]/;
 
-/** A word as written plus the same word with each plausible clitic removed. */
-function wordForms(word: string): string[] {
+/** A word as written plus the same word with each plausible clitic removed (remembered: words repeat). */
+const wordForms = boundedMemo(wordFormsOf);
+
+function wordFormsOf(word: string): readonly string[] {
   const forms = new Set([word]);
   const prefixes = ARABIC_LETTER.test(word) ? ARABIC_PREFIXES : LATIN_PREFIXES;
   for (const form of [...forms]) {
