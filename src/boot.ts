@@ -20,7 +20,7 @@ import { ensureInitialAdmin } from "./services/staff.js";
  */
 export async function prepareDatabase(config: Config, logger: Logger): Promise<Db> {
   await migrate(config.database.url);
-  const db = await createDb(config.database.url);
+  const db = await createDb(config.database.url, { sqliteSynchronous: config.database.sqliteSynchronous });
   const municipalityId = config.municipality.id;
   const categories = await seedCategories(db, municipalityId);
   if (categories > 0) logger.info({ categories }, "seeded categories");

@@ -28,6 +28,7 @@ const Env = z.object({
   TWILIO_WHATSAPP_FROM: twilioAddress("(?:whatsapp:)?"),
   TWILIO_WHATSAPP_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
   TWILIO_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.twilio.com" }).optional(),
+  SQLITE_SYNCHRONOUS: z.enum(["normal", "full"], { error: 'must be "normal" or "full"' }).default("normal"),
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   OUTBOX_DEADLINE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
   INBOUND_RATE_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
@@ -50,7 +51,8 @@ export interface Config {
   env: "development" | "production" | "test";
   /** `trustProxy`: which proxies' X-Forwarded-For to believe (express's "trust proxy"). */
   server: { port: number; host: string; publicBaseUrl: string; trustProxy: boolean | number | string };
-  database: { url: string };
+  /** `sqliteSynchronous`: SQLite's `PRAGMA synchronous` in WAL mode (see createDb). */
+  database: { url: string; sqliteSynchronous: "normal" | "full" };
   municipality: { id: string; seedDemoData: boolean };
   /** `apiUrl`: where the REST API is, when not Twilio's own (a local fake or mock server). */
   twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string; apiUrl?: string };
@@ -130,7 +132,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
-    database: { url: e.DATABASE_URL },
+    database: { url: e.DATABASE_URL, sqliteSynchronous: e.SQLITE_SYNCHRONOUS },
     municipality: { id: e.MUNICIPALITY_ID, seedDemoData: e.DEMO_DATA ?? e.NODE_ENV !== "production" },
     twilio: {
       ...(e.TWILIO_ACCOUNT_SID ? { accountSid: e.TWILIO_ACCOUNT_SID } : {}),

@@ -6,7 +6,7 @@ describe("configuration", () => {
     expect(loadConfig({})).toEqual({
       env: "development",
       server: { port: 3000, host: "127.0.0.1", publicBaseUrl: "http://localhost:3000", trustProxy: "loopback" },
-      database: { url: "file:./data/baladiya.db" },
+      database: { url: "file:./data/baladiya.db", sqliteSynchronous: "normal" },
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
       outbox: { concurrency: 4, deadlineHours: 24 },
@@ -35,6 +35,7 @@ describe("configuration", () => {
       ADMIN_USERNAME: "admin",
       ADMIN_PASSWORD: "correct horse battery",
       TWILIO_API_URL: "http://127.0.0.1:4010/",
+      SQLITE_SYNCHRONOUS: "full",
       OUTBOX_CONCURRENCY: "8",
       OUTBOX_DEADLINE_HOURS: "48",
       INBOUND_RATE_LIMIT: "30",
@@ -44,7 +45,7 @@ describe("configuration", () => {
     });
     expect(config.staff).toEqual({ sessionSecret: "s".repeat(40), initialAdmin: { username: "admin", password: "correct horse battery" } });
     expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", publicBaseUrl: "https://baladiya.example.org", trustProxy: 1 });
-    expect(config.database.url).toBe("postgresql://baladiya@db:5432/baladiya");
+    expect(config.database).toEqual({ url: "postgresql://baladiya@db:5432/baladiya", sqliteSynchronous: "full" });
     expect(config.municipality.seedDemoData).toBe(false);
     expect(config.twilio).toEqual({
       accountSid: "AC0123456789abcdef0123456789abcdef",
@@ -88,6 +89,7 @@ describe("configuration", () => {
     ["TWILIO_ACCOUNT_SID", "123"],
     ["TWILIO_SMS_FROM", "71123456"],
     ["LOG_LEVEL", "loud"],
+    ["SQLITE_SYNCHRONOUS", "off"],
     ["DEMO_DATA", "yes please"],
     ["SESSION_SECRET", "short"],
     ["TWILIO_WHATSAPP_TEMPLATE_SID", "template-1"],

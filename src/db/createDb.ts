@@ -19,7 +19,7 @@ export function sqliteHandleOf(db: Db): (() => SqliteHandle) | null {
 }
 
 /** Opens the database named by `url`: `file:...` for SQLite, `postgresql://...` for PostgreSQL. */
-export async function createDb(url: string): Promise<Db> {
+export async function createDb(url: string, options: { sqliteSynchronous?: "normal" | "full" } = {}): Promise<Db> {
   if (isPostgresUrl(url)) {
     const { PrismaClient } = await import("../generated/postgres/client.js");
     const { PrismaPg } = await import("@prisma/adapter-pg");
@@ -37,5 +37,9 @@ export async function createDb(url: string): Promise<Db> {
   // WAL lets the staff pages read while a message is being written. No busy_timeout (it would block
   // the event loop): when another process (npm run chat) holds the write lock, the queue polls.
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  // In WAL mode NORMAL syncs the disk at checkpoints, not at every commit (which blocks the event
+  // loop for an fsync per message): a crash of the process loses nothing, a power cut may lose the
+  // last moments' commits but never corrupts. SQLITE_SYNCHRONOUS=full syncs every commit.
+  await db.$executeRawUnsafe(`PRAGMA synchronous = ${options.sqliteSynchronous === "full" ? "FULL" : "NORMAL"}`);
   return db;
 }

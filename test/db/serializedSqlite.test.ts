@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb } from "../../src/db/createDb.js";
 import { SerializedSqlite } from "../../src/db/serializedSqlite.js";
 import { runCommand } from "../support/runCommand.js";
 import { createTestDatabase, type TestDatabase } from "../support/testDb.js";
@@ -104,6 +105,16 @@ describe("two processes on one database file (a second instance, or npm run chat
     expect(failures).toEqual([]);
     expect(await t.db.resident.count()).toBe(before + written + 40);
   }, 60_000);
+});
+
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("SQLite's durability setting (SQLITE_SYNCHRONOUS)", () => {
+  const synchronous = async (db: Awaited<ReturnType<typeof createDb>>) => Number((await db.$queryRawUnsafe<{ synchronous: bigint }[]>("PRAGMA synchronous"))[0]!.synchronous);
+  it("syncs at WAL checkpoints by default (NORMAL = 1), at every commit when asked (FULL = 2)", async () => {
+    const byDefault = await createDb(t.url);
+    const full = await createDb(t.url, { sqliteSynchronous: "full" });
+    expect([await synchronous(byDefault), await synchronous(full)]).toEqual([1, 2]);
+    await Promise.all([byDefault.$disconnect(), full.$disconnect()]);
+  });
 });
 
 describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))("another process holding SQLite's write lock", () => {
