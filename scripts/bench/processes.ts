@@ -54,14 +54,23 @@ export interface ServerCommand {
   label: string;
 }
 
+/** What `npm start` passes to node after its build (package.json's start script): flags, then the entry. */
+export function startScriptNodeArgs(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const node = /exec node ((?:--[\w-]+(?:=\S+)? )*)(\S+)$/.exec(start);
+  if (!node) throw new Error(`package.json's start script no longer ends with "exec node [flags] entry": ${start}`);
+  return [...node[1]!.trim().split(/\s+/).filter(Boolean), node[2]!];
+}
+
 /**
  * The server process exactly as `npm start` runs it, minus npm's wrapper process (which would hide
- * the real server's RSS): `node dist/main.js`, after the same cached build `npm start` runs first.
- * `nodeFlags` go before the entry (e.g. --cpu-prof).
+ * the real server's RSS): node with the start script's flags and entry, after the same cached build.
+ * `nodeFlags` go first (e.g. --cpu-prof).
  */
 export function serverCommand(nodeFlags: string[] = []): ServerCommand {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
-  return { command: process.execPath, args: [...nodeFlags, path.join(ROOT, "dist", "main.js")], label: "node dist/main.js" };
+  const args = startScriptNodeArgs();
+  return { command: process.execPath, args: [...nodeFlags, ...args.slice(0, -1), path.join(ROOT, args.at(-1)!)], label: `node ${args.join(" ")}` };
 }
 
 // ---------------------------------------------------------------------------------------------

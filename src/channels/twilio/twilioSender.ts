@@ -1,6 +1,5 @@
 import http from "node:http";
 import https from "node:https";
-import twilio from "twilio";
 import { z } from "zod";
 import { loggableError } from "../../lib/logger.js";
 import type { ChannelSender, OutboundRequest, SendResult } from "../sender.js";
@@ -20,7 +19,7 @@ export interface TwilioSenderOptions {
    * (e.g. a Prism mock of Twilio's OpenAPI description) in tests and staging.
    */
   apiUrl?: string | undefined;
-  /** Tests turn keep-alive off: nock cannot end Twilio's kept-alive sockets (nock/nock#3001). */
+  /** Tests turn keep-alive off: nock cannot end kept-alive sockets (nock/nock#3001). */
   keepAlive?: boolean;
   /** Milliseconds before a request to Twilio counts as a network failure (retried). */
   timeoutMs?: number;
@@ -59,30 +58,123 @@ function describe(error: unknown): SendResult {
 }
 
 /**
- * Twilio's HTTP client, sending every request to `apiUrl` instead of https://*.twilio.com (same
- * path, same auth, same timeout and keep-alive). Only the base changes: pagination links Twilio
- * returns go through here too.
+ * Twilio answered outside 2xx: its status and, from its JSON error body, its error code and reason —
+ * what the SDK's RestException (or, for an RFC 9457 problem body, TwilioServiceException) carried.
  */
-class RebasedRequestClient extends twilio.RequestClient {
-  private readonly base: URL;
+export class TwilioApiError extends Error {
+  override readonly name = "TwilioApiError";
+  readonly status: number;
+  readonly code: number | undefined;
 
-  constructor(apiUrl: string, options: { keepAlive: boolean; timeout: number }) {
-    super(options);
-    this.base = new URL(apiUrl);
-    // The SDK only configures an https agent; a plain-http fake needs the same socket options.
-    if (this.base.protocol === "http:") this.axios.defaults.httpAgent = new http.Agent({ keepAlive: options.keepAlive, timeout: options.timeout });
-    else this.axios.defaults.httpsAgent ??= new https.Agent({ keepAlive: options.keepAlive, timeout: options.timeout });
-  }
-
-  override request<TData>(opts: RequestOptions<TData>) {
-    const uri = new URL(opts.uri);
-    const prefix = this.base.pathname.replace(/\/+$/, "");
-    const rebased = new URL(`${prefix}${uri.pathname}${uri.search}`, this.base.origin);
-    return super.request<TData>({ ...opts, uri: rebased.href });
+  constructor(statusCode: number, text: string) {
+    const body = parseJson(text);
+    const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : null;
+    const fallback = (status: number) => `[HTTP ${status}] Failed to execute request`;
+    if (fields && typeof fields.type === "string" && typeof fields.title === "string" && typeof fields.status === "number" && typeof fields.code === "number") {
+      // RFC 9457 problem details.
+      const status = fields.status || statusCode;
+      super(`[HTTP ${status}] ${fields.title || "Failed to execute request"}`);
+      this.status = status;
+      this.code = fields.code || 0;
+      return;
+    }
+    super(fields && fields.message !== undefined && fields.message !== null ? String(fields.message) : fallback(statusCode));
+    this.status = statusCode;
+    this.code = fields && typeof fields.code === "number" ? fields.code : undefined;
   }
 }
 
-type RequestOptions<TData> = Parameters<InstanceType<typeof twilio.RequestClient>["request"]>[0] & { data?: TData };
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** No answer in time: named as the SDK's HTTP client (axios) named it, so logs and stored errors read the same. */
+class RequestTimeout extends Error {
+  override readonly name = "RequestTimeout";
+  readonly code = "ECONNABORTED";
+  constructor(timeoutMs: number) {
+    super(`timeout of ${timeoutMs}ms exceeded`);
+  }
+}
+
+interface HttpAnswer {
+  statusCode: number;
+  text: string;
+}
+
+/**
+ * A small HTTP client for Twilio's REST API on node:http(s) — what the SDK did through axios, without
+ * loading the SDK: Basic auth, JSON accepted, no redirects followed, keep-alive as asked, and a
+ * deadline for the whole exchange. Every request goes to `apiUrl` (same path and query): pagination
+ * links Twilio returns are rebased too, so the credentials only ever go there.
+ *
+ * Not `fetch`: it refuses some ports outright ("bad port", e.g. 9), so an unreachable API would no
+ * longer read as the ECONNREFUSED it is, and it would load undici besides.
+ */
+function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: string; keepAlive: boolean; timeoutMs: number }) {
+  const base = new URL(options.apiUrl);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const plain = base.protocol === "http:";
+  // As the SDK configured its agent (a plain-http base got the same socket options).
+  const agent = plain
+    ? new http.Agent({ keepAlive: options.keepAlive, timeout: options.timeoutMs })
+    : new https.Agent({ keepAlive: options.keepAlive, timeout: options.timeoutMs, maxSockets: 20, maxFreeSockets: 5, maxTotalSockets: 100 });
+  const authorization = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString("base64")}`;
+
+  return function request(method: "GET" | "POST", uri: string, form?: URLSearchParams): Promise<HttpAnswer> {
+    const { pathname, search } = new URL(uri, TWILIO_API_URL);
+    const url = new URL(`${prefix}${pathname}${search}`, base.origin);
+    const body = form?.toString();
+    const headers: http.OutgoingHttpHeaders = {
+      Authorization: authorization,
+      Accept: "application/json",
+      "Accept-Charset": "utf-8",
+      "User-Agent": `baladiya node/${process.version}`,
+      Connection: options.keepAlive ? "keep-alive" : "close",
+      ...(body !== undefined ? { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) } : {}),
+    };
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      // One deadline for the whole exchange: connecting, sending, waiting, reading the answer.
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const onDeadline = () => req.destroy(new RequestTimeout(options.timeoutMs));
+      deadline.addEventListener("abort", onDeadline, { once: true });
+      const done = () => deadline.removeEventListener("abort", onDeadline);
+      // Whatever went wrong once the deadline passed, it is the deadline.
+      const fail = (error: unknown) => {
+        done();
+        reject(deadline.aborted ? new RequestTimeout(options.timeoutMs) : nodeError(error));
+      };
+      const req = (plain ? http : https).request(url, { method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          done();
+          resolve({ statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+        });
+        res.on("error", fail);
+        // Closed before its end (a dropped connection): an answer cut short is no answer.
+        res.on("close", () => {
+          if (!res.complete) fail(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+        });
+      });
+      req.on("error", fail);
+      req.end(body);
+    });
+  };
+}
+
+/** A Node network error as axios reported it: an AggregateError (several addresses tried) gets its parts' messages. */
+function nodeError(error: unknown): unknown {
+  if (error instanceof AggregateError && !error.message && error.errors.length > 0) {
+    const message = error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).filter(Boolean).join("; ");
+    return Object.assign(new Error(message || "AggregateError"), "code" in error ? { code: error.code } : {});
+  }
+  return error;
+}
 
 // One page of Twilio's message list, as far as reconciliation reads it.
 const MessageList = z.object({
@@ -105,11 +197,10 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
   const keepAlive = options.keepAlive ?? true;
   const timeout = options.timeoutMs ?? 15_000;
   const apiUrl = options.apiUrl ?? TWILIO_API_URL;
-  const client = twilio(options.accountSid, options.authToken, {
-    keepAlive,
-    timeout,
-    ...(new URL(apiUrl).origin === TWILIO_API_URL ? {} : { httpClient: new RebasedRequestClient(apiUrl, { keepAlive, timeout }) }),
-  });
+  // As the SDK's client refused it, at once rather than at the first message.
+  if (!options.accountSid.startsWith("AC")) throw new Error("accountSid must start with AC");
+  const api = twilioHttp({ accountSid: options.accountSid, authToken: options.authToken, apiUrl, keepAlive, timeoutMs: timeout });
+  const messagesUri = `/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Messages.json`;
   const fromFor = (request: OutboundRequest) => (request.channel === "whatsapp" ? options.whatsappFrom : options.smsFrom);
   // The row, and which try of it: a report about an earlier try must not change the current one.
   const callbackUrl = (request: OutboundRequest) =>
@@ -123,15 +214,23 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
         // Retried: once the number is configured the message still goes out.
         return { status: "failed", retryable: true, code: "not_configured", message: `${variable} is not set` };
       }
+      // The fields in the order the SDK wrote them.
+      const template = request.contentSid ? { contentSid: request.contentSid, contentVariables: request.contentVariables || undefined } : null;
+      const fields: Array<[string, string | undefined]> = [
+        ["To", request.to],
+        ["StatusCallback", callbackUrl(request)],
+        ["ContentVariables", template?.contentVariables],
+        ["From", from],
+        ["Body", template ? undefined : request.body],
+        ["ContentSid", template?.contentSid],
+      ];
+      const form = new URLSearchParams(fields.filter((f): f is [string, string] => f[1] !== undefined));
       try {
-        const message = await client.messages.create({
-          to: request.to,
-          from,
-          statusCallback: callbackUrl(request),
-          ...(request.contentSid
-            ? { contentSid: request.contentSid, ...(request.contentVariables ? { contentVariables: request.contentVariables } : {}) }
-            : { body: request.body }),
-        });
+        const answer = await api("POST", messagesUri, form);
+        if (answer.statusCode < 200 || answer.statusCode >= 300) throw new TwilioApiError(answer.statusCode, answer.text);
+        // An answer that is not the message (as the SDK did: it could not read one either) is as unclear as no answer.
+        const message = JSON.parse(answer.text) as { sid?: unknown } | null;
+        if (typeof message?.sid !== "string") throw Object.assign(new Error("Twilio's answer names no message SID"), { code: "bad_response" });
         return { status: "sent", providerMessageId: message.sid };
       } catch (error) {
         return describe(error);
@@ -141,22 +240,20 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
     async findAccepted(request, since, alreadyRecorded) {
       const from = fromFor(request);
       if (!from) return null;
-      // The raw list rather than client.messages.list(): the SDK's MessageInstance drops fields it
-      // does not know, and status_callback (when the API returns it) is the one that is certain.
+      // The raw list: status_callback (when the API returns it) is the field that is certain.
       // Not filtered by send date: a message Twilio accepted but has not sent yet has none. Newest
       // first, page after page until the messages are older than `since` (at most MAX_LIST_PAGES).
-      let uri: string | null = `${TWILIO_API_URL}/2010-04-01/Accounts/${options.accountSid}/Messages.json`;
-      let params: Record<string, string | number> | undefined = { To: request.to, From: from, PageSize: 50 };
+      let uri: string | null = `${messagesUri}?${new URLSearchParams({ To: request.to, From: from, PageSize: "50" })}`;
       const earliest = since.getTime() - CLOCK_SKEW_MS;
       for (let pages = 0; uri && pages < MAX_LIST_PAGES; pages++) {
-        let response: { statusCode: number; body: unknown };
+        let response: HttpAnswer;
         try {
-          response = await client.request({ method: "get", uri, ...(params ? { params } : {}) });
+          response = await api("GET", uri);
         } catch (error) {
           // Never the raw error: it carries the request (auth header, the resident's number).
           throw new ProviderUnavailable(loggableError(error));
         }
-        const page = response.statusCode === 200 ? MessageList.safeParse(response.body) : null;
+        const page = response.statusCode === 200 ? MessageList.safeParse(parseJson(response.text)) : null;
         // Cannot tell: the caller leaves the row for a later round rather than risk sending twice.
         if (!page?.success) throw new ProviderUnavailable({ code: `HTTP ${response.statusCode}`, message: "could not list recent messages" });
         const ours = page.data.messages.find((m) => {
@@ -180,8 +277,7 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
           return created === null ? min : Math.min(min ?? created, created);
         }, null);
         if (!page.data.next_page_uri || (oldest !== null && oldest < earliest)) break;
-        uri = new URL(page.data.next_page_uri, TWILIO_API_URL).href;
-        params = undefined;
+        uri = page.data.next_page_uri;
       }
       return null;
     },
