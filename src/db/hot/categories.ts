@@ -1,5 +1,19 @@
 import { categoriesVersion, categoryView, type CategorySource } from "../../services/categories.js";
 import type { HotQ } from "./connect.js";
+import { prepared } from "./prepared.js";
+
+const categoryVersions = prepared((db, p: { municipalityId: string }) =>
+  db.selectFrom("Category").select(["id", "updatedAt"]).where("municipalityId", "=", p.municipalityId).orderBy("id"),
+);
+const activeCategories = prepared((db, p: { municipalityId: string }) =>
+  db
+    .selectFrom("Category")
+    .select(["code", "nameAr", "nameEn", "keywords", "needsLocation", "childRelated"])
+    .where("municipalityId", "=", p.municipalityId)
+    .where("active", "=", true)
+    .orderBy("sortOrder")
+    .orderBy("id"),
+);
 
 /**
  * A municipality's categories for the process's `CategoryCache`, read inside the message's
@@ -8,20 +22,7 @@ import type { HotQ } from "./connect.js";
  */
 export function hotCategorySource(q: HotQ, municipalityId: string): CategorySource {
   return {
-    version: async () => {
-      const rows = await q.selectFrom("Category").select(["id", "updatedAt"]).where("municipalityId", "=", municipalityId).orderBy("id").execute();
-      return categoriesVersion(rows);
-    },
-    load: async () => {
-      const rows = await q
-        .selectFrom("Category")
-        .select(["code", "nameAr", "nameEn", "keywords", "needsLocation", "childRelated"])
-        .where("municipalityId", "=", municipalityId)
-        .where("active", "=", true)
-        .orderBy("sortOrder")
-        .orderBy("id")
-        .execute();
-      return rows.map(categoryView);
-    },
+    version: async () => categoriesVersion(await categoryVersions.all(q, { municipalityId })),
+    load: async () => (await activeCategories.all(q, { municipalityId })).map(categoryView),
   };
 }

@@ -1,31 +1,36 @@
-import { sql } from "kysely";
+import { CompiledQuery } from "kysely";
 import type { InboundMessage } from "../../inbox/inboundMessage.js";
 import type { ChannelKind } from "../../conversation/types.js";
 import { deliveryDeadline } from "../../services/outbox.js";
 import type { HotQ } from "./connect.js";
+import { prepared } from "./prepared.js";
+
+/** The stored message with this provider id on this channel (one indexed read). */
+const messageByProviderId = prepared((db, p: { channel: string; providerMessageId: string }) =>
+  db.selectFrom("Message").select("id").where("channel", "=", p.channel).where("providerMessageId", "=", p.providerMessageId),
+);
+const repliesTo = prepared((db, p: { inReplyToId: number }) => db.selectFrom("Message").select("body").where("inReplyToId", "=", p.inReplyToId).orderBy("id"));
 
 /**
  * The replies stored for a message the provider sent before (a redelivery), or null when this
  * message is new. One indexed read when it is new, the usual case.
  */
 export async function storedReplies(q: HotQ, message: Pick<InboundMessage, "channel" | "providerMessageId">): Promise<string[] | null> {
-  const original = await q
-    .selectFrom("Message")
-    .select("id")
-    .where("channel", "=", message.channel)
-    .where("providerMessageId", "=", message.providerMessageId)
-    .executeTakeFirst();
+  const original = await messageByProviderId.first(q, { channel: message.channel, providerMessageId: message.providerMessageId });
   if (!original) return null;
-  const replies = await q.selectFrom("Message").select("body").where("inReplyToId", "=", original.id).orderBy("id").execute();
+  const replies = await repliesTo.all(q, { inReplyToId: original.id });
   return replies.map((r) => r.body);
 }
+
+/** PostgreSQL only; written out as Kysely's `sql` template compiled it, so nothing is built per message. */
+const ADVISORY_LOCK_SQL = "SELECT 1 FROM pg_advisory_xact_lock(hashtext($1))";
 
 /**
  * PostgreSQL: waits for, then holds until this transaction ends, the advisory lock named `key`
  * (several instances on one database still handle one resident's messages one at a time).
  */
 export async function lockUntilCommit(q: HotQ, key: string): Promise<void> {
-  await sql`SELECT 1 FROM pg_advisory_xact_lock(hashtext(${key}))`.execute(q);
+  await q.executeQuery(CompiledQuery.raw(ADVISORY_LOCK_SQL, [key]));
 }
 
 /** True when the database refused a row because its unique key is taken (another process was first). */
@@ -35,75 +40,133 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505" || code === "P2002";
 }
 
+const insertInboundRow = prepared(
+  (
+    db,
+    p: {
+      municipalityId: string;
+      residentId: number;
+      channel: string;
+      providerMessageId: string;
+      body: string;
+      media: string;
+      latitude: number | null;
+      longitude: number | null;
+      locationLabel: string | null;
+      now: Date;
+    },
+  ) =>
+    db
+      .insertInto("Message")
+      .values({
+        municipalityId: p.municipalityId,
+        residentId: p.residentId,
+        direction: "inbound",
+        kind: "resident",
+        channel: p.channel,
+        providerMessageId: p.providerMessageId,
+        body: p.body,
+        media: p.media,
+        latitude: p.latitude,
+        longitude: p.longitude,
+        locationLabel: p.locationLabel,
+        status: "received",
+        createdAt: p.now,
+        updatedAt: p.now,
+      })
+      .returning("id"),
+);
+
 /** Stores the message being handled; the engine's clock is its time. */
 export async function insertInbound(q: HotQ, row: { municipalityId: string; residentId: number; message: InboundMessage; now: Date }): Promise<number> {
   const { message, now } = row;
-  const inserted = await q
-    .insertInto("Message")
-    .values({
-      municipalityId: row.municipalityId,
-      residentId: row.residentId,
-      direction: "inbound",
-      kind: "resident",
-      channel: message.channel,
-      providerMessageId: message.providerMessageId,
-      body: message.text,
-      media: JSON.stringify(message.media),
-      latitude: message.location?.latitude ?? null,
-      longitude: message.location?.longitude ?? null,
-      locationLabel: message.location ? (message.location.label ?? message.location.address ?? null) : null,
-      status: "received",
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
+  const inserted = await insertInboundRow.firstOrThrow(q, {
+    municipalityId: row.municipalityId,
+    residentId: row.residentId,
+    channel: message.channel,
+    providerMessageId: message.providerMessageId,
+    body: message.text,
+    media: JSON.stringify(message.media),
+    latitude: message.location?.latitude ?? null,
+    longitude: message.location?.longitude ?? null,
+    locationLabel: message.location ? (message.location.label ?? message.location.address ?? null) : null,
+    now,
+  });
   return inserted.id;
 }
+
+const insertReplyRow = prepared(
+  (db, p: { municipalityId: string; residentId: number; ticketId: number | null; channel: string; inReplyToId: number; body: string; now: Date }) =>
+    db.insertInto("Message").values({
+      municipalityId: p.municipalityId,
+      residentId: p.residentId,
+      ticketId: p.ticketId,
+      direction: "outbound",
+      kind: "bot",
+      channel: p.channel,
+      inReplyToId: p.inReplyToId,
+      body: p.body,
+      status: "replied",
+      createdAt: p.now,
+      updatedAt: p.now,
+    }),
+);
 
 /** The bot's answer (or notice) to an inbound message, stored as sent in the webhook's response. */
 export async function insertReply(
   q: HotQ,
   row: { municipalityId: string; residentId: number; ticketId: number | null; channel: ChannelKind; inReplyToId: number; body: string; now: Date },
 ): Promise<void> {
-  await q
-    .insertInto("Message")
-    .values({
-      municipalityId: row.municipalityId,
-      residentId: row.residentId,
-      ticketId: row.ticketId,
-      direction: "outbound",
-      kind: "bot",
-      channel: row.channel,
-      inReplyToId: row.inReplyToId,
-      body: row.body,
-      status: "replied",
-      createdAt: row.now,
-      updatedAt: row.now,
-    })
-    .execute();
+  await insertReplyRow.run(q, row);
 }
+
+/** `updateMessage`'s shapes: a prepared query per set of changed columns (a column left out keeps its value). */
+const messageUpdates = {
+  body: prepared((db, p: { id: number; body: string; now: Date }) => db.updateTable("Message").set({ body: p.body, updatedAt: p.now }).where("id", "=", p.id)),
+  ticketId: prepared((db, p: { id: number; ticketId: number; now: Date }) => db.updateTable("Message").set({ ticketId: p.ticketId, updatedAt: p.now }).where("id", "=", p.id)),
+  both: prepared((db, p: { id: number; body: string; ticketId: number; now: Date }) =>
+    db.updateTable("Message").set({ body: p.body, ticketId: p.ticketId, updatedAt: p.now }).where("id", "=", p.id),
+  ),
+  neither: prepared((db, p: { id: number; now: Date }) => db.updateTable("Message").set({ updatedAt: p.now }).where("id", "=", p.id)),
+};
 
 /** Changes a stored message: its text (a bill's code blanked out) or the ticket it belongs to. */
 export async function updateMessage(q: HotQ, id: number, change: { body?: string; ticketId?: number }, now: Date): Promise<void> {
-  await q
-    .updateTable("Message")
-    .set({ ...change, updatedAt: now })
-    .where("id", "=", id)
-    .execute();
+  // As Kysely's `set`, a field given as undefined is left out.
+  const { body, ticketId } = change;
+  if (body !== undefined && ticketId !== undefined) await messageUpdates.both.run(q, { id, body, ticketId, now });
+  else if (body !== undefined) await messageUpdates.body.run(q, { id, body, now });
+  else if (ticketId !== undefined) await messageUpdates.ticketId.run(q, { id, ticketId, now });
+  else await messageUpdates.neither.run(q, { id, now });
 }
+
+const ticketByReference = prepared((db, p: { municipalityId: string; reference: number }) =>
+  db.selectFrom("Ticket").select("id").where("municipalityId", "=", p.municipalityId).where("reference", "=", p.reference),
+);
 
 /** The id of the town's ticket with this public reference, or null. */
 export async function ticketIdOf(q: HotQ, municipalityId: string, reference: number): Promise<number | null> {
-  const row = await q.selectFrom("Ticket").select("id").where("municipalityId", "=", municipalityId).where("reference", "=", reference).executeTakeFirst();
+  const row = await ticketByReference.first(q, { municipalityId, reference });
   return row?.id ?? null;
 }
 
+const conversationOf = prepared((db, p: { residentId: number }) => db.selectFrom("Conversation").select("state").where("residentId", "=", p.residentId));
+
 /** The stored conversation state (JSON text) of a resident, or null before their first turn. */
 export async function conversationState(q: HotQ, residentId: number): Promise<string | null> {
-  const row = await q.selectFrom("Conversation").select("state").where("residentId", "=", residentId).executeTakeFirst();
+  const row = await conversationOf.first(q, { residentId });
   return row?.state ?? null;
 }
+
+const updateConversation = prepared((db, p: { residentId: number; state: string; stateVersion: number; now: Date }) =>
+  db.updateTable("Conversation").set({ state: p.state, stateVersion: p.stateVersion, updatedAt: p.now }).where("residentId", "=", p.residentId),
+);
+const upsertConversation = prepared((db, p: { municipalityId: string; residentId: number; state: string; stateVersion: number; now: Date }) =>
+  db
+    .insertInto("Conversation")
+    .values({ municipalityId: p.municipalityId, residentId: p.residentId, state: p.state, stateVersion: p.stateVersion, createdAt: p.now, updatedAt: p.now })
+    .onConflict((oc) => oc.column("residentId").doUpdateSet({ state: p.state, stateVersion: p.stateVersion, updatedAt: p.now })),
+);
 
 /** Saves the conversation state after a turn: an update, or the first row. */
 export async function saveConversation(
@@ -111,26 +174,23 @@ export async function saveConversation(
   row: { municipalityId: string; residentId: number; state: string; stateVersion: number; now: Date; existed: boolean },
 ): Promise<void> {
   if (row.existed) {
-    const updated = await q
-      .updateTable("Conversation")
-      .set({ state: row.state, stateVersion: row.stateVersion, updatedAt: row.now })
-      .where("residentId", "=", row.residentId)
-      .executeTakeFirst();
-    if (updated.numUpdatedRows > 0n) return;
+    const updated = await updateConversation.run(q, { residentId: row.residentId, state: row.state, stateVersion: row.stateVersion, now: row.now });
+    if ((updated.numAffectedRows ?? 0n) > 0n) return;
   }
-  await q
-    .insertInto("Conversation")
-    .values({ municipalityId: row.municipalityId, residentId: row.residentId, state: row.state, stateVersion: row.stateVersion, createdAt: row.now, updatedAt: row.now })
-    .onConflict((oc) => oc.column("residentId").doUpdateSet({ state: row.state, stateVersion: row.stateVersion, updatedAt: row.now }))
-    .execute();
+  await upsertConversation.run(q, { municipalityId: row.municipalityId, residentId: row.residentId, state: row.state, stateVersion: row.stateVersion, now: row.now });
 }
+
+const heldFor = prepared((db, p: { residentId: number; channel: string }) =>
+  db.selectFrom("Outbox").select(["id", "messageId"]).where("residentId", "=", p.residentId).where("channel", "=", p.channel).where("status", "=", "held"),
+);
 
 /**
  * A WhatsApp message reopens the 24-hour window: staff replies held for it go out now, as a new
  * try with a fresh deadline (a held message may have been refused once, and that must not count).
  */
 export async function releaseHeld(q: HotQ, residentId: number, channel: ChannelKind, now: Date, deadlineMs?: number): Promise<number> {
-  const held = await q.selectFrom("Outbox").select(["id", "messageId"]).where("residentId", "=", residentId).where("channel", "=", channel).where("status", "=", "held").execute();
+  // Every WhatsApp message asks (prepared); the updates take lists of ids, so they stay dynamic.
+  const held = await heldFor.all(q, { residentId, channel });
   if (held.length === 0) return 0;
   await q
     .updateTable("Outbox")

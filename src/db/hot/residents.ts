@@ -2,6 +2,7 @@ import type { ChannelKind, Locale } from "../../conversation/types.js";
 import type { BotPause, ResumeResult } from "../../services/residents.js";
 import { botPauseOf } from "../../services/residents.js";
 import type { HotQ } from "./connect.js";
+import { prepared } from "./prepared.js";
 
 export interface InboundIdentity {
   municipalityId: string;
@@ -14,35 +15,41 @@ export interface InboundIdentity {
 /** The columns of a resident the inbox and its guard read. */
 const residentColumns = ["id", "locale", "optedOut", "botPausedAt", "botPauseReason", "profileName"] as const;
 
+const residentByPhone = prepared((db, p: { municipalityId: string; phone: string }) =>
+  db.selectFrom("Resident").select(residentColumns).where("municipalityId", "=", p.municipalityId).where("phone", "=", p.phone),
+);
+const insertResident = prepared((db, p: { municipalityId: string; phone: string; profileName: string | null; at: Date }) =>
+  db
+    .insertInto("Resident")
+    .values({ municipalityId: p.municipalityId, phone: p.phone, profileName: p.profileName, createdAt: p.at, updatedAt: p.at })
+    // Staff (or an import) may have created the resident since the read: take that row.
+    .onConflict((oc) => oc.columns(["municipalityId", "phone"]).doUpdateSet({ updatedAt: p.at }))
+    .returning(residentColumns),
+);
+const setProfileName = prepared((db, p: { id: number; profileName: string; at: Date }) =>
+  db.updateTable("Resident").set({ profileName: p.profileName, updatedAt: p.at }).where("id", "=", p.id),
+);
+const touchChannelIdentity = prepared((db, p: { municipalityId: string; residentId: number; channel: string; address: string; at: Date }) =>
+  db
+    .insertInto("ChannelIdentity")
+    .values({ municipalityId: p.municipalityId, residentId: p.residentId, channel: p.channel, address: p.address, lastInboundAt: p.at, createdAt: p.at })
+    .onConflict((oc) => oc.columns(["municipalityId", "channel", "address"]).doUpdateSet({ lastInboundAt: p.at })),
+);
+
 /**
  * The resident behind a phone number, created on first contact, with the channel identity they
  * wrote from and the time of their last message on it (WhatsApp's 24-hour window is counted from it).
  * A known resident costs one read, plus a write only when their WhatsApp profile name changed.
  */
 export async function residentForInbound(q: HotQ, who: InboundIdentity) {
-  let resident = await q
-    .selectFrom("Resident")
-    .select(residentColumns)
-    .where("municipalityId", "=", who.municipalityId)
-    .where("phone", "=", who.phone)
-    .executeTakeFirst();
+  let resident = await residentByPhone.first(q, { municipalityId: who.municipalityId, phone: who.phone });
   if (!resident) {
-    resident = await q
-      .insertInto("Resident")
-      .values({ municipalityId: who.municipalityId, phone: who.phone, profileName: who.profileName ?? null, createdAt: who.at, updatedAt: who.at })
-      // Staff (or an import) may have created the resident since the read: take that row.
-      .onConflict((oc) => oc.columns(["municipalityId", "phone"]).doUpdateSet({ updatedAt: who.at }))
-      .returning(residentColumns)
-      .executeTakeFirstOrThrow();
+    resident = await insertResident.firstOrThrow(q, { municipalityId: who.municipalityId, phone: who.phone, profileName: who.profileName ?? null, at: who.at });
   } else if (who.profileName && who.profileName !== resident.profileName) {
-    await q.updateTable("Resident").set({ profileName: who.profileName, updatedAt: who.at }).where("id", "=", resident.id).execute();
+    await setProfileName.run(q, { id: resident.id, profileName: who.profileName, at: who.at });
     resident = { ...resident, profileName: who.profileName };
   }
-  await q
-    .insertInto("ChannelIdentity")
-    .values({ municipalityId: who.municipalityId, residentId: resident.id, channel: who.channel, address: who.phone, lastInboundAt: who.at, createdAt: who.at })
-    .onConflict((oc) => oc.columns(["municipalityId", "channel", "address"]).doUpdateSet({ lastInboundAt: who.at }))
-    .execute();
+  await touchChannelIdentity.run(q, { municipalityId: who.municipalityId, residentId: resident.id, channel: who.channel, address: who.phone, at: who.at });
   return resident;
 }
 
@@ -60,22 +67,25 @@ export async function setOptOut(q: HotQ, residentId: number, optedOut: boolean, 
     .execute();
 }
 
+const recentMessages = prepared((db, p: { residentId: number; since: Date; take: number }) =>
+  db
+    .selectFrom("Message")
+    .select(["id", "direction", "inReplyToId", "body", "createdAt"])
+    .where("residentId", "=", p.residentId)
+    .where("createdAt", ">=", p.since)
+    .where((eb) => eb.or([eb("direction", "=", "inbound"), eb.and([eb("direction", "=", "outbound"), eb("kind", "=", "bot"), eb("inReplyToId", "is not", null)])]))
+    .orderBy("createdAt", "desc")
+    .orderBy("id", "desc")
+    .limit(p.take),
+);
+
 /**
  * The resident's latest messages and the bot's replies to them since `since`, newest first, at
  * most `take` rows and only the columns the inbound guard reads (one query on the
  * (residentId, createdAt) index). Staff messages and notifications are not part of it.
  */
 export async function recentExchange(q: HotQ, residentId: number, since: Date, take: number) {
-  return q
-    .selectFrom("Message")
-    .select(["id", "direction", "inReplyToId", "body", "createdAt"])
-    .where("residentId", "=", residentId)
-    .where("createdAt", ">=", since)
-    .where((eb) => eb.or([eb("direction", "=", "inbound"), eb.and([eb("direction", "=", "outbound"), eb("kind", "=", "bot"), eb("inReplyToId", "is not", null)])]))
-    .orderBy("createdAt", "desc")
-    .orderBy("id", "desc")
-    .limit(take)
-    .execute();
+  return recentMessages.all(q, { residentId, since, take });
 }
 
 /**
