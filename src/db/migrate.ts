@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { REPO_ROOT as ROOT } from "../lib/paths.js";
 import { isPostgresUrl } from "./createDb.js";
 
@@ -25,6 +24,8 @@ async function appliedMigrations(url: string): Promise<Set<string>> {
   const query = `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
   try {
     if (isPostgresUrl(url)) {
+      // Loaded only for PostgreSQL: the pg module costs ~14 MiB that a SQLite server never needs.
+      const { default: pg } = await import("pg");
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {

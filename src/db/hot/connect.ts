@@ -9,10 +9,11 @@ import {
   type DatabaseConnection,
   type Dialect,
   type Driver,
+  type PostgresPool,
   type QueryResult,
   type Transaction,
 } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import type { DB } from "../../generated/kysely/tables.js";
 import { isPostgresUrl, sqliteHandleOf, type Db } from "../createDb.js";
 import { retryWhileBusy, type SqliteHandle } from "../serializedSqlite.js";
@@ -40,8 +41,13 @@ export interface Hot {
  */
 export function openHot(prisma: Db, url: string): Hot {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 8, idleTimeoutMillis: 5_000, allowExitOnIdle: true, types: { getTypeParser: pgTypeParser } });
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: utcPool(pool) }) });
+    // pg is loaded on the first query (Kysely takes a pool factory): a SQLite server never loads it (~14 MiB).
+    const pool = async () => {
+      const { default: pg } = await import("pg");
+      const types = pg.types;
+      return utcPool(new pg.Pool({ connectionString: url, max: 8, idleTimeoutMillis: 5_000, allowExitOnIdle: true, types: { getTypeParser: pgTypeParser(types) } }));
+    };
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", close: () => db.destroy() };
   }
   const handle = sqliteHandleOf(prisma);
@@ -54,13 +60,15 @@ export function openHot(prisma: Db, url: string): Hot {
 // PostgreSQL: Prisma's columns are `timestamp(3)` without time zone, holding UTC.
 
 /** Reads `timestamp` as UTC (pg would read it as local time) and leaves the rest to pg. */
-function pgTypeParser(oid: number, format?: "text" | "binary"): (value: string) => unknown {
-  if (oid === pg.types.builtins.TIMESTAMP) return (value) => new Date(`${value.replace(" ", "T")}Z`);
-  return pg.types.getTypeParser(oid, format as "text");
+function pgTypeParser(types: typeof pg.types) {
+  return (oid: number, format?: "text" | "binary"): ((value: string) => unknown) => {
+    if (oid === types.builtins.TIMESTAMP) return (value) => new Date(`${value.replace(" ", "T")}Z`);
+    return types.getTypeParser(oid, format as "text");
+  };
 }
 
 /** Writes dates as UTC (pg would write them in the process's time zone). */
-function utcPool(pool: pg.Pool): ConstructorParameters<typeof PostgresDialect>[0]["pool"] {
+function utcPool(pool: pg.Pool): PostgresPool {
   const toUtc = (value: unknown) => (value instanceof Date ? value.toISOString().replace("T", " ").replace("Z", "") : value);
   return {
     async connect() {
