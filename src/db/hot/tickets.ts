@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TICKET_STATUSES, type ChannelKind, type Locale, type NewTicket, type TicketView } from "../../conversation/types.js";
 import type { HotQ } from "./connect.js";
+import { prepared } from "./prepared.js";
 
 /** The statuses in which a ticket is still being worked on. */
 export const OPEN_STATUSES = ["new", "waiting_staff", "in_progress"] as const;
@@ -171,23 +172,27 @@ const THREAD_DAYS = 7;
 
 /** The open ticket staff most recently wrote to the resident about, within a week. */
 export async function staffThreadOf(q: HotQ, municipalityId: string, residentId: number, now: Date): Promise<{ reference: number; categoryCode: string | null } | null> {
-  const latest = await q
+  const latest = await latestStaffMessage.first(q, { municipalityId, residentId, since: new Date(now.getTime() - THREAD_DAYS * 86_400_000) });
+  return latest ? { reference: latest.reference, categoryCode: latest.categoryCode } : null;
+}
+
+// Asked on every message (the engine's staffThread lookup, the guard): built once.
+const latestStaffMessage = prepared((db, p: { municipalityId: string; residentId: number; since: Date }) =>
+  db
     .selectFrom("Message")
     .innerJoin("Ticket", "Ticket.id", "Message.ticketId")
     .leftJoin("Category", "Category.id", "Ticket.categoryId")
     .select(["Ticket.reference", "Category.code as categoryCode"])
-    .where("Message.municipalityId", "=", municipalityId)
-    .where("Message.residentId", "=", residentId)
+    .where("Message.municipalityId", "=", p.municipalityId)
+    .where("Message.residentId", "=", p.residentId)
     .where("Message.direction", "=", "outbound")
     .where("Message.kind", "=", "staff")
-    .where("Message.createdAt", ">=", new Date(now.getTime() - THREAD_DAYS * 86_400_000))
+    .where("Message.createdAt", ">=", p.since)
     .where("Ticket.status", "in", OPEN_STATUSES)
     .orderBy("Message.createdAt", "desc")
     .orderBy("Message.id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  return latest ? { reference: latest.reference, categoryCode: latest.categoryCode } : null;
-}
+    .limit(1),
+);
 
 /**
  * The resident answered staff on a ticket: their turn is over, so a ticket in progress waits for
