@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import {
   CompiledQuery,
@@ -15,6 +16,7 @@ import {
 } from "kysely";
 import type pg from "pg";
 import type { DB } from "../../generated/kysely/tables.js";
+import { boundedMemo } from "../../lib/boundedMemo.js";
 import { isPostgresUrl, sqliteHandleOf, type Db } from "../createDb.js";
 import { retryWhileBusy, type SqliteHandle } from "../serializedSqlite.js";
 
@@ -67,20 +69,27 @@ function pgTypeParser(types: typeof pg.types) {
   };
 }
 
-/** Writes dates as UTC (pg would write them in the process's time zone). */
+/**
+ * Writes dates as UTC (pg would write them in the process's time zone), and names each statement
+ * after its SQL so that PostgreSQL parses and plans it once per connection, not once per query: the
+ * per-message path is a small, fixed set of statements.
+ */
 function utcPool(pool: pg.Pool): PostgresPool {
   const toUtc = (value: unknown) => (value instanceof Date ? value.toISOString().replace("T", " ").replace("Z", "") : value);
   return {
     async connect() {
       const client = await pool.connect();
       return {
-        query: ((sql: string, parameters: readonly unknown[]) => client.query(sql, parameters.map(toUtc))) as never,
+        query: ((sql: string, parameters: readonly unknown[]) => client.query({ text: sql, values: parameters.map(toUtc), name: statementName(sql) })) as never,
         release: () => client.release(),
       };
     },
     end: () => pool.end(),
   };
 }
+
+/** A prepared statement's name on PostgreSQL: a digest of its SQL (names must be under 64 bytes). */
+const statementName = boundedMemo((sql: string) => `k${createHash("sha256").update(sql).digest("base64url").slice(0, 32)}`);
 
 // ---------------------------------------------------------------------------------------------
 // SQLite: Prisma's one better-sqlite3 connection, through the queue in src/db/serializedSqlite.ts.
