@@ -115,6 +115,8 @@ interface HttpAnswer {
  * Not `fetch`: it refuses some ports outright ("bad port", e.g. 9), so an unreachable API would no
  * longer read as the ECONNREFUSED it is, and it would load undici besides.
  */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
 function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: string; keepAlive: boolean; timeoutMs: number }) {
   const base = new URL(options.apiUrl);
   const prefix = base.pathname.replace(/\/+$/, "");
@@ -127,7 +129,12 @@ function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: st
 
   return function request(method: "GET" | "POST", uri: string, form?: URLSearchParams): Promise<HttpAnswer> {
     const { pathname, search } = new URL(uri, TWILIO_API_URL);
-    const url = new URL(`${prefix}${pathname}${search}`, base.origin);
+    // Set the path on a URL of apiUrl's origin, never parse it against one: a path such as
+    // "//elsewhere.example/x" (a link in an answer) would otherwise name another host.
+    const url = new URL(base.origin);
+    url.pathname = `${prefix}${pathname.replace(/^\/{2,}/, "/")}`;
+    url.search = search;
+    if (url.origin !== base.origin) return Promise.reject(new Error(`refusing to send Twilio credentials to ${url.origin}`));
     const body = form?.toString();
     const headers: http.OutgoingHttpHeaders = {
       Authorization: authorization,
@@ -150,7 +157,12 @@ function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: st
       };
       const req = (plain ? http : https).request(url, { method, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          chunks.push(chunk);
+          // Twilio's answers are a few KiB (a page of 50 messages); anything far larger is not Twilio.
+          if ((size += chunk.length) > MAX_ANSWER_BYTES) req.destroy(Object.assign(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`), { code: "ECONNRESET" }));
+        });
         res.on("end", () => {
           done();
           resolve({ statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });

@@ -19,6 +19,7 @@ import type { DB } from "../../generated/kysely/tables.js";
 import { boundedMemo } from "../../lib/boundedMemo.js";
 import { isPostgresUrl, sqliteHandleOf, type Db } from "../createDb.js";
 import { retryWhileBusy, type SqliteHandle } from "../serializedSqlite.js";
+import { PREPARED_SQL } from "./prepared.js";
 
 /**
  * The per-message path's database: Kysely over the same data Prisma owns. Prisma compiles every
@@ -70,19 +71,28 @@ function pgTypeParser(types: typeof pg.types) {
 }
 
 /**
- * Writes dates as UTC (pg would write them in the process's time zone), and names each statement
- * after its SQL so that PostgreSQL parses and plans it once per connection, not once per query: the
- * per-message path is a small, fixed set of statements.
+ * Writes dates as UTC (pg would write them in the process's time zone), and names each prepared
+ * query's statement (src/db/hot/prepared.ts) after its SQL, so that PostgreSQL parses and plans it
+ * once per connection, not once per message. Other SQL (variable-length lists) stays unnamed.
  */
 function utcPool(pool: pg.Pool): PostgresPool {
   const toUtc = (value: unknown) => (value instanceof Date ? value.toISOString().replace("T", " ").replace("Z", "") : value);
   return {
     async connect() {
       const client = await pool.connect();
-      return {
-        query: ((sql: string, parameters: readonly unknown[]) => client.query({ text: sql, values: parameters.map(toUtc), name: statementName(sql) })) as never,
-        release: () => client.release(),
+      let stale = false;
+      const query = async (sql: string, parameters: readonly unknown[]) => {
+        const name = PREPARED_SQL.has(sql) ? statementName(sql) : undefined;
+        try {
+          return await client.query({ text: sql, values: parameters.map(toUtc), ...(name ? { name } : {}) });
+        } catch (error) {
+          // "cached plan must not change result type": the schema changed under a named statement
+          // (a migration while this process runs). This connection is dropped, not reused.
+          if ((error as { code?: unknown }).code === "0A000") stale = true;
+          throw error;
+        }
       };
+      return { query: query as never, release: () => client.release(stale || undefined) };
     },
     end: () => pool.end(),
   };

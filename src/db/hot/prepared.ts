@@ -44,6 +44,12 @@ import type { HotQ } from "./connect.js";
  * The compiled form is kept per Kysely instance (its dialect adapter, shared with its transactions)
  * and plugin list, so one process compiles each query once per database it talks to.
  */
+/**
+ * The SQL of every prepared query compiled in this process: the PostgreSQL driver (connect.ts)
+ * names these statements so the server parses and plans each once per connection. A fixed set.
+ */
+export const PREPARED_SQL = new Set<string>();
+
 export function prepared<P extends PreparedParams, O>(build: (db: Kysely<DB>, p: P) => Compilable<O>): PreparedQuery<P, O> {
   const plans = new WeakMap<DialectAdapter, Plan[]>();
 
@@ -191,6 +197,7 @@ function compilePlan(q: HotQ, build: (db: Kysely<DB>, p: PreparedParams) => Comp
       );
     }
   }
+  PREPARED_SQL.add(compiled.sql);
   return { sql: compiled.sql, query: CompiledQuery.raw(compiled.sql).query, plugins, slots, constants };
 }
 

@@ -285,6 +285,37 @@ describe("twilioSender, against the SDK it replaces", () => {
 });
 
 describe("twilioSender's own guarantees", () => {
+  it.each(["https://api.twilio.com//elsewhere.example/steal?Page=1", "/.//elsewhere.example/steal?Page=1"])(
+    "a next page link that would name another host (%s) still goes to the API URL, credentials with it",
+    async (next) => {
+      handler = (_q, res, n) => json(res, 200, { messages: n === 1 ? [] : [], page: 0, page_size: 50, next_page_uri: n === 1 ? next : null });
+      seen = [];
+      count = 0;
+      const sender = twilioSender(options());
+      await sender.findAccepted({ channel: "sms", to: "+96171123456", body: "x", outboxId: 1, attempt: 1 } as OutboundRequest, new Date(Date.now() - 60_000), new Set());
+      // Both pages were asked of our server: the second one too, never of elsewhere.example.
+      expect(seen).toHaveLength(2);
+      expect(seen[1]!.path).toContain("elsewhere.example/steal");
+    },
+  );
+
+  it("an answer far larger than any of Twilio's is cut off and reads as unclear, not as an answer", async () => {
+    handler = (_q, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 8 && res.write(chunk)) sent++;
+        if (sent < 8) res.once("drain", () => (sent++, more()));
+        else res.end("{}");
+      };
+      more();
+    };
+    const result = await twilioSender(options()).send(sms);
+    expect(result.status).not.toBe("sent");
+    expect(JSON.stringify(result)).toMatch(/larger than/);
+  });
+
   it("refuses an account SID that is not one, as the SDK's client did", () => {
     expect(() => twilioSender(options({ accountSid: "SK0123" }))).toThrow("accountSid must start with AC");
     expect(() => sdkTwilioSender(options({ accountSid: "SK0123" }))).toThrow(/accountSid must start with AC/);

@@ -318,3 +318,19 @@ describe("the per-message queries, prepared", () => {
     expect((await recentExchange(hot, r.id, minutes(-1), 5)).map((m) => m.body)).toEqual(["first", "second", "hi"]);
   });
 });
+
+describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("on PostgreSQL, statements the server keeps", () => {
+  it("a prepared query's statement is named, parsed once per connection and reused; other SQL stays unnamed", async () => {
+    const byPhone = prepared((db, p: { phone: string }) => db.selectFrom("Resident").select("id").where("phone", "=", p.phone));
+    const named = await hot.transaction().execute(async (trx) => {
+      await byPhone.first(trx, { phone: "+96170000001" });
+      await byPhone.first(trx, { phone: "+96170000002" });
+      await trx.selectFrom("Resident").select("id").where("id", "in", [1, 2, 3]).execute();
+      return sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`.execute(trx);
+    });
+    const ours = named.rows.filter((row) => row.statement === 'select "id" from "Resident" where "phone" = $1');
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.name).toMatch(/^k[\w-]{32}$/);
+    expect(named.rows.filter((row) => row.statement.includes("in ($1, $2, $3)"))).toEqual([]);
+  });
+});
