@@ -211,7 +211,7 @@ class SharedSqliteConnection implements DatabaseConnection {
 
   async begin(): Promise<void> {
     this.#assertHeld();
-    await this.handle.begin((sql) => this.handle.database.prepare(sql).run());
+    await this.handle.begin((sql) => prepared(this.handle.database, sql).statement.run());
     this.#inTransaction = true;
   }
 
