@@ -23,6 +23,8 @@ export interface TwilioSenderOptions {
   keepAlive?: boolean;
   /** Milliseconds before a request to Twilio counts as a network failure (retried). */
   timeoutMs?: number;
+  /** For tests only (another HTTP client as an oracle): how requests reach Twilio; twilioHttp on the options above by default. */
+  transport?: TwilioTransport;
 }
 
 // Twilio error codes that mean "do not try again" even though they are not 4xx-shaped.
@@ -101,10 +103,18 @@ class RequestTimeout extends Error {
   }
 }
 
-interface HttpAnswer {
+/** Twilio's answer, whatever its status: the status code and the body as text. */
+export interface HttpAnswer {
   statusCode: number;
   text: string;
 }
+
+/**
+ * One request to Twilio's REST API (uri: its path and query, or an absolute link Twilio returned):
+ * resolves with any status and the raw body; rejects only without an answer — a RequestTimeout, or
+ * a Node network error with its `code`. What twilioHttp returns; exported for tests.
+ */
+export type TwilioTransport = (method: "GET" | "POST", uri: string, form?: URLSearchParams) => Promise<HttpAnswer>;
 
 /**
  * A small HTTP client for Twilio's REST API on node:http(s) — what the SDK did through axios, without
@@ -117,7 +127,7 @@ interface HttpAnswer {
  */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
-function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: string; keepAlive: boolean; timeoutMs: number }) {
+function twilioHttp(options: { accountSid: string; authToken: string; apiUrl: string; keepAlive: boolean; timeoutMs: number }): TwilioTransport {
   const base = new URL(options.apiUrl);
   const prefix = base.pathname.replace(/\/+$/, "");
   const plain = base.protocol === "http:";
@@ -211,7 +221,7 @@ export function twilioSender(options: TwilioSenderOptions): ChannelSender {
   const apiUrl = options.apiUrl ?? TWILIO_API_URL;
   // As the SDK's client refused it, at once rather than at the first message.
   if (!options.accountSid.startsWith("AC")) throw new Error("accountSid must start with AC");
-  const api = twilioHttp({ accountSid: options.accountSid, authToken: options.authToken, apiUrl, keepAlive, timeoutMs: timeout });
+  const api = options.transport ?? twilioHttp({ accountSid: options.accountSid, authToken: options.authToken, apiUrl, keepAlive, timeoutMs: timeout });
   const messagesUri = `/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Messages.json`;
   const fromFor = (request: OutboundRequest) => (request.channel === "whatsapp" ? options.whatsappFrom : options.smsFrom);
   // The row, and which try of it: a report about an earlier try must not change the current one.

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { twilioSender, type TwilioSenderOptions } from "../../../src/channels/twilio/twilioSender.js";
 import type { ChannelSender, OutboundRequest } from "../../../src/channels/sender.js";
 import { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID as ACCOUNT, TWILIO_AUTH_TOKEN as TOKEN } from "../../support/twilio.js";
-import { twilioSender as sdkTwilioSender } from "./sdkTwilioSender.js";
+import { sdkTransport } from "./sdkTwilioSender.js";
 
-// The oracle: the sender as it was on Twilio's SDK (./sdkTwilioSender.ts). Both talk to the same
-// scripted local server; what they send and what they conclude must be the same.
+// The oracle: the same sender on Twilio's SDK client instead of its own node:http one
+// (./sdkTwilioSender.ts). Both talk to the same scripted local server; what they send and what they
+// conclude must be the same.
+const sdkTwilioSender = (o: TwilioSenderOptions): ChannelSender => twilioSender({ ...o, transport: sdkTransport(o) });
 
 const MESSAGES = `/2010-04-01/Accounts/${ACCOUNT}/Messages.json`;
 const TIMEOUT_MS = 300;
