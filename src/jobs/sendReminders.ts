@@ -7,6 +7,7 @@ import { maskPhone } from "../lib/maskPhone.js";
 import { currencyOf, type AmountDigits } from "../services/accountStaff.js";
 import { withLease } from "../services/jobLease.js";
 import { enqueueOutbound, whatsappWindowOpen, type Enqueued, type OutboxContext } from "../services/outbox.js";
+import { isUniqueViolation } from "../db/errors.js";
 
 export interface SendRemindersDeps {
   db: Db;
@@ -176,10 +177,6 @@ async function remindOnce(deps: SendRemindersDeps, now: Date, reminder: Reminder
     if (isUniqueViolation(error)) return null;
     throw error;
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
 }
 
 const reminderKey = (accountId: number, residentId: number, currency: string, dueDate: Date) => `${accountId}:${residentId}:${currency}:${dueDate.toISOString()}`;

@@ -1,17 +1,7 @@
 import { z } from "zod";
 import type { CategoryView } from "../conversation/types.js";
-import type { Tx } from "../db/createDb.js";
 
 const Keywords = z.array(z.string());
-
-/** Active categories of a municipality in menu order, as the conversation sees them. */
-export async function activeCategories(tx: Tx, municipalityId: string): Promise<CategoryView[]> {
-  const rows = await tx.category.findMany({
-    where: { municipalityId, active: true },
-    orderBy: [{ sortOrder: "asc" }, { id: "asc" }],
-  });
-  return rows.map(categoryView);
-}
 
 /** The columns of a Category row the conversation sees; any query layer that reads categories uses this. */
 export interface CategoryRow {
@@ -62,15 +52,6 @@ export function categoriesVersion(rows: readonly { id: number; updatedAt: Date }
 export interface CategorySource {
   version(): Promise<string>;
   load(): Promise<CategoryView[]>;
-}
-
-/** Categories through Prisma, inside the caller's transaction (see `categoriesVersion`). */
-export function prismaCategorySource(tx: Tx, municipalityId: string): CategorySource {
-  return {
-    version: async () =>
-      categoriesVersion(await tx.category.findMany({ where: { municipalityId }, select: { id: true, updatedAt: true }, orderBy: { id: "asc" } })),
-    load: () => activeCategories(tx, municipalityId),
-  };
 }
 
 interface Entry {

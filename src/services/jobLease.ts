@@ -1,4 +1,5 @@
 import type { Db } from "../db/createDb.js";
+import { isUniqueViolation } from "../db/errors.js";
 
 export type LeaseResult<T> = { acquired: true; value: T } | { acquired: false };
 
@@ -44,8 +45,4 @@ export async function acquireLease(db: Db, name: string, holder: string, ttlMs: 
     data: { holder, expiresAt },
   });
   return count === 1;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CategoryView } from "../../src/conversation/types.js";
 import { createInbox } from "../../src/inbox/handleInbound.js";
-import { CategoryCache, prismaCategorySource, type CategorySource } from "../../src/services/categories.js";
+import { hotCategorySource } from "../../src/db/hot/categories.js";
+import { CategoryCache, type CategorySource } from "../../src/services/categories.js";
 import { understand } from "../../src/understand/understand.js";
 import { inbound } from "../support/builders.js";
 import { freshPhone, hire, residentSays, signedIn, type StaffBrowser, type World } from "../http/staff/staffBrowser.js";
@@ -188,7 +189,7 @@ describe("categories through the inbox, with one cache per instance", () => {
     const loadsBefore = cache.loads;
     for (let i = 0; i < 8; i++) expect(await says("there is a big pothole in the main road")).toContain("Roads and potholes");
     expect(cache.loads - loadsBefore).toBe(1);
-    const source = prismaCategorySource(world.db, MUNICIPALITY);
+    const source = hotCategorySource(world.hot.db, MUNICIPALITY);
     expect(await cache.get(MUNICIPALITY, source)).toBe(await cache.get(MUNICIPALITY, source));
   });
 

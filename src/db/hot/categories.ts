@@ -17,8 +17,8 @@ const activeCategories = prepared((db, p: { municipalityId: string }) =>
 
 /**
  * A municipality's categories for the process's `CategoryCache`, read inside the message's
- * transaction. The version lists every category's id and `updatedAt` (as `prismaCategorySource`
- * does, so edits by staff pages or by another instance are seen by the next message).
+ * transaction. The version lists every category's id and `updatedAt` (see
+ * `categoriesVersion`), so edits by staff pages or by another instance are seen by the next message.
  */
 export function hotCategorySource(q: HotQ, municipalityId: string): CategorySource {
   return {

@@ -33,13 +33,6 @@ export async function lockUntilCommit(q: HotQ, key: string): Promise<void> {
   await q.executeQuery(CompiledQuery.raw(ADVISORY_LOCK_SQL, [key]));
 }
 
-/** True when the database refused a row because its unique key is taken (another process was first). */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  // SQLite (better-sqlite3), PostgreSQL (pg), and Prisma.
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505" || code === "P2002";
-}
-
 const insertInboundRow = prepared(
   (
     db,

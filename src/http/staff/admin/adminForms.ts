@@ -32,8 +32,3 @@ export function parseId(raw: unknown): number {
   if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) throw new HttpError(404, "Not found");
   return Number(raw);
 }
-
-/** Prisma's "unique constraint failed": someone already uses that username, code, ... */
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "P2002";
-}

@@ -8,7 +8,8 @@ import { departmentLabel, localName } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
-import { checkbox, codeField, formErrors, isUniqueViolation, parseId } from "./adminForms.js";
+import { isUniqueViolation } from "../../../db/errors.js";
+import { checkbox, codeField, formErrors, parseId } from "./adminForms.js";
 
 const fields = {
   nameAr: z.string().trim().min(1, "admin.errors.nameAr").max(80, "admin.errors.nameAr"),

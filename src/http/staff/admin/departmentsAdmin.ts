@@ -7,7 +7,8 @@ import { redirectWithFlash, takeFlash } from "../flash.js";
 import { html } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext } from "../staffContext.js";
-import { codeField, formErrors, isUniqueViolation, parseId } from "./adminForms.js";
+import { isUniqueViolation } from "../../../db/errors.js";
+import { codeField, formErrors, parseId } from "./adminForms.js";
 
 const names = {
   nameAr: z.string().trim().min(1, "admin.errors.nameAr").max(80, "admin.errors.nameAr"),

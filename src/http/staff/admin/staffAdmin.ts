@@ -11,7 +11,8 @@ import { formatDateTime, localName } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
-import { formErrors, isUniqueViolation, manyValues, parseId } from "./adminForms.js";
+import { isUniqueViolation } from "../../../db/errors.js";
+import { formErrors, manyValues, parseId } from "./adminForms.js";
 
 /** Usernames: what ADMIN_USERNAME accepts too. */
 export const USERNAME = /^[a-z0-9._-]{3,40}$/;
