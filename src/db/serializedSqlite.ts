@@ -70,10 +70,10 @@ export class SerializedSqlite {
 }
 
 /** How long a statement or BEGIN waits for another process's write lock before failing. */
-export const BUSY_WAIT_MS = 15_000;
+const BUSY_WAIT_MS = 15_000;
 
 /** True for SQLite's "database is locked" (another process holds the write lock), raw or as Prisma reports it. */
-export function isBusy(error: unknown): boolean {
+function isBusy(error: unknown): boolean {
   const e = error as { code?: unknown; cause?: { originalCode?: unknown; kind?: unknown } } | null;
   return e?.code === "SQLITE_BUSY" || e?.cause?.originalCode === "SQLITE_BUSY";
 }

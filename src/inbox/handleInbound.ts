@@ -45,11 +45,14 @@ export interface InboxDeps {
   guard?: Partial<GuardOptions>;
   /** How long a held WhatsApp reply released by this message may take to get through (OUTBOX_DEADLINE_HOURS). */
   outboxDeadlineMs?: number;
-  /** The process's categories, shared with the staff pages that edit them; unset, each message reads them. */
+  /** The process's categories, shared with the staff pages that edit them; unset, the inbox keeps its own. */
   categories?: CategoryCache;
 }
 
 export { REDACTED_CODE } from "./inboundMessage.js";
+
+/** The inbox's dependencies once `createInbox` has filled in what was left unset. */
+type WiredDeps = InboxDeps & { categories: CategoryCache };
 
 /** Handles one inbound message end to end; see `handleInbound`. */
 export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
@@ -64,7 +67,9 @@ export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
  * and the message is handled again with the outcome (re-checked inside against the account's
  * current hash). On PostgreSQL it is hashed inside, under the resident's advisory lock.
  */
-export function createInbox(deps: InboxDeps): Inbox {
+export function createInbox(given: InboxDeps): Inbox {
+  // Without the process's shared cache (tests, the simulator), the inbox keeps its own.
+  const deps: WiredDeps = { ...given, categories: given.categories ?? new CategoryCache() };
   return (message) =>
     deps.queue.run(`${deps.municipalityId}:${message.from}`, async () => {
       const earlier = await storedReplies(deps.hot.db, message);
@@ -108,7 +113,7 @@ async function codeCheckFor(deps: InboxDeps, tx: HotQ, checks: ReadonlyMap<strin
 const MAX_CODE_CHECKS = 3;
 const codeCheckKey = (attempt: { accountNumber: string; code: string }) => `${attempt.accountNumber}\u0000${attempt.code}`;
 
-async function handleInTransaction(deps: InboxDeps, tx: HotQ, message: InboundMessage, checks: ReadonlyMap<string, CodeCheck>): Promise<InboundResult> {
+async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMessage, checks: ReadonlyMap<string, CodeCheck>): Promise<InboundResult> {
   const { municipalityId } = deps;
   if (deps.hot.dialect === "postgres") {
     // Several instances on one database: one resident's messages still run one at a time.
@@ -183,10 +188,10 @@ async function handleInTransaction(deps: InboxDeps, tx: HotQ, message: InboundMe
 }
 
 /** The engine's read-only view of the world, for one resident inside this transaction. */
-function lookupsFor(deps: InboxDeps, tx: HotQ, residentId: number, now: Date): Lookups {
+function lookupsFor(deps: WiredDeps, tx: HotQ, residentId: number, now: Date): Lookups {
   let categories: Promise<CategoryView[]> | undefined;
   return {
-    categories: () => (categories ??= (deps.categories ?? new CategoryCache()).get(deps.municipalityId, hotCategorySource(tx, deps.municipalityId))),
+    categories: () => (categories ??= deps.categories.get(deps.municipalityId, hotCategorySource(tx, deps.municipalityId))),
     openTickets: (limit) => openTicketsOf(tx, residentId, limit),
     ticketByReference: (reference) => residentTicket(tx, deps.municipalityId, residentId, reference),
     freeReference: () => freeReference(tx, deps.municipalityId, deps.randomInt),

@@ -105,7 +105,7 @@ const statementName = boundedMemo((sql: string) => `k${createHash("sha256").upda
 // SQLite: Prisma's one better-sqlite3 connection, through the queue in src/db/serializedSqlite.ts.
 
 /** How Prisma stores a DateTime in SQLite (its adapter's default "iso8601" format). */
-export const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
+const sqliteTimestamp = (date: Date) => date.toISOString().replace("Z", "+00:00");
 
 function sharedSqliteDialect(handle: () => SqliteHandle): Dialect {
   return {
