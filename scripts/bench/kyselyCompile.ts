@@ -2,7 +2,7 @@
  * What building and compiling a Kysely query costs per call, against running it prepared
  * (src/db/hot/prepared.ts): residentForInbound's read, N times each way, on a temporary SQLite file.
  *
- *     npx tsx scripts/bench/kyselyCompile.ts [N=20000] [rounds=3]
+ *     npm run bench:queries -- [N=20000] [rounds=3]
  *
  * Also prints the floor (the same SQL run straight through `executeQuery`: driver and queue only)
  * and the build + compile alone, without running anything.
