@@ -148,7 +148,7 @@ describe("npm start", () => {
       const url = String(listening.url);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ status: "ok" });
+      expect(await health.json()).toEqual({ status: "ok", routes: [] });
       // Non-code files stay in src/: dist/ serves them from there.
       const css = await fetch(`${url}/staff/assets/staff.css`);
       expect(css.status).toBe(200);
@@ -403,7 +403,7 @@ describe("stopping the outbox worker", () => {
     const gate = deferred();
     const twilio = provider(gate.promise);
     // One send at a time: the second row waits for the first.
-    const jobs = scheduleJobs({ outbox: { db: database.db, sender: twilio.sender, logger, outbox, concurrency: 1 }, reminders: null, accountsImport: null, logger });
+    const jobs = scheduleJobs({ outbox: { db: database.db, senders: { twilio: twilio.sender }, logger, outbox, concurrency: 1 }, reminders: null, accountsImport: null, logger });
     await twilio.firstSend; // the next tick of the 3-second schedule
     let stopped = false;
     const stopping = jobs.stop().then(() => (stopped = true));
@@ -436,7 +436,7 @@ describe("stopping the outbox worker", () => {
         };
       },
     });
-    const worker: DrainOutboxDeps = { db, sender: twilio.sender, logger, outbox, signal: stop.signal };
+    const worker: DrainOutboxDeps = { db, senders: { twilio: twilio.sender }, logger, outbox, signal: stop.signal };
     await drainOutbox(worker);
     expect(twilio.started).toEqual([]);
     expect(await row(id!)).toMatchObject({ status: "pending", attempts: 0, attemptStartedAt: null, leaseUntil: null, nextAttemptAt: before.nextAttemptAt });

@@ -27,9 +27,15 @@ export type SendResult =
   | { status: "sent"; providerMessageId: string }
   | { status: "failed"; retryable: boolean; ambiguous?: boolean; windowClosed?: boolean; unsubscribed?: boolean; code: string; message: string };
 
-/** A channel's outbound side: every provider (Twilio now; SMPP, an Android relay later) implements it. */
+/** A route's outbound side: every provider (Twilio, the Android gateway, SMPP) implements it. */
 export interface ChannelSender {
   send(request: OutboundRequest): Promise<SendResult>;
+  /**
+   * Resolves when the provider may take one more message (a provider's own rate: an Android phone
+   * sends ~25 SMS a minute, an SMPP bind has a contracted throughput). The outbox worker waits on it
+   * before claiming each row, so a row never sits claimed while waiting; rejects when `signal` aborts.
+   */
+  pace?(signal?: AbortSignal): Promise<void>;
   /**
    * The provider's id for this request if the provider already accepted it since `since` — for a
    * worker that crashed between sending and recording, so that it records instead of sending twice.
@@ -37,4 +43,19 @@ export interface ChannelSender {
    * matches (then sending again is right).
    */
   findAccepted(request: OutboundRequest, since: Date, alreadyRecorded: ReadonlySet<string>): Promise<string | null>;
+}
+
+/**
+ * A provider's word on an outbound message (an Android gateway's `sms:delivered`, an SMPP delivery
+ * receipt), in the outbox's vocabulary; `applyDeliveryStatus` records it.
+ */
+export interface DeliveryReport {
+  /** The id the provider gave the message when it took it (`SendResult.providerMessageId`). */
+  providerMessageId: string;
+  status: "sent" | "delivered" | "undelivered" | "failed";
+  /** Our outbox row and try, when the provider carries them back (the Android gateway's message id does). */
+  outboxId?: number | undefined;
+  attempt?: number | undefined;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
 }

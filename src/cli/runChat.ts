@@ -74,6 +74,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
     try {
       const result = await inbox({
         channel,
+        route: "twilio",
         providerMessageId: `sim-${randomUUID()}`,
         from,
         text: line.event.text,

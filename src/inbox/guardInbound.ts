@@ -2,7 +2,7 @@ import { parseState } from "../conversation/state.js";
 import type { ChannelKind, Locale } from "../conversation/types.js";
 import { LOCALES } from "../conversation/types.js";
 import type { HotQ } from "../db/hot/connect.js";
-import { conversationState, insertReply, ticketIdOf, updateMessage } from "../db/hot/inbox.js";
+import { conversationState, insertReply, replyTo, ticketIdOf, updateMessage } from "../db/hot/inbox.js";
 import { recentExchange, setBotPause } from "../db/hot/residents.js";
 import { staffThreadOf } from "../db/hot/tickets.js";
 import { render } from "../i18n/render.js";
@@ -58,7 +58,8 @@ export async function guardInbound(deps: InboxDeps, tx: HotQ, turn: GuardedTurn)
   if (decision.reply === "silent") return { replies: [], duplicate: false };
 
   const body = render(deps.i18n, [{ key: "guard.paused" }], noticeLocale(resident.locale, message.text), message.channel);
-  await insertReply(tx, { municipalityId: deps.municipalityId, residentId: resident.id, ticketId: null, channel: message.channel, inReplyToId: turn.inboundId, body, now });
+  const to = replyTo(message, { municipalityId: deps.municipalityId, residentId: resident.id, inReplyToId: turn.inboundId, now, deadlineMs: deps.outboxDeadlineMs });
+  await insertReply(tx, { ...to, ticketId: null, body });
   return { replies: [body], duplicate: false };
 }
 

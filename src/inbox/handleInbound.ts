@@ -8,7 +8,7 @@ import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type L
 import { isUniqueViolation } from "../db/errors.js";
 import type { Hot, HotQ } from "../db/hot/connect.js";
 import { checkAccountCode, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../db/hot/accounts.js";
-import { conversationState, insertInbound, insertReply, lockUntilCommit, releaseHeld, saveConversation, storedReplies, updateMessage } from "../db/hot/inbox.js";
+import { conversationState, insertInbound, insertReply, lockUntilCommit, releaseHeld, replyTo, saveConversation, storedReplies, updateMessage } from "../db/hot/inbox.js";
 import { reportPayment } from "../db/hot/payments.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../db/hot/residents.js";
 import { fileTicket, freeReference, linkMessagesToTicket, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf } from "../db/hot/tickets.js";
@@ -126,6 +126,7 @@ async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMe
     municipalityId,
     phone: message.from,
     channel: message.channel,
+    route: message.route,
     profileName: message.profileName,
     at: message.receivedAt,
   });
@@ -172,7 +173,7 @@ async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMe
   const stateJson = JSON.stringify(result.state);
   await saveConversation(tx, { municipalityId, residentId: resident.id, state: stateJson, stateVersion: STATE_VERSION, now, existed: storedState !== null });
   const replies = result.replies.length > 0 ? [render(deps.i18n, result.replies, result.locale, message.channel)] : [];
-  for (const body of replies) await insertReply(tx, { municipalityId, residentId: resident.id, ticketId, channel: message.channel, inReplyToId: inboundId, body, now });
+  for (const body of replies) await insertReply(tx, { ...replyTo(message, { municipalityId, residentId: resident.id, inReplyToId: inboundId, now, deadlineMs: deps.outboxDeadlineMs }), ticketId, body });
   deps.logger.info(
     {
       channel: message.channel,
@@ -244,6 +245,7 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
           municipalityId: ctx.municipalityId,
           residentId: ctx.residentId,
           channel: ctx.message.channel,
+          route: ctx.message.route,
           locale: ctx.locale,
         }, ctx.now);
         ticketId = ticket.id;
@@ -272,6 +274,7 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
           municipalityId: ctx.municipalityId,
           residentId: ctx.residentId,
           channel: ctx.message.channel,
+          route: ctx.message.route,
           locale: ctx.locale,
         }, ctx.now);
         ticketId = ticket.id;

@@ -1,9 +1,15 @@
+import type { Route } from "../channels/routes.js";
 import type { ChannelKind, Location, Media } from "../conversation/types.js";
 
 /** One message from a resident as a channel adapter hands it over: provider fields already translated. */
 export interface InboundMessage {
   channel: ChannelKind;
-  /** The provider's id for the message (Twilio's MessageSid): deliveries of the same id are one message. */
+  /** How it came (Twilio, the Android gateway, SMPP); the resident's replies go back the same way. */
+  route: Route;
+  /**
+   * The provider's id for the message (Twilio's MessageSid, the Android gateway's event id):
+   * deliveries of the same id on the same route are one message.
+   */
   providerMessageId: string;
   /** The resident's phone number in E.164. */
   from: string;

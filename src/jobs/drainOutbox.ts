@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { ChannelSender, OutboundRequest, SendResult } from "../channels/sender.js";
+import type { Route } from "../channels/routes.js";
 import type { ChannelKind } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
 import { loggableError } from "../lib/logger.js";
@@ -9,7 +10,11 @@ import { DEFAULT_DELIVERY_DEADLINE_MS, OUTBOX_FAILURES, queueTemplateOnce, whats
 
 export interface DrainOutboxDeps {
   db: Db;
-  sender: ChannelSender;
+  /**
+   * The configured routes' senders. A row goes out through its own route's sender; rows of a route
+   * that is not configured wait (and fail at their deadline, with the reason shown to staff).
+   */
+  senders: Partial<Record<Route, ChannelSender>>;
   logger: Logger;
   outbox: Omit<OutboxContext, "now">;
   /** The time, read whenever a decision needs it (a run may last longer than a lease). */
@@ -101,7 +106,8 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
   }
   const at = run.now();
   const due = await deps.db.outbox.findMany({
-    where: { status: "pending", OR: [{ nextAttemptAt: { lte: at } }, { deadlineAt: { lte: at } }] },
+    // A row past its deadline is failed whatever its route (even one no longer configured).
+    where: { status: "pending", OR: [{ route: { in: routesOf(deps) }, nextAttemptAt: { lte: at } }, { deadlineAt: { lte: at } }] },
     orderBy: { id: "asc" },
     take: deps.batchSize ?? 20,
   });
@@ -111,8 +117,17 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
   return handled;
 }
 
+const routesOf = (deps: DrainOutboxDeps) => Object.keys(deps.senders);
+
+/** The sender of a row's route (a row is only taken when its route has one, or to fail it). */
+function senderOf(deps: DrainOutboxDeps, row: Row): ChannelSender {
+  const sender = deps.senders[row.route as Route];
+  if (!sender) throw new Error(`no sender is configured for route "${row.route}"`);
+  return sender;
+}
+
 /**
- * Runs `work` over rows, `limit` at a time per channel, one address's rows one after the other
+ * Runs `work` over rows, `limit` at a time per route and channel, one address's rows one after the other
  * (a resident reads replies in the order staff wrote them). `inOrder`: an address's remaining rows
  * wait for a later run as soon as one of its rows is not settled. One row's error is logged and
  * stops only its own address's lane.
@@ -120,8 +135,9 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
 async function inParallel(run: Run, rows: Row[], limit: number, work: (row: Row) => Promise<Outcome>, options: { inOrder: boolean }): Promise<Outcome[]> {
   const lanes = new Map<string, Map<string, Row[]>>();
   for (const row of rows) {
-    const channel = lanes.get(row.channel) ?? new Map<string, Row[]>();
-    lanes.set(row.channel, channel);
+    const lane = `${row.route}:${row.channel}`;
+    const channel = lanes.get(lane) ?? new Map<string, Row[]>();
+    lanes.set(lane, channel);
     channel.set(row.toAddress, [...(channel.get(row.toAddress) ?? []), row]);
   }
   const results: Outcome[] = [];
@@ -190,7 +206,7 @@ const mine = (row: Claimed) => ({ id: row.id, claimId: row.claimId, status: "sen
  */
 async function reconcileAbandoned(run: Run): Promise<number> {
   const { deps } = run;
-  const abandoned = await deps.db.outbox.findMany({ where: { status: "sending", leaseUntil: { lt: run.now() } }, orderBy: { id: "asc" }, take: 20 });
+  const abandoned = await deps.db.outbox.findMany({ where: { status: "sending", route: { in: routesOf(deps) }, leaseUntil: { lt: run.now() } }, orderBy: { id: "asc" }, take: 20 });
   const outcomes = await inParallel(run, abandoned, deps.concurrency ?? 4, (found) => reconcile(run, found), { inOrder: false });
   return outcomes.filter((o) => o !== "skipped").length;
 }
@@ -206,7 +222,7 @@ async function reconcile(run: Run, found: Row): Promise<Outcome> {
   const recorded = await recordedElsewhere(deps.db, row, since);
   let sid: string | null;
   try {
-    sid = await deps.sender.findAccepted(requestOf(row), since, recorded);
+    sid = await senderOf(deps, row).findAccepted(requestOf(row), since, recorded);
   } catch (error) {
     return cannotReconcile(run, row, error);
   }
@@ -296,6 +312,16 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     select: { id: true },
   });
   if (earlier) return "skipped";
+  const sender = senderOf(deps, found);
+  // The provider's own pace (an Android phone sends ~25 SMS a minute): wait before claiming, so the
+  // row is never held while waiting.
+  if (sender.pace) {
+    try {
+      await sender.pace(deps.signal);
+    } catch {
+      return "skipped";
+    }
+  }
   const row = await claim(run, found, {
     attempts: { increment: 1 },
     // The first attempt of a try names it (status callbacks, reconciliation); later attempts keep it.
@@ -331,7 +357,7 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     return "skipped";
   }
   // No transaction is open while the provider answers.
-  const result = await deps.sender.send(requestOf(row));
+  const result = await sender.send(requestOf(row));
   if (result.status === "sent") {
     if (await deps.db.$transaction((tx) => recordSent(tx, row, result.providerMessageId))) return "settled";
     lostClaim(deps, row);

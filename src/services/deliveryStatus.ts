@@ -1,3 +1,4 @@
+import { DEFAULT_ROUTE, type Route } from "../channels/routes.js";
 import type { Tx } from "../db/createDb.js";
 import { queueTemplateOnce, type OutboxContext } from "./outbox.js";
 
@@ -18,6 +19,8 @@ const RANK: Record<string, number> = {
 const DELIVERED = 3;
 
 export interface DeliveryUpdate {
+  /** The route that reported it (Twilio's callbacks unless said otherwise): a report only ever concerns its own route's messages. */
+  route?: Route | undefined;
   providerMessageId: string;
   status: string;
   /** Our outbox row id, carried in the callback URL: known even if the worker crashed before recording the SID. */
@@ -56,10 +59,13 @@ const WINDOW_CLOSED = "63016";
  */
 export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: Date, outboxCtx?: Omit<OutboxContext, "now">): Promise<boolean> {
   const rank = RANK[update.status];
-  const outbox = update.outboxId !== undefined ? await tx.outbox.findUnique({ where: { id: update.outboxId } }) : null;
+  const route = update.route ?? DEFAULT_ROUTE;
+  const named = update.outboxId !== undefined ? await tx.outbox.findUnique({ where: { id: update.outboxId } }) : null;
+  // An outbox id from another route's report is not about this row (ids are only meaningful per route).
+  const outbox = named && named.route === route ? named : null;
   const message = outbox
     ? await tx.message.findUnique({ where: { id: outbox.messageId } })
-    : await tx.message.findFirst({ where: { direction: "outbound", providerMessageId: update.providerMessageId } });
+    : await tx.message.findFirst({ where: { direction: "outbound", route, providerMessageId: update.providerMessageId } });
   if (!message || rank === undefined) return false;
   // About a try before staff sent the message again: a failure, or word that Twilio merely took it,
   // says nothing about the new try and must not fail it (or let it be sent once more). Only proof

@@ -1,3 +1,4 @@
+import { DEFAULT_ROUTE, isRoute, type Route } from "../channels/routes.js";
 import type { ChannelKind, Locale } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
 
@@ -12,6 +13,12 @@ export interface OutboxContext {
   whatsappTemplateSid?: string | undefined;
   /** How long the worker may try a message before it is failed (OUTBOX_DEADLINE_HOURS; default 24 h). */
   deliveryDeadlineMs?: number | undefined;
+  /**
+   * How SMS reach a resident who never wrote by SMS (a reminder to an imported account holder):
+   * the first configured of Twilio, the Android gateway, SMPP. Everyone else gets their messages the
+   * way they last wrote.
+   */
+  smsRoute?: Route | undefined;
 }
 
 /** How long a message may take to go out before it is failed, visibly, unless configured otherwise. */
@@ -80,14 +87,17 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
     return { status: "not_sent", messageId: message.id, reason: "opted_out" };
   }
   const to = addressOn(text.channel, resident.phone);
+  const identity = await tx.channelIdentity.findUnique({
+    where: { municipalityId_channel_address: { municipalityId: ctx.municipalityId, channel: text.channel, address: resident.phone } },
+  });
+  // The way the resident last wrote on this channel; WhatsApp goes through Twilio.
+  const route = identity && isRoute(identity.route) ? identity.route : text.channel === "sms" ? (ctx.smsRoute ?? DEFAULT_ROUTE) : DEFAULT_ROUTE;
+  const routed = { ...base, route };
   if (text.channel === "whatsapp") {
-    const identity = await tx.channelIdentity.findUnique({
-      where: { municipalityId_channel_address: { municipalityId: ctx.municipalityId, channel: "whatsapp", address: resident.phone } },
-    });
     if (!whatsappWindowOpen(identity?.lastInboundAt, ctx.now)) {
-      const message = await tx.message.create({ data: { ...base, status: "held", errorCode: "window_closed" } });
+      const message = await tx.message.create({ data: { ...routed, status: "held", errorCode: "window_closed" } });
       await tx.outbox.create({
-        data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, toAddress: to, body: text.body, status: "held", nextAttemptAt: ctx.now },
+        data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, route, toAddress: to, body: text.body, status: "held", nextAttemptAt: ctx.now },
       });
       const ticket = text.ticketId !== null ? await tx.ticket.findUnique({ where: { id: text.ticketId }, select: { locale: true } }) : null;
       const templateQueued = await queueTemplateOnce(tx, ctx, {
@@ -101,9 +111,9 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
       return { status: "held", messageId: message.id, templateQueued };
     }
   }
-  const message = await tx.message.create({ data: { ...base, status: "queued" } });
+  const message = await tx.message.create({ data: { ...routed, status: "queued" } });
   await tx.outbox.create({
-    data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, toAddress: to, body: text.body, status: "pending", nextAttemptAt: ctx.now, deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs) },
+    data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, route, toAddress: to, body: text.body, status: "pending", nextAttemptAt: ctx.now, deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs) },
   });
   return { status: "queued", messageId: message.id };
 }

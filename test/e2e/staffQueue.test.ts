@@ -108,7 +108,7 @@ describe.skipIf(!haveChromium)("a morning at the town hall, in a real browser", 
       .times(2)
       .reply(201, () => ({ sid: `SM${Math.random().toString(16).slice(2).padEnd(32, "0")}`, status: "queued", direction: "outbound-api" }));
     const sender = twilioSender({ accountSid: ACCOUNT, authToken: "0123456789abcdef0123456789abcdef", smsFrom: "+9611555000", whatsappFrom: undefined, publicBaseUrl: "https://baladiya.example.org", keepAlive: false });
-    await drainOutbox({ db: world.db, sender, logger: pino({ level: "silent" }), outbox: world.deps.outbox }, new Date());
+    await drainOutbox({ db: world.db, senders: { twilio: sender }, logger: pino({ level: "silent" }), outbox: world.deps.outbox }, new Date());
     expect(sent.map((m) => [m.To, m.From, m.Body])).toEqual([
       [resident, "+9611555000", "مرحبا، فريق البلدية سيصلح المجرور اليوم."],
       [resident, "+9611555000", `تمت معالجة طلبك #${reference}. إن بقيت المشكلة، أرسل 1.`],

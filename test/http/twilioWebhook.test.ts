@@ -153,7 +153,7 @@ describe("the rest of the app", () => {
   it("GET /healthz is 200 once the database answers", async () => {
     const res = await request(world.app).get("/healthz");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok" });
+    expect(res.body).toEqual({ status: "ok", routes: [] });
   });
 
   it("unknown paths are a JSON 404", async () => {

@@ -61,7 +61,7 @@ describe("code checks, staff sign-ins and the outbox at the same time", () => {
       replies.push(result.delivery.messageId);
     }
     const provider = slowProvider();
-    const worker = { db: world.db, sender: provider, logger: pino({ level: "silent" }), outbox: world.deps.outbox, batchSize: 3 };
+    const worker = { db: world.db, senders: { twilio: provider }, logger: pino({ level: "silent" }), outbox: world.deps.outbox, batchSize: 3 };
 
     const statuses: number[] = [];
     const codeChecks = linkers.map((phone, i) => residentSays(world.app, phone, `48${20 + i}`));

@@ -26,7 +26,7 @@ beforeAll(async () => {
     db: world.db,
     logger: pino({ level: "silent" }),
     outbox: world.deps.outbox,
-    sender: twilioSender({ accountSid: ACCOUNT, authToken: "0123456789abcdef0123456789abcdef", smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, keepAlive: false, timeoutMs: 1000 }),
+    senders: { twilio: twilioSender({ accountSid: ACCOUNT, authToken: "0123456789abcdef0123456789abcdef", smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, keepAlive: false, timeoutMs: 1000 }) },
   };
 });
 afterAll(async () => {

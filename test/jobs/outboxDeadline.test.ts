@@ -32,7 +32,7 @@ describe("Twilio cannot be asked whether it got a message", () => {
       logger: pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) }),
       outbox: world.deps.outbox,
       clock: () => new Date(Date.now() + minutes * MINUTE),
-      sender: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: undefined, publicBaseUrl: PUBLIC_BASE_URL, apiUrl: fake.url, keepAlive: false, timeoutMs: 300 }),
+      senders: { twilio: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: undefined, publicBaseUrl: PUBLIC_BASE_URL, apiUrl: fake.url, keepAlive: false, timeoutMs: 300 }) },
     };
     // The send gets no answer (the connection drops after Twilio took it), and from then on Twilio's API fails.
     fake.set({ onSend: () => ({ kind: "acceptThenDrop" }), listFails: true });

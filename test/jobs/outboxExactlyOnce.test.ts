@@ -38,7 +38,7 @@ function instance(overrides: Partial<DrainOutboxDeps> = {}): DrainOutboxDeps {
     db: world.db,
     logger: pino({ level: process.env.OUTBOX_TEST_LOG ?? "silent" }),
     outbox: world.deps.outbox,
-    sender: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl: fake.url, keepAlive: false, timeoutMs: TIMEOUT_MS }),
+    senders: { twilio: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl: fake.url, keepAlive: false, timeoutMs: TIMEOUT_MS }) },
     leaseMs: LEASE_MS,
     retryDelayMs: () => RETRY_MS,
     concurrency: 4,

@@ -35,7 +35,7 @@ function instance(overrides: Partial<DrainOutboxDeps> = {}, apiUrl = fake.url): 
     db: world.db,
     logger: pino({ level: process.env.OUTBOX_TEST_LOG ?? "silent" }),
     outbox: world.deps.outbox,
-    sender: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl, keepAlive: false, timeoutMs: 1000 }),
+    senders: { twilio: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl, keepAlive: false, timeoutMs: 1000 }) },
     leaseMs: 2000,
     retryDelayMs: () => 300,
     ...overrides,
@@ -230,7 +230,7 @@ describe("one row's fault", () => {
   it("does not stop the run from delivering the others", async () => {
     const broken = await staffReply((await residentFiles(world)).reference, "Broken row.");
     const fine = await staffReply((await residentFiles(world)).reference, "Fine row.");
-    const real = instance().sender;
+    const real = instance().senders.twilio!;
     const sender: ChannelSender = {
       send: async (request) => {
         if (request.outboxId === broken.outboxId) throw new Error("sender fault for +96171999888");
@@ -239,7 +239,7 @@ describe("one row's fault", () => {
       findAccepted: (request, since, recorded) => real.findAccepted(request, since, recorded),
     };
     const log = memoryLog();
-    await expect(drainOutbox({ ...instance({ sender }), logger: createLogger("debug", log.stream) }, new Date())).resolves.toBeGreaterThanOrEqual(1);
+    await expect(drainOutbox({ ...instance({ senders: { twilio: sender } }), logger: createLogger("debug", log.stream) }, new Date())).resolves.toBeGreaterThanOrEqual(1);
     expect(await outboxRow(fine.outboxId)).toMatchObject({ status: "sent" });
     expect(log.text()).toContain("sender fault");
     expect(log.text()).not.toContain("96171999888");

@@ -5,6 +5,7 @@ import { newSid } from "./twilio.js";
 export function inbound(fields: Partial<InboundMessage> & { text?: string } = {}): InboundMessage {
   return {
     channel: "sms",
+    route: "twilio",
     providerMessageId: newSid(),
     from: "+96171123456",
     text: "",

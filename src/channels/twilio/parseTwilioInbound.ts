@@ -79,6 +79,7 @@ export function parseTwilioInbound(body: unknown, receivedAt: Date): ParsedInbou
     to: fields.To,
     message: {
       channel,
+      route: "twilio",
       providerMessageId: sid,
       from,
       text: fields.Body,

@@ -1,13 +1,19 @@
 import { CompiledQuery } from "kysely";
+import { repliesInline, type Route } from "../../channels/routes.js";
 import type { InboundMessage } from "../../inbox/inboundMessage.js";
 import type { ChannelKind } from "../../conversation/types.js";
-import { deliveryDeadline } from "../../services/outbox.js";
+import { addressOn, deliveryDeadline } from "../../services/outbox.js";
 import type { HotQ } from "./connect.js";
 import { prepared } from "./prepared.js";
 
-/** The stored message with this provider id on this channel (one indexed read). */
-const messageByProviderId = prepared((db, p: { channel: string; providerMessageId: string }) =>
-  db.selectFrom("Message").select("id").where("channel", "=", p.channel).where("providerMessageId", "=", p.providerMessageId),
+/** The stored message with this provider id on this route and channel (one indexed read). */
+const messageByProviderId = prepared((db, p: { route: string; channel: string; providerMessageId: string }) =>
+  db
+    .selectFrom("Message")
+    .select("id")
+    .where("route", "=", p.route)
+    .where("channel", "=", p.channel)
+    .where("providerMessageId", "=", p.providerMessageId),
 );
 const repliesTo = prepared((db, p: { inReplyToId: number }) => db.selectFrom("Message").select("body").where("inReplyToId", "=", p.inReplyToId).orderBy("id"));
 
@@ -15,8 +21,8 @@ const repliesTo = prepared((db, p: { inReplyToId: number }) => db.selectFrom("Me
  * The replies stored for a message the provider sent before (a redelivery), or null when this
  * message is new. One indexed read when it is new, the usual case.
  */
-export async function storedReplies(q: HotQ, message: Pick<InboundMessage, "channel" | "providerMessageId">): Promise<string[] | null> {
-  const original = await messageByProviderId.first(q, { channel: message.channel, providerMessageId: message.providerMessageId });
+export async function storedReplies(q: HotQ, message: Pick<InboundMessage, "route" | "channel" | "providerMessageId">): Promise<string[] | null> {
+  const original = await messageByProviderId.first(q, { route: message.route, channel: message.channel, providerMessageId: message.providerMessageId });
   if (!original) return null;
   const replies = await repliesTo.all(q, { inReplyToId: original.id });
   return replies.map((r) => r.body);
@@ -40,6 +46,7 @@ const insertInboundRow = prepared(
       municipalityId: string;
       residentId: number;
       channel: string;
+      route: string;
       providerMessageId: string;
       body: string;
       media: string;
@@ -57,6 +64,7 @@ const insertInboundRow = prepared(
         direction: "inbound",
         kind: "resident",
         channel: p.channel,
+        route: p.route,
         providerMessageId: p.providerMessageId,
         body: p.body,
         media: p.media,
@@ -77,6 +85,7 @@ export async function insertInbound(q: HotQ, row: { municipalityId: string; resi
     municipalityId: row.municipalityId,
     residentId: row.residentId,
     channel: message.channel,
+    route: message.route,
     providerMessageId: message.providerMessageId,
     body: message.text,
     media: JSON.stringify(message.media),
@@ -89,28 +98,84 @@ export async function insertInbound(q: HotQ, row: { municipalityId: string; resi
 }
 
 const insertReplyRow = prepared(
-  (db, p: { municipalityId: string; residentId: number; ticketId: number | null; channel: string; inReplyToId: number; body: string; now: Date }) =>
-    db.insertInto("Message").values({
+  (db, p: { municipalityId: string; residentId: number; ticketId: number | null; channel: string; route: string; inReplyToId: number; body: string; status: string; now: Date }) =>
+    db
+      .insertInto("Message")
+      .values({
+        municipalityId: p.municipalityId,
+        residentId: p.residentId,
+        ticketId: p.ticketId,
+        direction: "outbound",
+        kind: "bot",
+        channel: p.channel,
+        route: p.route,
+        inReplyToId: p.inReplyToId,
+        body: p.body,
+        status: p.status,
+        createdAt: p.now,
+        updatedAt: p.now,
+      })
+      .returning("id"),
+);
+const insertReplyOutbox = prepared(
+  (db, p: { municipalityId: string; messageId: number; residentId: number; channel: string; route: string; toAddress: string; body: string; now: Date; deadlineAt: Date }) =>
+    db.insertInto("Outbox").values({
       municipalityId: p.municipalityId,
+      messageId: p.messageId,
       residentId: p.residentId,
-      ticketId: p.ticketId,
-      direction: "outbound",
-      kind: "bot",
       channel: p.channel,
-      inReplyToId: p.inReplyToId,
+      route: p.route,
+      toAddress: p.toAddress,
       body: p.body,
-      status: "replied",
+      status: "pending",
+      nextAttemptAt: p.now,
+      deadlineAt: p.deadlineAt,
       createdAt: p.now,
       updatedAt: p.now,
     }),
 );
 
-/** The bot's answer (or notice) to an inbound message, stored as sent in the webhook's response. */
-export async function insertReply(
-  q: HotQ,
-  row: { municipalityId: string; residentId: number; ticketId: number | null; channel: ChannelKind; inReplyToId: number; body: string; now: Date },
-): Promise<void> {
-  await insertReplyRow.run(q, row);
+export interface BotReply {
+  municipalityId: string;
+  residentId: number;
+  ticketId: number | null;
+  channel: ChannelKind;
+  route: Route;
+  /** The resident's address on the channel (E.164), where a reply sent through the outbox goes. */
+  to: string;
+  inReplyToId: number;
+  body: string;
+  now: Date;
+  /** How long a reply sent through the outbox may take (OUTBOX_DEADLINE_HOURS). */
+  deadlineMs?: number | undefined;
+}
+
+/** Where the bot's answers to an inbound message go: back the way it came. */
+export function replyTo(message: InboundMessage, at: { municipalityId: string; residentId: number; inReplyToId: number; now: Date; deadlineMs?: number | undefined }) {
+  return { ...at, channel: message.channel, route: message.route, to: message.from };
+}
+
+/**
+ * The bot's answer (or notice) to an inbound message. On Twilio it rides on the webhook's response
+ * and is stored as "replied"; on every other route (the Android gateway, SMPP) the provider is
+ * answered at once and the reply is queued in the outbox, in this same transaction, so it goes out
+ * exactly when the message it answers is stored.
+ */
+export async function insertReply(q: HotQ, reply: BotReply): Promise<void> {
+  const inline = repliesInline(reply.route);
+  const { id: messageId } = await insertReplyRow.firstOrThrow(q, { ...reply, status: inline ? "replied" : "queued" });
+  if (inline) return;
+  await insertReplyOutbox.run(q, {
+    municipalityId: reply.municipalityId,
+    messageId,
+    residentId: reply.residentId,
+    channel: reply.channel,
+    route: reply.route,
+    toAddress: addressOn(reply.channel, reply.to),
+    body: reply.body,
+    now: reply.now,
+    deadlineAt: deliveryDeadline(reply.now, reply.deadlineMs),
+  });
 }
 
 /** `updateMessage`'s shapes: a prepared query per set of changed columns (a column left out keeps its value). */

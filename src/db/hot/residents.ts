@@ -1,3 +1,4 @@
+import type { Route } from "../../channels/routes.js";
 import type { ChannelKind, Locale } from "../../conversation/types.js";
 import type { BotPause, ResumeResult } from "../../services/residents.js";
 import { botPauseOf } from "../../services/residents.js";
@@ -8,6 +9,7 @@ export interface InboundIdentity {
   municipalityId: string;
   phone: string;
   channel: ChannelKind;
+  route: Route;
   profileName?: string | undefined;
   at: Date;
 }
@@ -29,16 +31,17 @@ const insertResident = prepared((db, p: { municipalityId: string; phone: string;
 const setProfileName = prepared((db, p: { id: number; profileName: string; at: Date }) =>
   db.updateTable("Resident").set({ profileName: p.profileName, updatedAt: p.at }).where("id", "=", p.id),
 );
-const touchChannelIdentity = prepared((db, p: { municipalityId: string; residentId: number; channel: string; address: string; at: Date }) =>
+const touchChannelIdentity = prepared((db, p: { municipalityId: string; residentId: number; channel: string; route: string; address: string; at: Date }) =>
   db
     .insertInto("ChannelIdentity")
-    .values({ municipalityId: p.municipalityId, residentId: p.residentId, channel: p.channel, address: p.address, lastInboundAt: p.at, createdAt: p.at })
-    .onConflict((oc) => oc.columns(["municipalityId", "channel", "address"]).doUpdateSet({ lastInboundAt: p.at })),
+    .values({ municipalityId: p.municipalityId, residentId: p.residentId, channel: p.channel, route: p.route, address: p.address, lastInboundAt: p.at, createdAt: p.at })
+    .onConflict((oc) => oc.columns(["municipalityId", "channel", "address"]).doUpdateSet({ lastInboundAt: p.at, route: p.route })),
 );
 
 /**
  * The resident behind a phone number, created on first contact, with the channel identity they
- * wrote from and the time of their last message on it (WhatsApp's 24-hour window is counted from it).
+ * wrote from, the route it came by (their replies go back the same way) and the time of their last
+ * message on it (WhatsApp's 24-hour window is counted from it).
  * A known resident costs one read, plus a write only when their WhatsApp profile name changed.
  */
 export async function residentForInbound(q: HotQ, who: InboundIdentity) {
@@ -49,7 +52,7 @@ export async function residentForInbound(q: HotQ, who: InboundIdentity) {
     await setProfileName.run(q, { id: resident.id, profileName: who.profileName, at: who.at });
     resident = { ...resident, profileName: who.profileName };
   }
-  await touchChannelIdentity.run(q, { municipalityId: who.municipalityId, residentId: resident.id, channel: who.channel, address: who.phone, at: who.at });
+  await touchChannelIdentity.run(q, { municipalityId: who.municipalityId, residentId: resident.id, channel: who.channel, route: who.route, address: who.phone, at: who.at });
   return resident;
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_ROUTE, type Route } from "../../channels/routes.js";
 import { z } from "zod";
 import { TICKET_STATUSES, type ChannelKind, type Locale, type NewTicket, type TicketView } from "../../conversation/types.js";
 import type { HotQ } from "./connect.js";
@@ -84,6 +85,8 @@ export interface FilingContext {
   municipalityId: string;
   residentId: number;
   channel: ChannelKind;
+  /** The provider it came through (the demo seed's tickets: Twilio). */
+  route?: Route;
   locale: Locale;
   /** Routes the ticket to this department instead of its category's (payment reports go to "finance"). */
   department?: string;
@@ -112,12 +115,13 @@ export function newTicketColumns(ticket: NewTicket, filing: FilingContext, routi
     needsHuman: ticket.needsHuman,
     childRelated: ticket.childRelated,
     channel: filing.channel,
+    route: filing.route ?? DEFAULT_ROUTE,
     locale: filing.locale,
   };
 }
 
 /** The "created" event's data of a ticket filed by a resident. */
-export const createdEventData = (ticket: NewTicket, filing: FilingContext) => JSON.stringify({ channel: filing.channel, needsHuman: ticket.needsHuman });
+export const createdEventData = (ticket: NewTicket, filing: FilingContext) => JSON.stringify({ channel: filing.channel, route: filing.route ?? DEFAULT_ROUTE, needsHuman: ticket.needsHuman });
 
 /**
  * Stores a ticket the conversation collected, routed to its category's department, and records

@@ -292,7 +292,7 @@ describe("the per-message queries, prepared", () => {
 
   it("residentForInbound creates, then reads, updates the profile name and the channel identity", async () => {
     const phone = nextPhone();
-    const who = { municipalityId: M, phone, channel: "whatsapp" as const, at: NOW };
+    const who = { municipalityId: M, phone, channel: "whatsapp" as const, route: "twilio" as const, at: NOW };
     const created = await residentForInbound(hot, who);
     expect(created).toEqual({ id: expect.any(Number), locale: null, optedOut: false, botPausedAt: null, botPauseReason: null, profileName: null });
     expect(await residentForInbound(hot, { ...who, profileName: "Nour", at: minutes(5) })).toEqual({ ...created, profileName: "Nour" });
@@ -300,12 +300,12 @@ describe("the per-message queries, prepared", () => {
     const stored = await t.db.resident.findUniqueOrThrow({ where: { id: created.id } });
     expect(stored).toMatchObject({ profileName: "Nour", createdAt: NOW, updatedAt: minutes(5) });
     const identities = await t.db.channelIdentity.findMany({ where: { residentId: created.id } });
-    expect(identities).toEqual([{ id: expect.any(Number), municipalityId: M, residentId: created.id, channel: "whatsapp", address: phone, lastInboundAt: minutes(6), createdAt: NOW }]);
+    expect(identities).toEqual([{ id: expect.any(Number), municipalityId: M, residentId: created.id, channel: "whatsapp", route: "twilio", address: phone, lastInboundAt: minutes(6), createdAt: NOW }]);
   });
 
   it("insertInbound, storedReplies and recentExchange", async () => {
     const r = await resident();
-    const inbound = { channel: "whatsapp" as const, providerMessageId: `SM${r.id}`, from: r.phone, text: "hi", media: [], receivedAt: NOW };
+    const inbound = { channel: "whatsapp" as const, route: "twilio" as const, providerMessageId: `SM${r.id}`, from: r.phone, text: "hi", media: [], receivedAt: NOW };
     expect(await storedReplies(hot, inbound)).toBeNull();
     const id = await insertInbound(hot, { municipalityId: M, residentId: r.id, message: { ...inbound, location: { latitude: 33.8, longitude: 35.9, address: "Main St" } }, now: NOW });
     expect(await t.db.message.findUniqueOrThrow({ where: { id } })).toMatchObject({ latitude: 33.8, longitude: 35.9, locationLabel: "Main St", media: "[]", kind: "resident", status: "received" });

@@ -37,7 +37,7 @@ function worker(apiUrl: string, hoursLater = 0): DrainOutboxDeps {
     logger: pino({ level: "silent" }),
     outbox: world.deps.outbox,
     clock: () => new Date(Date.now() + hoursLater * HOUR),
-    sender: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl, keepAlive: false, timeoutMs: 500 }),
+    senders: { twilio: twilioSender({ accountSid: ACCOUNT, authToken: TOKEN, smsFrom: "+9611555000", whatsappFrom: "whatsapp:+9611555001", publicBaseUrl: PUBLIC_BASE_URL, apiUrl, keepAlive: false, timeoutMs: 500 }) },
   };
 }
 // Nothing listens there: every send is refused before it reaches anyone.

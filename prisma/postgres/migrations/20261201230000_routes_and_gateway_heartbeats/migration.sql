@@ -1,0 +1,26 @@
+-- AlterTable
+ALTER TABLE "ChannelIdentity" ADD COLUMN     "route" TEXT NOT NULL DEFAULT 'twilio';
+ALTER TABLE "Message" ADD COLUMN     "route" TEXT NOT NULL DEFAULT 'twilio';
+ALTER TABLE "Ticket" ADD COLUMN     "route" TEXT NOT NULL DEFAULT 'twilio';
+ALTER TABLE "Outbox" ADD COLUMN     "route" TEXT NOT NULL DEFAULT 'twilio';
+
+-- Inbound messages are one message per provider id on each route (an Android gateway's ids are not Twilio's)
+DROP INDEX "Message_channel_providerMessageId_key";
+CREATE UNIQUE INDEX "Message_route_channel_providerMessageId_key" ON "Message"("route", "channel", "providerMessageId");
+
+-- CreateTable
+CREATE TABLE "GatewayHeartbeat" (
+    "id" SERIAL NOT NULL,
+    "municipalityId" TEXT NOT NULL DEFAULT 'qab-elias',
+    "route" TEXT NOT NULL,
+    "deviceId" TEXT NOT NULL,
+    "lastSeenAt" TIMESTAMP(3) NOT NULL,
+    "lastEvent" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "GatewayHeartbeat_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "GatewayHeartbeat_municipalityId_route_deviceId_key" ON "GatewayHeartbeat"("municipalityId", "route", "deviceId");
