@@ -38,7 +38,9 @@ export function inboxDeps(world: { hot: TestDatabase["hot"] }, overrides: Partia
  * References start at 10427 (five digits: 10000 + 427). With `categories`, the inbox and the staff
  * pages share that cache, as in production.
  */
-export async function createTestWorld(options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache } = {}) {
+export async function createTestWorld(
+  options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache; androidSigningKey?: string } = {},
+) {
   const database: TestDatabase = await createTestDatabase();
   await seedCategories(database.db, MUNICIPALITY);
   const logger = pino({ level: "silent" });
@@ -69,6 +71,7 @@ export async function createTestWorld(options: { resources?: Resource; authToken
     accountsPinKey: "test-pin-digest-key-0123456789abcdef",
     outbox: { municipalityId: MUNICIPALITY, render: renderNotification(i18n), whatsappTemplateSid: options.whatsappTemplateSid },
     categories: options.categories,
+    ...(options.androidSigningKey ? { androidSms: { signingKey: options.androidSigningKey } } : {}),
   };
   const app = createApp(deps);
   return { ...database, inbox, app, logger, deps };
