@@ -45,6 +45,8 @@ export interface QueueRow {
   needsHuman: boolean;
   childRelated: boolean;
   channel: string;
+  /** The provider the ticket came through ("twilio" | "android" | "smpp"). */
+  route: string;
   locale: string;
   department: string | null;
   category: { code: string; nameAr: string; nameEn: string } | null;
@@ -108,6 +110,7 @@ export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, 
       needsHuman: t.needsHuman,
       childRelated: t.childRelated,
       channel: t.channel,
+      route: t.route,
       locale: t.locale,
       department: t.department,
       category: t.category ? { code: t.category.code, nameAr: t.category.nameAr, nameEn: t.category.nameEn } : null,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROUTES } from "../../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
 import { TicketFilters } from "../../services/ticketQueries.js";
 
@@ -93,6 +94,7 @@ const ticketFields = {
   needsHuman: z.boolean().meta({ description: "The resident asked to talk to a person." }),
   childRelated: z.boolean(),
   channel: z.enum(CHANNELS).meta({ description: "Where the resident wrote; replies go out there." }),
+  route: z.enum(ROUTES).meta({ description: "The provider the request came through: twilio (SMS or WhatsApp), android (the town's Android SMS gateway) or smpp (the operator's short code)." }),
   locale: z.enum(LOCALES).meta({ description: "The language of the request (filter: `language`)." }),
   department: z.string().nullable(),
   category: CategoryRef.nullable(),
@@ -120,6 +122,7 @@ export const ConversationMessage = z
     id: z.number().int().meta({ description: "The message's id (a reply's `delivery.messageId`)." }),
     direction: z.enum(["inbound", "outbound"]),
     channel: z.enum(CHANNELS),
+    route: z.enum(ROUTES).meta({ description: "The provider the message travelled through (twilio | android | smpp)." }),
     kind: z.string().meta({ description: "inbound: resident; outbound: bot | staff | notification | template." }),
     body: z.string(),
     media: z.array(MediaItem),
@@ -141,7 +144,7 @@ export const HistoryEvent = z
     actor: StaffRef.nullable().meta({ description: "The staff member who acted, when actorType is staff." }),
     data: z.record(z.string(), z.unknown()).meta({
       description:
-        "What changed, e.g. {from, to} for status_changed and assigned (staff ids), {text} for note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
+        "What changed, e.g. {from, to} for status_changed and assigned (staff ids), {channel, route, needsHuman} for created, {text} for note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
       examples: [{ from: "new", to: "in_progress" }],
     }),
     createdAt: isoTime(),

@@ -329,6 +329,7 @@ const EXAMPLE_SUMMARY = {
   needsHuman: false,
   childRelated: false,
   channel: "whatsapp",
+  route: "twilio",
   locale: "ar",
   department: "public_works",
   category: { code: "roads", nameAr: "طرقات وحفر", nameEn: "Roads and potholes" },
@@ -349,11 +350,11 @@ const EXAMPLE_DETAIL = {
   address: null,
   media: [{ url: "https://api.twilio.com/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME…", contentType: "image/jpeg" }],
   messages: [
-    { id: 801, direction: "inbound", channel: "whatsapp", kind: "resident", body: "في جورة كبيرة بالطريق العام قرب الجامع", media: [], location: null, status: "received", errorCode: null, errorMessage: null, author: null, createdAt: "2026-03-13T17:01:40.000Z" },
-    { id: 812, direction: "outbound", channel: "whatsapp", kind: "staff", body: "شكراً، فريق الأشغال سيصل غداً صباحاً.", media: [], location: null, status: "delivered", errorCode: null, errorMessage: null, author: { id: 7, displayName: "Rania" }, createdAt: "2026-03-14T08:30:00.000Z" },
+    { id: 801, direction: "inbound", channel: "whatsapp", route: "twilio", kind: "resident", body: "في جورة كبيرة بالطريق العام قرب الجامع", media: [], location: null, status: "received", errorCode: null, errorMessage: null, author: null, createdAt: "2026-03-13T17:01:40.000Z" },
+    { id: 812, direction: "outbound", channel: "whatsapp", route: "twilio", kind: "staff", body: "شكراً، فريق الأشغال سيصل غداً صباحاً.", media: [], location: null, status: "delivered", errorCode: null, errorMessage: null, author: { id: 7, displayName: "Rania" }, createdAt: "2026-03-14T08:30:00.000Z" },
   ],
   history: [
-    { kind: "created", actorType: "resident", actor: null, data: { channel: "whatsapp", needsHuman: false }, createdAt: "2026-03-13T17:02:11.000Z" },
+    { kind: "created", actorType: "resident", actor: null, data: { channel: "whatsapp", route: "twilio", needsHuman: false }, createdAt: "2026-03-13T17:02:11.000Z" },
     { kind: "reply", actorType: "staff", actor: { id: 7, displayName: "Rania" }, data: { messageId: 812, delivery: "queued" }, createdAt: "2026-03-14T08:30:00.000Z" },
     { kind: "status_changed", actorType: "staff", actor: { id: 7, displayName: "Rania" }, data: { from: "new", to: "in_progress" }, createdAt: "2026-03-14T08:30:00.000Z" },
   ],

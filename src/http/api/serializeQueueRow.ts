@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { ROUTES } from "../../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
 import type { QueueRow } from "../../services/ticketQueries.js";
 import type { TicketSummary } from "./apiSchemas.js";
@@ -12,6 +13,7 @@ export function serializeQueueRow(row: QueueRow): z.input<typeof TicketSummary> 
     needsHuman: row.needsHuman,
     childRelated: row.childRelated,
     channel: knownValue(CHANNELS, row.channel, "ticket channel"),
+    route: knownValue(ROUTES, row.route, "ticket route"),
     locale: knownValue(LOCALES, row.locale, "ticket locale"),
     department: row.department,
     category: row.category,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROUTES } from "../../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
 import type { TicketDetail as Detail } from "../../services/ticketQueries.js";
 import type { HistoryEvent, TicketDetail } from "./apiSchemas.js";
@@ -20,6 +21,7 @@ export function serializeTicket(detail: Detail, categoryCodes: ReadonlyMap<numbe
     needsHuman: ticket.needsHuman,
     childRelated: ticket.childRelated,
     channel: knownValue(CHANNELS, ticket.channel, "ticket channel"),
+    route: knownValue(ROUTES, ticket.route, "ticket route"),
     locale: knownValue(LOCALES, ticket.locale, "ticket locale"),
     department: ticket.department,
     category: ticket.category ? { code: ticket.category.code, nameAr: ticket.category.nameAr, nameEn: ticket.category.nameEn } : null,
@@ -41,6 +43,7 @@ export function serializeTicket(detail: Detail, categoryCodes: ReadonlyMap<numbe
       id: m.id,
       direction: knownValue(["inbound", "outbound"], m.direction, "message direction"),
       channel: knownValue(CHANNELS, m.channel, "message channel"),
+      route: knownValue(ROUTES, m.route, "message route"),
       kind: m.kind,
       body: m.body,
       media: m.media,

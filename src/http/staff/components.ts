@@ -1,3 +1,4 @@
+import { isRoute, type Route } from "../../channels/routes.js";
 import { html, type SafeHtml } from "./html.js";
 import type { Translate } from "./staffContext.js";
 
@@ -6,9 +7,27 @@ export function statusBadge(t: Translate, status: string): SafeHtml {
   return html`<span class="badge status status-${status}">${t(`status.${status}`)}</span>`;
 }
 
-/** SMS or WhatsApp. */
-export function channelBadge(t: Translate, channel: string): SafeHtml {
-  return html`<span class="badge channel channel-${channel}">${t(`channel.${channel}`)}</span>`;
+/** Channels that only ever travel one route: naming it would tell staff nothing. */
+const ONLY_ROUTE: Readonly<Record<string, Route>> = { whatsapp: "twilio" };
+
+/** A route's name ("Android gateway"); a value we do not know is shown as stored. */
+export function routeLabel(t: Translate, route: string): string {
+  return isRoute(route) ? t(`route.${route}`) : route;
+}
+
+/**
+ * The channel, and the route it travels when that says something: "SMS · Android gateway",
+ * "SMS · Twilio", but "WhatsApp" (always Twilio). Without a route, the channel alone.
+ */
+export function channelLabel(t: Translate, channel: string, route?: string | null): string {
+  const name = t(`channel.${channel}`);
+  if (!route || ONLY_ROUTE[channel] === route) return name;
+  return t("channel.withRoute", { channel: name, route: routeLabel(t, route) });
+}
+
+/** SMS or WhatsApp, with the route it came by (see `channelLabel`). */
+export function channelBadge(t: Translate, channel: string, route?: string | null): SafeHtml {
+  return html`<span class="badge channel channel-${channel}${route ? ` route-${route}` : ""}">${channelLabel(t, channel, route)}</span>`;
 }
 
 /** The resident's language (their texts are shown in it, the notifications go out in it). */

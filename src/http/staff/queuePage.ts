@@ -55,7 +55,7 @@ function queueRow(ctx: StaffContext, look: Lookups, row: QueueRow, now: Date): S
     <span class="flags">${flagBadges(t, row)}${botPauseBadge(ctx, row.botPause)}</span>
   </td>
   <td>${departmentLabel(look.departments, row.department, locale) ?? html`<span class="muted">${t("queue.noDepartment")}</span>`}</td>
-  <td class="nowrap">${channelBadge(t, row.channel)} ${languageBadge(t, row.locale)}</td>
+  <td class="nowrap">${channelBadge(t, row.channel, row.route)} ${languageBadge(t, row.locale)}</td>
   <td class="phone"><span dir="ltr">${row.phoneMasked}</span></td>
   <td>${row.assignee ? row.assignee.displayName : html`<span class="muted">${t("queue.unassigned")}</span>`}</td>
   <td class="age nowrap" title="${formatDateTime(row.createdAt, locale)}">${formatAge(t, row.createdAt, now)}</td>

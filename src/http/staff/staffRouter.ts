@@ -9,6 +9,7 @@ import { accountImportAdmin } from "./admin/accountImportAdmin.js";
 import { apiTokensAdmin } from "./admin/apiTokensAdmin.js";
 import { cannedRepliesAdmin } from "./admin/cannedRepliesAdmin.js";
 import { categoriesAdmin } from "./admin/categoriesAdmin.js";
+import { channelsAdmin } from "./admin/channelsAdmin.js";
 import { departmentsAdmin } from "./admin/departmentsAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
 import { accountActions } from "./accountActions.js";
@@ -62,6 +63,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   admin.use("/categories", categoriesAdmin(deps));
   admin.use("/canned-replies", cannedRepliesAdmin(deps));
   admin.use("/api-tokens", apiTokensAdmin(deps));
+  admin.use("/channels", channelsAdmin(deps));
   router.use("/admin", admin);
 
   router.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.originalUrl}`)));

@@ -6,7 +6,7 @@ import { smsCost } from "../../lib/smsSegments.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
 import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
-import { channelBadge, deliveryBadge, flagBadges, languageBadge, selectField, selectOptions, statusBadge, type Option } from "./components.js";
+import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
 import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
@@ -129,7 +129,7 @@ function conversationItem(ctx: StaffContext, deps: RouterDeps, detail: TicketDet
   const resendable = tracked && m.ticketId === detail.ticket.id && !detail.ticket.resident.optedOut && isFailed(m);
   const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError);
   return html`<li class="msg ${outbound ? "msg-out" : "msg-in"} msg-${m.kind}" id="m${m.id}">
-  <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel)}</div>
+  <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel, m.route)}</div>
   ${m.body && html`<div class="msg-body" dir="auto">${m.body}</div>`}
   ${mediaList(ctx, reference, m.id, m.media)}
   ${location(ctx, { latitude: m.latitude, longitude: m.longitude, label: m.locationLabel })}
@@ -150,7 +150,8 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
   const departmentName = (v: unknown) => departmentLabel(look.departments, str(v), locale) ?? t("history.none");
   switch (kind) {
     case "created":
-      return html`${t("history.created", { channel: t(`channel.${str(data.channel) === "whatsapp" ? "whatsapp" : "sms"}`) })}${data.needsHuman === true ? html` · ${t("flags.needsHuman")}` : null}`;
+      // Events written before routes existed have no `route`: the channel alone.
+      return html`${t("history.created", { channel: channelLabel(t, str(data.channel) === "whatsapp" ? "whatsapp" : "sms", str(data.route)) })}${data.needsHuman === true ? html` · ${t("flags.needsHuman")}` : null}`;
     case "reply": {
       const delivery = str(data.delivery);
       return html`${t("history.reply")}${delivery && html` ${deliveryBadge(t, delivery)}`}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
@@ -197,7 +198,11 @@ function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetai
   const { t, locale } = ctx;
   const { ticket, window } = detail;
   if (ticket.resident.optedOut) return html`<div class="notice notice-error" role="note">${t("reply.optedOut")}</div>`;
-  if (ticket.channel !== "whatsapp" || !window) return html`<div class="notice notice-info" role="note">${t("reply.smsNotice")}</div>`;
+  if (ticket.channel !== "whatsapp" || !window) {
+    // The outbox sends it the way the resident last wrote on SMS (their identity's route).
+    const sms = ticket.resident.identities.find((i) => i.channel === "sms");
+    return html`<div class="notice notice-info" role="note">${t("reply.smsNotice")}${sms && ` ${t("reply.smsRoute", { route: routeLabel(t, sms.route) })}`}</div>`;
+  }
   if (window.open && window.lastInboundAt) {
     const until = new Date(window.lastInboundAt.getTime() + 24 * 3600_000);
     return html`<div class="notice notice-ok" role="note">${t("reply.windowOpen", { until: formatDateTime(until, locale) })}</div>`;
@@ -292,7 +297,7 @@ function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, acc
   <dl class="dl">
     ${row(t("ticket.phone"), html`<a href="tel:${resident.phone}" dir="ltr" class="phone-full">${resident.phone}</a>`)}
     ${row(t("ticket.profileName"), resident.profileName ? html`<span dir="auto">${resident.profileName}</span>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
-    ${row(t("ticket.channel"), channelBadge(t, ticket.channel))}
+    ${row(t("ticket.channel"), channelBadge(t, ticket.channel, ticket.route))}
     ${row(t("ticket.language"), languageBadge(t, resident.locale ?? ticket.locale))}
     ${resident.optedOut && row(t("ticket.optedOut"), html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`)}
   </dl>
@@ -329,7 +334,7 @@ export function ticketPage(deps: RouterDeps): Router {
     const body = html`<div class="page-head ticket-head">
   <p class="crumbs"><a href="/staff">${t("ticket.backToQueue")}</a></p>
   <h1>${title} <span class="subtitle">${ticket.category ? localName(ticket.category, locale) : t("queue.noCategory")}</span></h1>
-  <div class="head-badges">${statusBadge(t, ticket.status)} ${channelBadge(t, ticket.channel)} ${languageBadge(t, ticket.locale)} ${flagBadges(t, ticket)}</div>
+  <div class="head-badges">${statusBadge(t, ticket.status)} ${channelBadge(t, ticket.channel, ticket.route)} ${languageBadge(t, ticket.locale)} ${flagBadges(t, ticket)}</div>
 </div>
 <div class="ticket-grid">
   <div class="ticket-main">
