@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
+import { routesIn } from "./channels/configureRoutes.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/createDb.js";
 import { openHot } from "./db/hot/connect.js";
@@ -86,6 +87,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
         ? { fetchMedia: (url: string) => fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}` } }) }
         : {}),
     },
+    androidSms: { signingKey: config.androidSms?.signingKey },
     publicBaseUrl: config.server.publicBaseUrl,
     trustProxy: config.server.trustProxy,
     amountDigits: config.accounts.digits,
@@ -97,6 +99,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
       render: renderNotification(i18n),
       whatsappTemplateSid: config.twilio.whatsappTemplateSid,
       deliveryDeadlineMs: config.outbox.deadlineHours * 3600_000,
+      smsRoute: routesIn(config)[0],
     },
   };
 }

@@ -28,6 +28,19 @@ const Env = z.object({
   TWILIO_WHATSAPP_FROM: twilioAddress("(?:whatsapp:)?"),
   TWILIO_WHATSAPP_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
   TWILIO_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.twilio.com" }).optional(),
+  ANDROID_SMS_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL: the phone's local API (http://192.168.1.50:8080) or the cloud API" }).optional(),
+  ANDROID_SMS_USERNAME: z.string().regex(/^[\x21-\x7e]{1,200}$/, "must be printable ASCII without spaces (the app's username)").optional(),
+  ANDROID_SMS_PASSWORD: z.string().regex(/^[\x20-\x7e]{1,200}$/, "must be printable ASCII (the app's password)").optional(),
+  ANDROID_SMS_SIGNING_KEY: z.string().min(8, "must be at least 8 characters (the app's webhook signing key)").max(500).optional(),
+  ANDROID_SMS_SIM: z.coerce.number().int().min(1).max(3).optional(),
+  ANDROID_SMS_PER_MINUTE: z.coerce.number().int().min(1).max(600).default(25),
+  SMPP_URL: z.string().regex(/^s?smpp:\/\/[^\s/:]+(:\d{1,5})?\/?$/, "must look like smpp://smsc.example.net:2775").optional(),
+  SMPP_SYSTEM_ID: z.string().min(1).max(15, "is at most 15 characters in SMPP 3.4").optional(),
+  SMPP_PASSWORD: z.string().min(1).max(8, "is at most 8 characters in SMPP 3.4").optional(),
+  SMPP_SYSTEM_TYPE: z.string().max(12, "is at most 12 characters in SMPP 3.4").optional(),
+  SMPP_SOURCE_ADDR: z.string().regex(/^[A-Za-z0-9 +]{1,20}$/, "must be the short code, number or sender name the operator gave you").optional(),
+  SMPP_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(10),
+  SMPP_WINDOW: z.coerce.number().int().min(1).max(100).default(10),
   SQLITE_SYNCHRONOUS: z.enum(["normal", "full"], { error: 'must be "normal" or "full"' }).default("normal"),
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   OUTBOX_DEADLINE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
@@ -56,6 +69,14 @@ export interface Config {
   municipality: { id: string; seedDemoData: boolean };
   /** `apiUrl`: where the REST API is, when not Twilio's own (a local fake or mock server). */
   twilio: { accountSid?: string; authToken?: string; smsFrom?: string; whatsappFrom?: string; whatsappTemplateSid?: string; apiUrl?: string };
+  /**
+   * An Android phone running "SMS Gateway for Android" (null when ANDROID_SMS_URL is unset): `url` its
+   * local API or the cloud API, `signingKey` checks its webhooks, `sim` the SIM slot to send from,
+   * `perMinute` how many SMS it may send a minute.
+   */
+  androidSms: { url: string; username: string; password: string; signingKey?: string; sim?: number; perMinute: number } | null;
+  /** An SMPP 3.4 bind to an operator or aggregator (null when SMPP_URL is unset). */
+  smpp: { url: string; systemId: string; password: string; systemType?: string; sourceAddr: string; perSecond: number; window: number } | null;
   outbox: {
     /** Messages sent at once per channel by one instance. */
     concurrency: number;
@@ -123,6 +144,16 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   if (Boolean(e.ADMIN_USERNAME) !== Boolean(e.ADMIN_PASSWORD)) {
     throw new ConfigError("Invalid configuration:\n  ADMIN_USERNAME, ADMIN_PASSWORD: set both or neither");
   }
+  const missing = (names: Array<[string, unknown]>) => names.filter(([, v]) => !v).map(([n]) => n);
+  if (e.ANDROID_SMS_URL) {
+    const absent = missing([["ANDROID_SMS_USERNAME", e.ANDROID_SMS_USERNAME], ["ANDROID_SMS_PASSWORD", e.ANDROID_SMS_PASSWORD]]);
+    if (e.NODE_ENV === "production" && !e.ANDROID_SMS_SIGNING_KEY) absent.push("ANDROID_SMS_SIGNING_KEY");
+    if (absent.length > 0) throw new ConfigError(`Invalid configuration:\n  ${absent.join(", ")}: required with ANDROID_SMS_URL`);
+  }
+  if (e.SMPP_URL) {
+    const absent = missing([["SMPP_SYSTEM_ID", e.SMPP_SYSTEM_ID], ["SMPP_PASSWORD", e.SMPP_PASSWORD], ["SMPP_SOURCE_ADDR", e.SMPP_SOURCE_ADDR]]);
+    if (absent.length > 0) throw new ConfigError(`Invalid configuration:\n  ${absent.join(", ")}: required with SMPP_URL`);
+  }
   const whatsappFrom = e.TWILIO_WHATSAPP_FROM?.replace(/^(?!whatsapp:)/, "whatsapp:");
   return {
     env: e.NODE_ENV,
@@ -142,6 +173,29 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       ...(e.TWILIO_WHATSAPP_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_TEMPLATE_SID } : {}),
       ...(e.TWILIO_API_URL ? { apiUrl: e.TWILIO_API_URL.replace(/\/+$/, "") } : {}),
     },
+    androidSms:
+      e.ANDROID_SMS_URL && e.ANDROID_SMS_USERNAME && e.ANDROID_SMS_PASSWORD
+        ? {
+            url: e.ANDROID_SMS_URL.replace(/\/+$/, ""),
+            username: e.ANDROID_SMS_USERNAME,
+            password: e.ANDROID_SMS_PASSWORD,
+            ...(e.ANDROID_SMS_SIGNING_KEY ? { signingKey: e.ANDROID_SMS_SIGNING_KEY } : {}),
+            ...(e.ANDROID_SMS_SIM ? { sim: e.ANDROID_SMS_SIM } : {}),
+            perMinute: e.ANDROID_SMS_PER_MINUTE,
+          }
+        : null,
+    smpp:
+      e.SMPP_URL && e.SMPP_SYSTEM_ID && e.SMPP_PASSWORD && e.SMPP_SOURCE_ADDR
+        ? {
+            url: e.SMPP_URL,
+            systemId: e.SMPP_SYSTEM_ID,
+            password: e.SMPP_PASSWORD,
+            ...(e.SMPP_SYSTEM_TYPE ? { systemType: e.SMPP_SYSTEM_TYPE } : {}),
+            sourceAddr: e.SMPP_SOURCE_ADDR,
+            perSecond: e.SMPP_PER_SECOND,
+            window: e.SMPP_WINDOW,
+          }
+        : null,
     outbox: { concurrency: e.OUTBOX_CONCURRENCY, deadlineHours: e.OUTBOX_DEADLINE_HOURS },
     inbox: {
       guard: { rateLimit: e.INBOUND_RATE_LIMIT, rateWindowMinutes: e.INBOUND_RATE_WINDOW_MINUTES, loopRepeatLimit: e.LOOP_REPEAT_LIMIT, loopQuietMinutes: e.LOOP_QUIET_MINUTES },

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import { appDepsFor, prepareDatabase } from "./boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
-import { twilioSender } from "./channels/twilio/twilioSender.js";
+import { configureRoutes } from "./channels/configureRoutes.js";
 import { createApp } from "./http/createApp.js";
 import { scheduleJobs } from "./jobs/schedule.js";
 import { gracefulShutdown } from "./lib/gracefulShutdown.js";
@@ -15,18 +15,19 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.log.level);
   const db = await prepareDatabase(config, logger);
-  const deps = appDepsFor(config, db, logger);
+  const base = appDepsFor(config, db, logger);
+  const routes = await configureRoutes(config, { logger, db, inbox: base.inbox, outbox: base.outbox });
+  const deps = { ...base, routes };
   const app = createApp(deps);
-  const { accountSid, authToken, smsFrom, whatsappFrom, apiUrl } = config.twilio;
-  const sender = accountSid && authToken ? twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, apiUrl, publicBaseUrl: config.server.publicBaseUrl }) : null;
-  if (apiUrl) logger.warn({ apiUrl }, "TWILIO_API_URL is set: messages go to this server, not to Twilio");
-  if (!sender) logger.warn("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set: staff replies stay queued until they are");
+  const sending = routes.configured.length > 0;
+  if (!sending) logger.warn("no route is configured (Twilio, ANDROID_SMS_URL or SMPP_URL): staff replies stay queued until one is");
+  else logger.info({ routes: routes.configured }, "sending through these routes");
   // Without a sender nothing would leave the outbox: reminders would only pile up.
   const jobs = scheduleJobs({
-    outbox: sender
-      ? { db, sender, logger, outbox: deps.outbox, concurrency: config.outbox.concurrency, deadlineMs: config.outbox.deadlineHours * 3600_000, clock: () => new Date() }
+    outbox: sending
+      ? { db, senders: routes.senders, logger, outbox: deps.outbox, concurrency: config.outbox.concurrency, deadlineMs: config.outbox.deadlineHours * 3600_000, clock: () => new Date() }
       : null,
-    reminders: sender
+    reminders: sending
       ? { db, municipalityId: config.municipality.id, daysBefore: config.accounts.reminderDaysBefore, digits: config.accounts.digits, outbox: deps.outbox, logger }
       : null,
     accountsImport: config.accounts.dropDir
@@ -40,9 +41,17 @@ async function main() {
   if (!config.twilio.authToken) logger.warn("TWILIO_AUTH_TOKEN is not set: /webhooks/twilio answers 503 until it is");
 
   const server = app.listen(config.server.port, config.server.host);
+  routes.start();
   const shutdown = gracefulShutdown({
     server,
-    jobs,
+    // The outbox worker stops first (its sends in flight are recorded), then the SMPP bind closes.
+    jobs: {
+      stop: async () => {
+        await jobs.stop();
+        await routes.stop();
+      },
+      running: () => jobs.running(),
+    },
     closeDatabase: async () => {
       await deps.hot.close();
       await db.$disconnect();

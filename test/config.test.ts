@@ -9,6 +9,8 @@ describe("configuration", () => {
       database: { url: "file:./data/baladiya.db", sqliteSynchronous: "normal" },
       municipality: { id: "qab-elias", seedDemoData: true },
       twilio: {},
+      androidSms: null,
+      smpp: null,
       outbox: { concurrency: 4, deadlineHours: 24 },
       inbox: { guard: { rateLimit: 20, rateWindowMinutes: 10, loopRepeatLimit: 5, loopQuietMinutes: 60 } },
       staff: {},
@@ -58,6 +60,31 @@ describe("configuration", () => {
     expect(config.outbox).toEqual({ concurrency: 8, deadlineHours: 48 });
     expect(config.inbox.guard).toEqual({ rateLimit: 30, rateWindowMinutes: 15, loopRepeatLimit: 4, loopQuietMinutes: 120 });
     expect(config.log.level).toBe("warn");
+  });
+
+  it("reads the Android gateway and SMPP settings, and says which companion setting is missing", () => {
+    const config = loadConfig({
+      ANDROID_SMS_URL: "http://192.168.1.50:8080/",
+      ANDROID_SMS_USERNAME: "sms",
+      ANDROID_SMS_PASSWORD: "town hall phone",
+      ANDROID_SMS_SIGNING_KEY: "k".repeat(20),
+      ANDROID_SMS_SIM: "2",
+      SMPP_URL: "smpp://smsc.example.net:2775",
+      SMPP_SYSTEM_ID: "baladiya",
+      SMPP_PASSWORD: "s3cret",
+      SMPP_SOURCE_ADDR: "1717",
+      SMPP_PER_SECOND: "30",
+    });
+    expect(config.androidSms).toEqual({ url: "http://192.168.1.50:8080", username: "sms", password: "town hall phone", signingKey: "k".repeat(20), sim: 2, perMinute: 25 });
+    expect(config.smpp).toEqual({ url: "smpp://smsc.example.net:2775", systemId: "baladiya", password: "s3cret", sourceAddr: "1717", perSecond: 30, window: 10 });
+    expect(() => loadConfig({ ANDROID_SMS_URL: "http://192.168.1.50:8080" })).toThrow(/ANDROID_SMS_USERNAME, ANDROID_SMS_PASSWORD: required with ANDROID_SMS_URL/);
+    const production = { NODE_ENV: "production", SESSION_SECRET: "s".repeat(40) };
+    expect(() => loadConfig({ ...production, ANDROID_SMS_URL: "http://10.0.0.9:8080", ANDROID_SMS_USERNAME: "sms", ANDROID_SMS_PASSWORD: "pw" })).toThrow(
+      /ANDROID_SMS_SIGNING_KEY: required with ANDROID_SMS_URL/,
+    );
+    expect(() => loadConfig({ SMPP_URL: "smpp://smsc.example.net:2775", SMPP_SYSTEM_ID: "baladiya" })).toThrow(/SMPP_PASSWORD, SMPP_SOURCE_ADDR: required with SMPP_URL/);
+    expect(() => loadConfig({ SMPP_URL: "http://smsc.example.net" })).toThrow(/SMPP_URL: must look like smpp:\/\//);
+    expect(() => loadConfig({ SMPP_PASSWORD: "longer-than-eight" })).toThrow(/SMPP_PASSWORD: is at most 8 characters/);
   });
 
   it("production requires a session secret; the first admin needs both name and password", () => {

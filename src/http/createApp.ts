@@ -2,6 +2,7 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import type { i18n } from "i18next";
 import type { Logger } from "pino";
+import type { RouteDirectory } from "../channels/routes.js";
 import type { Db } from "../db/createDb.js";
 import type { Hot } from "../db/hot/connect.js";
 import type { Inbox } from "../inbox/handleInbound.js";
@@ -10,6 +11,7 @@ import type { CategoryCache } from "../services/categories.js";
 import type { OutboxContext } from "../services/outbox.js";
 import { apiRouter } from "./api/apiRouter.js";
 import { errorHandler } from "./errorHandler.js";
+import { androidSmsWebhook } from "./routes/androidSmsWebhook.js";
 import { twilioStatusWebhook } from "./routes/twilioStatus.js";
 import { twilioWebhook } from "./routes/twilioWebhook.js";
 import { staffRouter } from "./staff/staffRouter.js";
@@ -48,6 +50,10 @@ export interface AppDeps {
   clock?: () => Date;
   /** The categories cache the inbox reads through; the category admin invalidates it on each save. */
   categories?: CategoryCache;
+  /** ANDROID_SMS_SIGNING_KEY: checks the Android gateway's webhooks (503 without it). */
+  androidSms?: { signingKey?: string | undefined };
+  /** The SMS/WhatsApp routes this process sends through and their state (admin page, /healthz); none when unset. */
+  routes?: RouteDirectory;
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */
@@ -65,14 +71,28 @@ export function createApp(deps: AppDeps): Express {
   const webhook = { logger: deps.logger, authToken: deps.twilio.authToken, accountSid: deps.twilio.accountSid, publicBaseUrl: deps.publicBaseUrl, clock };
   app.use(twilioWebhook({ ...webhook, inbox: deps.inbox, smsFrom: deps.twilio.smsFrom, whatsappFrom: deps.twilio.whatsappFrom }));
   app.use(twilioStatusWebhook({ ...webhook, db: deps.db, outbox: deps.outbox }));
+  app.use(
+    androidSmsWebhook({
+      logger: deps.logger,
+      inbox: deps.inbox,
+      db: deps.db,
+      hot: deps.hot,
+      municipalityId: deps.municipalityId,
+      signingKey: deps.androidSms?.signingKey,
+      outbox: deps.outbox,
+      clock,
+    }),
+  );
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
 
   app.get("/healthz", async (_req, res) => {
+    // The routes' state is information (an SMPP bind reconnecting), not a reason to take the instance out.
+    const routes = deps.routes?.statuses().map((s) => ({ route: s.route, state: s.state, ...(s.since ? { since: s.since.toISOString() } : {}) })) ?? [];
     try {
       await deps.checkDatabase();
-      res.json({ status: "ok" });
+      res.json({ status: "ok", routes });
     } catch {
-      res.status(503).json({ status: "unavailable", error: "database not reachable" });
+      res.status(503).json({ status: "unavailable", error: "database not reachable", routes });
     }
   });
 

@@ -1,0 +1,120 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Db } from "../db/createDb.js";
+import type { Inbox } from "../inbox/handleInbound.js";
+import { applyDeliveryStatus } from "../services/deliveryStatus.js";
+import type { OutboxContext } from "../services/outbox.js";
+import type { Route, RouteDirectory, RouteStatus } from "./routes.js";
+import type { ChannelSender } from "./sender.js";
+
+/** The routes this process sends through, their state, and the lifecycle of the ones that hold a connection (SMPP). */
+export interface ConfiguredRoutes extends RouteDirectory {
+  senders: Partial<Record<Route, ChannelSender>>;
+  /** How SMS reach a resident who never wrote by SMS: the first configured route. */
+  smsRoute: Route | undefined;
+  /** Connects what needs a connection (the SMPP bind, reconnecting until `stop`). */
+  start(): void;
+  /** Unbinds and closes: after the outbox worker has stopped. */
+  stop(): Promise<void>;
+}
+
+export interface RouteDeps {
+  logger: Logger;
+  db: Db;
+  inbox: Inbox;
+  outbox: Omit<OutboxContext, "now">;
+  clock?: () => Date;
+}
+
+/**
+ * Builds the configured routes from the configuration: Twilio (SMS and WhatsApp), the Android
+ * gateway (SMS through a phone with the municipality's SIM), SMPP (an operator's short code). A
+ * route's library is only loaded when it is configured. SMS to a resident go the way they last
+ * wrote; to a resident who never wrote by SMS, the first of Twilio, Android, SMPP that is configured.
+ */
+export async function configureRoutes(config: Config, deps: RouteDeps): Promise<ConfiguredRoutes> {
+  const clock = deps.clock ?? (() => new Date());
+  const senders: Partial<Record<Route, ChannelSender>> = {};
+  const statuses: Array<() => RouteStatus> = [];
+  const lifecycles: Array<{ start(): void; stop(): Promise<void> }> = [];
+
+  const { accountSid, authToken, smsFrom, whatsappFrom, apiUrl } = config.twilio;
+  if (accountSid && authToken) {
+    const { twilioSender } = await import("./twilio/twilioSender.js");
+    senders.twilio = twilioSender({ accountSid, authToken, smsFrom, whatsappFrom, apiUrl, publicBaseUrl: config.server.publicBaseUrl });
+    if (apiUrl) deps.logger.warn({ apiUrl }, "TWILIO_API_URL is set: messages go to this server, not to Twilio");
+    statuses.push(() => ({ route: "twilio", state: "unknown" }));
+  }
+
+  const android = config.androidSms;
+  if (android) {
+    const { androidSender } = await import("./android/androidSender.js");
+    senders.android = androidSender({
+      url: android.url,
+      username: android.username,
+      password: android.password,
+      ...(android.sim ? { simNumber: android.sim } : {}),
+      perMinute: android.perMinute,
+    });
+    if (!android.signingKey) deps.logger.warn("ANDROID_SMS_SIGNING_KEY is not set: /webhooks/android-sms answers 503 until it is");
+    statuses.push(() => ({ route: "android", state: "unknown" }));
+  }
+
+  const smpp = config.smpp;
+  if (smpp) {
+    const { smppChannel } = await import("./smpp/smppChannel.js");
+    const channel = smppChannel(
+      {
+        url: smpp.url,
+        systemId: smpp.systemId,
+        password: smpp.password,
+        ...(smpp.systemType ? { systemType: smpp.systemType } : {}),
+        sourceAddr: smpp.sourceAddr,
+        perSecond: smpp.perSecond,
+        window: smpp.window,
+      },
+      {
+        onMessage: async (message) => {
+          await deps.inbox(message);
+        },
+        onReceipt: async (report) => {
+          const matched = await deps.db.$transaction((tx) => applyDeliveryStatus(tx, { ...report, route: "smpp" }, clock(), deps.outbox));
+          if (!matched) deps.logger.warn({ providerMessageId: report.providerMessageId, status: report.status }, "SMPP delivery receipt for an unknown message");
+        },
+      },
+      { logger: deps.logger, clock },
+    );
+    senders.smpp = channel.sender;
+    lifecycles.push(channel);
+    statuses.push(() => {
+      const state = channel.state();
+      return {
+        route: "smpp",
+        state: state.status === "bound" ? "ready" : state.status === "connecting" ? "connecting" : "disconnected",
+        since: state.since,
+        detail: state.lastError,
+      };
+    });
+  }
+
+  const configured = routesIn(config);
+  return {
+    senders,
+    configured,
+    smsRoute: configured[0],
+    statuses: () => statuses.map((status) => status()),
+    start: () => lifecycles.forEach((l) => l.start()),
+    stop: async () => {
+      await Promise.allSettled(lifecycles.map((l) => l.stop()));
+    },
+  };
+}
+
+/** The routes the configuration sets up, in the order SMS to a resident who never wrote prefers them. */
+export function routesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route[] {
+  const routes: Route[] = [];
+  if (config.twilio.accountSid && config.twilio.authToken) routes.push("twilio");
+  if (config.androidSms) routes.push("android");
+  if (config.smpp) routes.push("smpp");
+  return routes;
+}
