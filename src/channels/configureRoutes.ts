@@ -101,7 +101,7 @@ export async function configureRoutes(config: Config, deps: RouteDeps): Promise<
   return {
     senders,
     configured,
-    smsRoute: configured[0],
+    smsRoute: smsRouteIn(config),
     statuses: () => statuses.map((status) => status()),
     start: () => lifecycles.forEach((l) => l.start()),
     stop: async () => {
@@ -117,4 +117,12 @@ export function routesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">)
   if (config.androidSms) routes.push("android");
   if (config.smpp) routes.push("smpp");
   return routes;
+}
+
+/**
+ * How SMS reach a resident who never wrote by SMS (or whose last route is gone): the first route
+ * that can send an SMS — Twilio only with an SMS number (TWILIO_SMS_FROM), not for WhatsApp alone.
+ */
+export function smsRouteIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route | undefined {
+  return routesIn(config).find((route) => route !== "twilio" || Boolean(config.twilio.smsFrom));
 }

@@ -30,6 +30,8 @@ export interface DrainOutboxDeps {
   leaseMs?: number;
   /** A safety net behind the deadline: sends after which a row fails. */
   maxAttempts?: number;
+  /** How long one row may wait for its route's pace before the run moves on (default 2 s). */
+  paceWaitMs?: number;
   /** Wait after the n-th failed send (default `backoffMs`). */
   retryDelayMs?: (attempts: number) => number;
   /** Deadline given to rows that have none (rows queued before deadlines existed). */
@@ -64,6 +66,8 @@ interface Run {
   now: () => Date;
   leaseMs: number;
   retryDelay: (attempts: number) => number;
+  /** Routes whose pace ran out this run: their remaining rows wait for a later run without waiting here. */
+  paced: Set<string>;
 }
 
 const requestOf = (row: Row): OutboundRequest => ({
@@ -96,6 +100,7 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
     now: deps.clock ?? (() => new Date()),
     leaseMs: deps.leaseMs ?? 120_000,
     retryDelay: deps.retryDelayMs ?? backoffMs,
+    paced: new Set(),
   };
   let handled = 0;
   try {
@@ -104,13 +109,7 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
     // Rows that can be sent are sent all the same.
     deps.logger.error({ error: loggableError(error) }, "could not reconcile unconfirmed sends this run");
   }
-  const at = run.now();
-  const due = await deps.db.outbox.findMany({
-    // A row past its deadline is failed whatever its route (even one no longer configured).
-    where: { status: "pending", OR: [{ route: { in: routesOf(deps) }, nextAttemptAt: { lte: at } }, { deadlineAt: { lte: at } }] },
-    orderBy: { id: "asc" },
-    take: deps.batchSize ?? 20,
-  });
+  const due = await dueRows(run);
   // One resident's rows in order: the lane stops at the first row that is not through.
   const outcomes = await inParallel(run, due, deps.concurrency ?? 4, (row) => deliver(run, row), { inOrder: true });
   handled += outcomes.filter((o) => o !== "skipped").length;
@@ -118,6 +117,32 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
 }
 
 const routesOf = (deps: DrainOutboxDeps) => Object.keys(deps.senders);
+
+/**
+ * The rows to deliver this run, oldest first: up to `batchSize` per configured route (a backlog on a
+ * slow route — an Android phone's 25 SMS a minute — never keeps another route's rows out of the
+ * batch), and rows past their deadline whatever their route, to be failed (a route no longer
+ * configured included; so are its rows that never had a deadline).
+ */
+async function dueRows(run: Run): Promise<Row[]> {
+  const { deps } = run;
+  const at = run.now();
+  const take = deps.batchSize ?? 20;
+  const routes = routesOf(deps);
+  const batches = await Promise.all([
+    ...routes.map((route) => deps.db.outbox.findMany({ where: { status: "pending", route, nextAttemptAt: { lte: at } }, orderBy: { id: "asc" }, take })),
+    deps.db.outbox.findMany({
+      where: { status: "pending", OR: [{ deadlineAt: { lte: at } }, { deadlineAt: null, route: { notIn: routes } }] },
+      orderBy: { id: "asc" },
+      take,
+    }),
+  ]);
+  const byId = new Map(batches.flat().map((row) => [row.id, row]));
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+/** How long one row may wait for its route's pace before the run moves on (it is tried in a later run). */
+const PACE_WAIT_MS = 2_000;
 
 /** The sender of a row's route (a row is only taken when its route has one, or to fail it). */
 function senderOf(deps: DrainOutboxDeps, row: Row): ChannelSender {
@@ -206,7 +231,13 @@ const mine = (row: Claimed) => ({ id: row.id, claimId: row.claimId, status: "sen
  */
 async function reconcileAbandoned(run: Run): Promise<number> {
   const { deps } = run;
-  const abandoned = await deps.db.outbox.findMany({ where: { status: "sending", route: { in: routesOf(deps) }, leaseUntil: { lt: run.now() } }, orderBy: { id: "asc" }, take: 20 });
+  const at = run.now();
+  const abandoned = await deps.db.outbox.findMany({
+    // A route no longer configured cannot be asked: its rows are failed at their deadline.
+    where: { status: "sending", leaseUntil: { lt: at }, OR: [{ route: { in: routesOf(deps) } }, { deadlineAt: { lte: at } }] },
+    orderBy: { id: "asc" },
+    take: 20,
+  });
   const outcomes = await inParallel(run, abandoned, deps.concurrency ?? 4, (found) => reconcile(run, found), { inOrder: false });
   return outcomes.filter((o) => o !== "skipped").length;
 }
@@ -219,10 +250,10 @@ async function reconcile(run: Run, found: Row): Promise<Outcome> {
   // From the start of this try (the first attempt after queueing or "try again"): what Twilio
   // accepted before belongs to an earlier try.
   const since = row.attemptStartedAt ?? row.createdAt;
-  const recorded = await recordedElsewhere(deps.db, row, since);
   let sid: string | null;
   try {
-    sid = await senderOf(deps, row).findAccepted(requestOf(row), since, recorded);
+    const sender = senderOf(deps, row);
+    sid = await sender.findAccepted(requestOf(row), since, await recordedElsewhere(deps.db, row, since));
   } catch (error) {
     return cannotReconcile(run, row, error);
   }
@@ -297,12 +328,14 @@ const pastDeadline = (row: Row, at: Date) => row.deadlineAt !== null && row.dead
 async function deliver(run: Run, found: Row): Promise<Outcome> {
   const { deps } = run;
   const startedAt = run.now();
-  if (pastDeadline(found, startedAt)) {
+  const sender = deps.senders[found.route as Route];
+  if (pastDeadline(found, startedAt) || !sender) {
     // A pending row has no send in flight: it was never accepted, so failing it is the truth.
     const row = await claim(run, found);
     if (!row) return "skipped";
-    await fail(run, row, { errorCode: OUTBOX_FAILURES.deadline, errorMessage: row.lastError ?? undefined });
-    deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress) }, "delivery deadline passed: marked failed");
+    const errorCode = sender ? OUTBOX_FAILURES.deadline : OUTBOX_FAILURES.noRoute;
+    await fail(run, row, { errorCode, errorMessage: row.lastError ?? undefined });
+    deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress), route: row.route }, sender ? "delivery deadline passed: marked failed" : "no sender for the row's route: marked failed");
     return "settled";
   }
   // The resident reads messages in the order staff wrote them: not before an earlier one to the
@@ -312,13 +345,15 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     select: { id: true },
   });
   if (earlier) return "skipped";
-  const sender = senderOf(deps, found);
-  // The provider's own pace (an Android phone sends ~25 SMS a minute): wait before claiming, so the
-  // row is never held while waiting.
+  // The provider's own pace (an Android phone sends ~25 SMS parts a minute): wait before claiming,
+  // so the row is never held while waiting, and not for long — the run has other routes to serve.
   if (sender.pace) {
+    if (run.paced.has(found.route)) return "skipped";
+    const wait = AbortSignal.any([AbortSignal.timeout(deps.paceWaitMs ?? PACE_WAIT_MS), ...(deps.signal ? [deps.signal] : [])]);
     try {
-      await sender.pace(deps.signal);
+      await sender.pace(requestOf(found), wait);
     } catch {
+      run.paced.add(found.route);
       return "skipped";
     }
   }
@@ -332,7 +367,9 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   if (!row) return "skipped";
 
   const resident = await deps.db.resident.findUniqueOrThrow({ where: { id: row.residentId } });
-  if (resident.optedOut) {
+  // The bot's answer to the resident's own message goes, as it would in a webhook's response: the
+  // confirmation of STOP, or how to START again.
+  if (resident.optedOut && !(await answersResident(deps.db, row.messageId))) {
     await settle(deps.db, row, { outbox: "cancelled", message: "not_sent", errorCode: "opted_out" }, startedAt);
     return "settled";
   }
@@ -403,6 +440,12 @@ async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult,
   });
   deps.logger.warn(log, "send failed for good");
   return "settled";
+}
+
+/** Whether a message is the bot's answer to one the resident just sent (not staff's, not a notice). */
+async function answersResident(db: Db, messageId: number): Promise<boolean> {
+  const message = await db.message.findUnique({ where: { id: messageId }, select: { kind: true, inReplyToId: true } });
+  return message?.kind === "bot" && message.inReplyToId !== null;
 }
 
 /** The row was taken over while this worker held it (its lease ran out): the newer claim decides. */

@@ -65,7 +65,8 @@ export async function applyDeliveryStatus(tx: Tx, update: DeliveryUpdate, now: D
   const outbox = named && named.route === route ? named : null;
   const message = outbox
     ? await tx.message.findUnique({ where: { id: outbox.messageId } })
-    : await tx.message.findFirst({ where: { direction: "outbound", route, providerMessageId: update.providerMessageId } });
+    : // An SMSC may reuse an id for a later message: the latest is the one a report is about.
+      await tx.message.findFirst({ where: { direction: "outbound", route, providerMessageId: update.providerMessageId }, orderBy: { id: "desc" } });
   if (!message || rank === undefined) return false;
   // About a try before staff sent the message again: a failure, or word that Twilio merely took it,
   // says nothing about the new try and must not fail it (or let it be sent once more). Only proof

@@ -19,6 +19,12 @@ export interface OutboxContext {
    * way they last wrote.
    */
   smsRoute?: Route | undefined;
+  /**
+   * The routes configured on this deployment. A resident whose last route is no longer one of them
+   * (the town moved from Twilio to its own Android phone) gets SMS by `smsRoute` instead. Unset: every
+   * route counts as configured (tests, tools).
+   */
+  routes?: readonly Route[] | undefined;
 }
 
 /** How long a message may take to go out before it is failed, visibly, unless configured otherwise. */
@@ -30,6 +36,8 @@ export const OUTBOX_FAILURES = {
   deadline: "outbox_deadline",
   /** The provider never answered and could not be asked before the deadline: it may have gone out. */
   unconfirmed: "outbox_unconfirmed",
+  /** Its route (the Android gateway, SMPP…) is not configured on any instance that ran the worker. */
+  noRoute: "outbox_no_route",
 } as const;
 
 /** The deadline of a row that becomes pending at `now`. */
@@ -71,12 +79,17 @@ export const addressOn = (channel: ChannelKind, phone: string) => (channel === "
  */
 export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: OutboundText): Promise<Enqueued> {
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: text.residentId } });
+  const identity = await tx.channelIdentity.findUnique({
+    where: { municipalityId_channel_address: { municipalityId: ctx.municipalityId, channel: text.channel, address: resident.phone } },
+  });
+  const route = routeFor(ctx, text.channel, identity?.route);
   const base = {
     municipalityId: ctx.municipalityId,
     residentId: resident.id,
     ticketId: text.ticketId,
     direction: "outbound",
     channel: text.channel,
+    route,
     body: text.body,
     kind: text.kind,
     staffId: text.staffId ?? null,
@@ -87,15 +100,9 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
     return { status: "not_sent", messageId: message.id, reason: "opted_out" };
   }
   const to = addressOn(text.channel, resident.phone);
-  const identity = await tx.channelIdentity.findUnique({
-    where: { municipalityId_channel_address: { municipalityId: ctx.municipalityId, channel: text.channel, address: resident.phone } },
-  });
-  // The way the resident last wrote on this channel; WhatsApp goes through Twilio.
-  const route = identity && isRoute(identity.route) ? identity.route : text.channel === "sms" ? (ctx.smsRoute ?? DEFAULT_ROUTE) : DEFAULT_ROUTE;
-  const routed = { ...base, route };
   if (text.channel === "whatsapp") {
     if (!whatsappWindowOpen(identity?.lastInboundAt, ctx.now)) {
-      const message = await tx.message.create({ data: { ...routed, status: "held", errorCode: "window_closed" } });
+      const message = await tx.message.create({ data: { ...base, status: "held", errorCode: "window_closed" } });
       await tx.outbox.create({
         data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, route, toAddress: to, body: text.body, status: "held", nextAttemptAt: ctx.now },
       });
@@ -111,11 +118,21 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
       return { status: "held", messageId: message.id, templateQueued };
     }
   }
-  const message = await tx.message.create({ data: { ...routed, status: "queued" } });
+  const message = await tx.message.create({ data: { ...base, status: "queued" } });
   await tx.outbox.create({
     data: { municipalityId: ctx.municipalityId, messageId: message.id, residentId: resident.id, channel: text.channel, route, toAddress: to, body: text.body, status: "pending", nextAttemptAt: ctx.now, deadlineAt: deliveryDeadline(ctx.now, ctx.deliveryDeadlineMs) },
   });
   return { status: "queued", messageId: message.id };
+}
+
+/**
+ * The way a message reaches a resident on a channel: the route they last wrote by, while it is
+ * configured; otherwise, for SMS, the deployment's SMS route. WhatsApp goes through Twilio.
+ */
+function routeFor(ctx: OutboxContext, channel: ChannelKind, last: string | undefined): Route {
+  const usable = (route: string | undefined): route is Route => route !== undefined && isRoute(route) && (!ctx.routes || ctx.routes.includes(route));
+  if (usable(last)) return last;
+  return channel === "sms" ? (ctx.smsRoute ?? DEFAULT_ROUTE) : DEFAULT_ROUTE;
 }
 
 interface TemplateRequest {

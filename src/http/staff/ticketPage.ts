@@ -104,7 +104,7 @@ function messageAuthor(ctx: StaffContext, m: DetailMessage): string {
 function messageReason(t: StaffContext["t"], m: DetailMessage, deadlineHours: number): string | null {
   const gaveUp = Object.entries(OUTBOX_FAILURES).find(([, code]) => code === m.errorCode)?.[0];
   if (!gaveUp) return deliveryReason(t, m);
-  const why = t(`outbox.reason.${gaveUp}`, { count: deadlineHours });
+  const why = t(`outbox.reason.${gaveUp}`, { count: deadlineHours, route: routeLabel(t, m.route) });
   return m.errorMessage ? `${why} — ${m.errorMessage}` : why;
 }
 

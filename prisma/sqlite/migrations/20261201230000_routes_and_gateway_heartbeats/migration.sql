@@ -4,9 +4,12 @@ ALTER TABLE "Message" ADD COLUMN "route" TEXT NOT NULL DEFAULT 'twilio';
 ALTER TABLE "Ticket" ADD COLUMN "route" TEXT NOT NULL DEFAULT 'twilio';
 ALTER TABLE "Outbox" ADD COLUMN "route" TEXT NOT NULL DEFAULT 'twilio';
 
--- Inbound messages are one message per provider id on each route (an Android gateway's ids are not Twilio's)
+-- An inbound message is one message per provider id on each route (an Android gateway's ids are not
+-- Twilio's). Unique for inbound rows only: an SMSC may hand out the same message id to two of our
+-- outbound messages. The plain index serves delivery reports (schema.prisma's @@index).
 DROP INDEX "Message_channel_providerMessageId_key";
-CREATE UNIQUE INDEX "Message_route_channel_providerMessageId_key" ON "Message"("route", "channel", "providerMessageId");
+CREATE INDEX "Message_route_channel_providerMessageId_idx" ON "Message"("route", "channel", "providerMessageId");
+CREATE UNIQUE INDEX "Message_inbound_route_channel_providerMessageId_key" ON "Message"("route", "channel", "providerMessageId") WHERE "direction" = 'inbound';
 
 -- CreateTable
 CREATE TABLE "GatewayHeartbeat" (
