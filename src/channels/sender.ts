@@ -31,11 +31,13 @@ export type SendResult =
 export interface ChannelSender {
   send(request: OutboundRequest): Promise<SendResult>;
   /**
-   * Resolves when the provider may take one more message (a provider's own rate: an Android phone
-   * sends ~25 SMS a minute, an SMPP bind has a contracted throughput). The outbox worker waits on it
-   * before claiming each row, so a row never sits claimed while waiting; rejects when `signal` aborts.
+   * Resolves when the provider may take this message (a provider's own rate: an Android phone sends
+   * ~25 SMS parts a minute, an SMPP bind has a contracted throughput), and counts it as taken. The
+   * outbox worker waits on it before claiming each row, so a row never sits claimed while waiting,
+   * and gives up the wait (aborting `signal`) when it would hold the run too long: the row is tried
+   * in a later run. Rejects when `signal` aborts, without counting the message.
    */
-  pace?(signal?: AbortSignal): Promise<void>;
+  pace?(request: OutboundRequest, signal?: AbortSignal): Promise<void>;
   /**
    * The provider's id for this request if the provider already accepted it since `since` — for a
    * worker that crashed between sending and recording, so that it records instead of sending twice.

@@ -81,7 +81,7 @@ const e164 = (local: string) => `+961${local.replace(/\s/g, "")}`;
 const textsTo = (number: string) => sentByPhone.filter((m) => m.phoneNumbers.includes(number)).map((m) => m.message);
 
 describe("a resident files a request by SMS through the town hall's Android phone", () => {
-  it("every answer goes back through the phone, from the SIM it came in on, and the ticket says Android", async () => {
+  it("every answer goes back through the phone, from the configured SIM, and the ticket says Android", async () => {
     const local = freshLocal();
     const from = e164(local);
     const say = async (text: string) => {
@@ -119,6 +119,20 @@ describe("a resident files a request by SMS through the town hall's Android phon
     );
     await drainOutbox(worker());
     expect(textsTo(e164(local)).at(-1)).toBe("سنرسل فريقاً غداً");
+  });
+
+  it("STOP gets its confirmation by SMS, and then nothing more is sent", async () => {
+    const local = freshLocal();
+    await post(received(local, "STOP"));
+    await drainOutbox(worker());
+    expect(textsTo(e164(local))).toHaveLength(1);
+    const resident = await world.db.resident.findFirstOrThrow({ where: { phone: e164(local) } });
+    expect(resident.optedOut).toBe(true);
+    await world.db.$transaction((tx) =>
+      enqueueOutbound(tx, { ...world.deps.outbox, now: new Date() }, { residentId: resident.id, ticketId: null, reference: null, channel: "sms", kind: "staff", body: "are you still there?" }),
+    );
+    await drainOutbox(worker());
+    expect(textsTo(e164(local))).toHaveLength(1);
   });
 
   it("the phone's delivery reports move the message to delivered, or failed with the reason", async () => {

@@ -2,6 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import gateway, { type HttpClient } from "android-sms-gateway";
 import { z } from "zod";
+import { smsCost } from "../../lib/smsSegments.js";
+import { networkFailure } from "../networkFailure.js";
 import type { ChannelSender, OutboundRequest, SendResult } from "../sender.js";
 
 // Node runs the package as the ES module it is (its default export is the client class); TypeScript,
@@ -36,9 +38,6 @@ const DEFAULT_PER_MINUTE = 25;
 const DEFAULT_TIMEOUT_MS = 15_000;
 const WINDOW_MS = 60_000;
 
-// The request never reached the phone (it is off the LAN, or the address is wrong): nothing can
-// have been accepted, so sending again is safe without asking first.
-const NEVER_SENT = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -115,7 +114,10 @@ export function androidSender(options: AndroidSenderOptions): ChannelSender {
       return alreadyRecorded.has(found) ? null : found;
     },
 
-    async pace(signal) {
+    async pace(request, signal) {
+      // Android counts every part of a multipart SMS (a long Arabic answer is two or three); a
+      // message longer than the whole budget waits for an empty minute, then goes.
+      const parts = Math.min(Math.max(1, smsCost(request.body).segments), perMinute);
       for (;;) {
         signal?.throwIfAborted();
         const now = clock();
@@ -124,13 +126,13 @@ export function androidSender(options: AndroidSenderOptions): ChannelSender {
           granted.shift();
           oldest = granted[0];
         }
-        if (oldest === undefined || granted.length < perMinute) {
-          granted.push(now);
+        if (oldest === undefined || granted.length + parts <= perMinute) {
+          for (let i = 0; i < parts; i++) granted.push(now);
           return;
         }
-        // Full: wait until the oldest slot leaves the window, then look again (another caller may
-        // have taken it meanwhile).
-        await sleep(oldest + WINDOW_MS - now, signal);
+        // Wait until enough slots leave the window, then look again (another caller may have taken them meanwhile).
+        const freeing = granted[granted.length + parts - perMinute - 1] ?? oldest;
+        await sleep(freeing + WINDOW_MS - now, signal);
       }
     },
   };
@@ -169,9 +171,7 @@ function describe(error: unknown): SendResult {
     };
   }
   // No HTTP answer at all: refused, unreachable, reset, or too slow.
-  const message = error instanceof Error ? error.message : String(error);
-  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "network";
-  return { status: "failed", retryable: true, ...(NEVER_SENT.has(code) ? {} : { ambiguous: true }), code, message };
+  return networkFailure(error);
 }
 
 /** The gateway answered outside 2xx: its status, and the reason from its `{ "message": … }` body. */

@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { z } from "zod";
 import { loggableError } from "../../lib/logger.js";
+import { networkFailure } from "../networkFailure.js";
 import type { ChannelSender, OutboundRequest, SendResult } from "../sender.js";
 
 /** Twilio's own REST API, where requests go unless TWILIO_API_URL says otherwise. */
@@ -32,8 +33,6 @@ const WINDOW_CLOSED = 63016;
 const UNSUBSCRIBED = 21610;
 const RATE_LIMITED = 63018;
 
-// The request never reached Twilio: nothing can have been accepted, so sending again is safe.
-const NEVER_SENT = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ERR_INVALID_URL"]);
 
 function describe(error: unknown): SendResult {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {
@@ -54,9 +53,7 @@ function describe(error: unknown): SendResult {
     };
   }
   // No HTTP answer at all: DNS, refused connection, reset, timeout.
-  const message = error instanceof Error ? error.message : String(error);
-  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "network";
-  return { status: "failed", retryable: true, ...(NEVER_SENT.has(code) ? {} : { ambiguous: true }), code, message };
+  return networkFailure(error);
 }
 
 /**

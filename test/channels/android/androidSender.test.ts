@@ -206,6 +206,8 @@ describe("androidSender.findAccepted", () => {
 });
 
 describe("androidSender.pace", () => {
+  // One SMS part; pace counts parts, as Android's own limit does.
+  const short: OutboundRequest = { ...sms, body: "Your request is filed." };
   /** A clock that only moves when told, and a sleep that moves it. */
   function fakeTime() {
     const time = { now: 0, sleeps: [] as number[] };
@@ -221,18 +223,18 @@ describe("androidSender.pace", () => {
   it("lets 25 through in a minute; the 26th waits until the first slot is a minute old", async () => {
     const { time, clock, sleep } = fakeTime();
     const paced = sender({ clock, sleep });
-    await paced.pace?.();
+    await paced.pace?.(short);
     for (let i = 1; i < 25; i++) {
       time.now = i * 1000;
-      await paced.pace?.();
+      await paced.pace?.(short);
     }
     expect(time.sleeps).toEqual([]);
     time.now = 30_000;
-    await paced.pace?.();
+    await paced.pace?.(short);
     expect(time.sleeps).toEqual([30_000]);
     expect(time.now).toBe(60_000);
     // The 27th: the oldest slot now is the one taken at 1s.
-    await paced.pace?.();
+    await paced.pace?.(short);
     expect(time.sleeps).toEqual([30_000, 1000]);
     expect(time.now).toBe(61_000);
   });
@@ -243,7 +245,7 @@ describe("androidSender.pace", () => {
     const grants: number[] = [];
     for (let i = 0; i < 40; i++) {
       time.now += (i * 7919) % 23_000;
-      await paced.pace?.();
+      await paced.pace?.(short);
       grants.push(time.now);
     }
     for (const start of grants) expect(grants.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(5);
@@ -254,10 +256,10 @@ describe("androidSender.pace", () => {
     const wakers: Array<() => void> = [];
     const sleep = (ms: number) => new Promise<void>((resolve) => wakers.push(() => ((now = Math.max(now, ms)), resolve())));
     const paced = sender({ clock: () => now, sleep, perMinute: 1 });
-    await paced.pace?.();
+    await paced.pace?.(short);
     const order: string[] = [];
-    const a = paced.pace?.().then(() => order.push("a"));
-    const b = paced.pace?.().then(() => order.push("b"));
+    const a = paced.pace?.(short).then(() => order.push("a"));
+    const b = paced.pace?.(short).then(() => order.push("b"));
     await Promise.resolve();
     expect(wakers).toHaveLength(2);
     now = 60_000;
@@ -275,11 +277,31 @@ describe("androidSender.pace", () => {
 
   it("rejects with the signal's reason when aborted while waiting (real timers)", async () => {
     const paced = sender({ perMinute: 1 });
-    await paced.pace?.();
+    await paced.pace?.(short);
     const stopping = new AbortController();
-    const waiting = paced.pace?.(stopping.signal);
+    const waiting = paced.pace?.(short, stopping.signal);
     setTimeout(() => stopping.abort(new Error("shutting down")), 20);
     await expect(waiting).rejects.toThrow("shutting down");
+  });
+
+  it("counts a long Arabic answer as the SMS parts it is sent in", async () => {
+    const { time, clock, sleep } = fakeTime();
+    const paced = sender({ clock, sleep, perMinute: 5 });
+    // LONG_ARABIC is two UCS-2 parts: two of them and one short SMS fill five slots.
+    await paced.pace?.(sms);
+    time.now = 1000;
+    await paced.pace?.(sms);
+    time.now = 2000;
+    await paced.pace?.(short);
+    expect(time.sleeps).toEqual([]);
+    time.now = 3000;
+    // Two more parts: the two slots taken at 0 s must leave the window first.
+    await paced.pace?.(sms);
+    expect(time.sleeps).toEqual([57_000]);
+    // A message longer than the whole budget waits for an empty minute, then goes.
+    const huge = sender({ clock, sleep, perMinute: 2 });
+    await huge.pace?.({ ...sms, body: "أ".repeat(400) });
+    expect(time.sleeps).toHaveLength(1);
   });
 
   it("takes no slot once aborted", async () => {
@@ -287,8 +309,8 @@ describe("androidSender.pace", () => {
     const paced = sender({ clock, sleep, perMinute: 1 });
     const stopped = new AbortController();
     stopped.abort(new Error("stopped"));
-    await expect(paced.pace?.(stopped.signal)).rejects.toThrow("stopped");
+    await expect(paced.pace?.(short, stopped.signal)).rejects.toThrow("stopped");
     // The slot is still free for the next run.
-    await paced.pace?.();
+    await paced.pace?.(short);
   });
 });
