@@ -13,12 +13,15 @@
  *   temporary error, and, when a connection drops, every message on it still being handled or whose
  *   OK was written but not yet confirmed (the SMSC answering any later request of ours — an
  *   enquire_link, a submit_sm — proves it read the stream up to there, TCP keeping order);
- * - the next message with the same fingerprint takes the remembered id, once.
+ * - the next message with the same fingerprint takes the remembered id, once;
+ * - (in smppChannel.ts, not here) a copy that comes while a message with the same fingerprint is
+ *   still being handled on its link — the SMSC sending it again because our answer is late — takes
+ *   that message's id; its own answer goes out when its own onMessage resolves.
  *
  * So a redelivery within 10 minutes is a duplicate to the inbox (no new effects), and a genuinely
  * new identical message gets its own id — unless it arrives within those 10 minutes after a
- * connection dropped before the first one's answer was confirmed and the SMSC had read it after all
- * (then the second is taken for a redelivery). Memory only: after a restart a redelivery gets a new
+ * connection dropped before the first one's answer was confirmed and the SMSC had read it after all,
+ * or while the first is still being handled (then the second is taken for a redelivery). Memory only: after a restart a redelivery gets a new
  * id, so a message committed just before a crash (and not yet answered) may be handled twice.
  */
 export class Redeliveries {

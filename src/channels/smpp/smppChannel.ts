@@ -95,8 +95,12 @@ interface Link {
   writes: number;
   pending: Map<number, Pending>;
   window: Window;
-  /** Messages being handed over with a part that came on this link (not answered yet). */
-  inflight: Set<Handled>;
+  /**
+   * Messages being handed over with a part that came on this link (not answered yet), by
+   * fingerprint, with how many deliveries of it are being handled (a copy the SMSC sent again
+   * because our answer was late shares the first's entry).
+   */
+  inflight: Map<string, { handled: Handled; holders: number }>;
   /** Messages answered OK on this link whose answer the SMSC has not yet been seen to read. */
   unconfirmed: Array<{ written: number; handled: Handled }>;
   enquiring: boolean;
@@ -105,15 +109,21 @@ interface Link {
   markClosed(): void;
 }
 
-/** Our request waiting for its response. `late` sees a response that came after the timeout. */
+/**
+ * Our request waiting for its response. `listener` sees the response as soon as it is read (before
+ * any PDU read after it is handled), also when it comes after the timeout (`late`).
+ */
 interface Pending {
   written: number;
   settled: boolean;
   settle(answer: Answer): void;
-  late?: ((pdu: smpp.PDU) => void) | undefined;
+  listener?: Listener | undefined;
 }
 
-type Answer = { kind: "response"; pdu: smpp.PDU } | { kind: "timeout" } | { kind: "closed"; written: boolean };
+type Listener = (pdu: smpp.PDU, late: boolean) => void;
+
+/** `unwritable`: the library could not build or write the PDU (nothing went out). */
+type Answer = { kind: "response"; pdu: smpp.PDU } | { kind: "timeout" } | { kind: "closed"; written: boolean } | { kind: "unwritable"; error: string };
 
 /** A PDU from the SMSC that we owe a response. */
 interface Incoming {
@@ -127,7 +137,10 @@ interface Handled {
   providerMessageId: string;
 }
 
-/** A part's fate: accepted, refused by the SMSC (an answer), or cut off (no bind, a dropped connection, stop). */
+/**
+ * A part's fate: accepted, refused (by the SMSC, an answer; or not writable here: either way it is
+ * not at the SMSC), or cut off (no bind, a dropped connection, stop).
+ */
 type PartOutcome = { kind: "accepted"; messageId: string } | { kind: "refused" | "cut off"; result: Extract<SendResult, { status: "failed" }> };
 
 /**
@@ -138,9 +151,12 @@ type PartOutcome = { kind: "accepted"; messageId: string } | { kind: "refused" |
  * Guarantees: every PDU the SMSC sends is answered (unknown commands with generic_nack). A message —
  * a long one once all its parts are in — is answered OK only after `onMessage` resolved, and with
  * ESME_RX_T_APPN (deliver again later) when it rejects or its parts do not all arrive in time; an
- * SMSC's redelivery keeps its providerMessageId (see redeliveries.ts). `send` never throws: a refusal
- * is a failed result, retryable when the SMSC or the bind had the problem, ambiguous when a submit_sm
- * went out and no answer came back.
+ * SMSC's redelivery keeps its providerMessageId (see redeliveries.ts), and so does a copy it sends
+ * while the first is still being handled. `send` never throws: a refusal is a failed result,
+ * retryable when the SMSC or the bind had the problem, ambiguous when a submit_sm went out and no
+ * answer came back; sending the same try again after a long message failed midway submits only the
+ * parts the SMSC has not taken (see submissions.ts). A receipt carries the outbox row and try of
+ * its message.
  */
 export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: SmppDeps): SmppChannel {
   const config = settings(options);
@@ -227,7 +243,8 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
     const reply = await request(link, "bind_transceiver", fields);
     if (link.closed || stopped) return;
     if (reply.kind !== "response" || reply.pdu.command_status !== STATUS.ROK) {
-      lastError = reply.kind === "response" ? `bind refused: ${statusName(reply.pdu.command_status)}` : "no answer to bind_transceiver";
+      lastError =
+        reply.kind === "response" ? `bind refused: ${statusName(reply.pdu.command_status)}` : reply.kind === "unwritable" ? `bind_transceiver not written: ${reply.error}` : "no answer to bind_transceiver";
       log.error({ link: link.id, systemId: options.systemId, error: lastError }, "SMPP bind failed");
       link.session.destroy();
       return;
@@ -261,7 +278,7 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
     link.pending.clear();
     link.window.close(new Error("the SMPP connection closed"));
     // Their answers may not have reached the SMSC: it will deliver them again (redeliveries.ts).
-    for (const handled of link.inflight) redeliveries.remember(handled.fingerprint, handled.providerMessageId);
+    for (const { handled } of link.inflight.values()) redeliveries.remember(handled.fingerprint, handled.providerMessageId);
     for (const { handled } of link.unconfirmed) redeliveries.remember(handled.fingerprint, handled.providerMessageId);
     if (link.inflight.size + link.unconfirmed.length > 0) log.info({ link: link.id, messages: link.inflight.size + link.unconfirmed.length }, "connection closed before the SMSC confirmed our answers: remembering them for redelivery");
     link.inflight.clear();
@@ -294,22 +311,30 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
 
   // ---- PDUs ----
 
-  function request(link: Link, command: string, fields: Record<string, unknown>, late?: (pdu: smpp.PDU) => void): Promise<Answer> {
+  /** Writes a request and waits for its response; never throws. */
+  function request(link: Link, command: string, fields: Record<string, unknown>, listener?: Listener): Promise<Answer> {
     if (link.closed) return Promise.resolve({ kind: "closed", written: false });
-    const pdu = new smpp.PDU(command, fields);
-    if (!link.session.send(pdu)) return Promise.resolve({ kind: "closed", written: false });
+    let pdu: smpp.PDU;
+    try {
+      pdu = new smpp.PDU(command, fields);
+      // The library encodes the PDU before writing anything: a field it cannot encode throws here.
+      if (!link.session.send(pdu)) return Promise.resolve({ kind: "closed", written: false });
+    } catch (error) {
+      log.error({ link: link.id, command, error: loggableError(error) }, "could not write an SMPP request");
+      return Promise.resolve({ kind: "unwritable", error: loggableError(error).message });
+    }
     const written = ++link.writes;
     const sequence = pdu.sequence_number;
     return new Promise<Answer>((resolve) => {
       const timer = setTimeout(() => {
         pending.settle({ kind: "timeout" });
         // Still listening for a late answer when someone wants it (a submit_sm accepted after all).
-        if (!late) link.pending.delete(sequence);
+        if (!listener) link.pending.delete(sequence);
       }, config.responseTimeoutMs);
       const pending: Pending = {
         written,
         settled: false,
-        late,
+        listener,
         settle(answer) {
           if (pending.settled) return;
           pending.settled = true;
@@ -337,8 +362,14 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
     link.pending.delete(pdu.sequence_number);
     // The SMSC read everything we wrote before that request: our answers up to there arrived.
     link.unconfirmed = link.unconfirmed.filter((u) => u.written > pending.written);
-    if (pending.settled) pending.late?.(pdu);
-    else pending.settle({ kind: "response", pdu });
+    // Now, not when the waiting send resumes: a PDU read in the same chunk (a receipt for this very
+    // submit_sm) is handled before that.
+    try {
+      pending.listener?.(pdu, pending.settled);
+    } catch (error) {
+      log.error({ link: link.id, command: pdu.command, error: loggableError(error) }, "could not take in an SMPP response");
+    }
+    pending.settle({ kind: "response", pdu });
   }
 
   /** Writes the response to an SMSC's request (once); the write's number, or null when the link is gone. */
@@ -448,10 +479,15 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
    * onMessage resolved, ESME_RX_T_APPN when it rejected.
    */
   async function handOver(from: string, parts: ReadonlyArray<{ bytes: Buffer; dataCoding: number }>, fingerprint: string, replies: Incoming[], assembly: Assembly<Incoming> | null): Promise<void> {
-    const providerMessageId = redeliveries.claim(fingerprint) ?? newMessageId();
-    const handled: Handled = { fingerprint, providerMessageId };
     const involved = new Set(replies.map((r) => r.link));
-    for (const link of involved) if (!link.closed) link.inflight.add(handled);
+    // A copy of a message still being handled on its link: the SMSC sent it again because our answer
+    // is late. It is the same message (the inbox answers it without effects); its own answer goes
+    // out when its onMessage resolves.
+    const copyOf = [...involved].map((link) => link.inflight.get(fingerprint)?.handled).find((h) => h !== undefined);
+    const handled: Handled = copyOf ?? { fingerprint, providerMessageId: redeliveries.claim(fingerprint) ?? newMessageId() };
+    const { providerMessageId } = handled;
+    if (copyOf) log.info({ from: maskPhone(from), providerMessageId }, "the SMSC sent a message again while it was being handled: same providerMessageId");
+    for (const link of involved) if (!link.closed) hold(link, handled);
     const text = decodeParts(parts);
     let committed = true;
     try {
@@ -462,7 +498,7 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
       log.warn({ from: maskPhone(from), providerMessageId, error: loggableError(error) }, "inbound message not handled: asked the SMSC to deliver it again");
     }
     const all = assembly ? reassembly.settle(assembly, committed) : replies;
-    for (const link of involved) link.inflight.delete(handled);
+    for (const link of involved) release(link, handled);
     for (const reply of all) {
       const answeredBefore = reply.answered;
       const written = answer(reply, committed ? STATUS.ROK : STATUS.RX_T_APPN);
@@ -470,6 +506,18 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
       if (written === null) redeliveries.remember(fingerprint, providerMessageId);
       else reply.link.unconfirmed.push({ written, handled });
     }
+  }
+
+  function hold(link: Link, handled: Handled): void {
+    const entry = link.inflight.get(handled.fingerprint);
+    if (entry?.handled === handled) entry.holders++;
+    else link.inflight.set(handled.fingerprint, { handled, holders: 1 });
+  }
+
+  function release(link: Link, handled: Handled): void {
+    const entry = link.inflight.get(handled.fingerprint);
+    if (entry?.handled !== handled) return;
+    if (--entry.holders <= 0) link.inflight.delete(handled.fingerprint);
   }
 
   async function onReceiptPdu(incoming: Incoming): Promise<void> {
@@ -490,11 +538,23 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
     }
     const ours = submissions.receipt(receipt.messageId, receipt.status);
     const reportStatus = ours?.status ?? receipt.status;
+    const failed = reportStatus === "failed" || reportStatus === "undelivered";
+    if (ours && !ours.complete && !failed) {
+      // A part of a long message whose other parts the SMSC has not all taken (the send failed
+      // midway and will be resumed): the outbox must not take the row for sent. The part's status
+      // is kept, and counts in the report of a later part's receipt.
+      log.info({ providerMessageId: ours.messageId, outboxId: ours.origin.outboxId }, "receipt for a part of a message not all submitted yet: kept for later");
+      answer(incoming, STATUS.ROK);
+      return;
+    }
     const report: DeliveryReport = {
       providerMessageId: ours?.messageId ?? receipt.messageId,
       status: reportStatus,
+      // The row and try, so that a receipt that comes before the outbox recorded the send (its answer
+      // came late, or the transaction has not committed yet) still finds its message.
+      ...(ours ? { outboxId: ours.origin.outboxId, ...(ours.origin.attempt !== undefined ? { attempt: ours.origin.attempt } : {}) } : {}),
       ...(receipt.errorCode ? { errorCode: receipt.errorCode } : {}),
-      ...(reportStatus === "failed" || reportStatus === "undelivered" ? { errorMessage: `stat:${receipt.state}` } : {}),
+      ...(failed ? { errorMessage: `stat:${receipt.state}` } : {}),
     };
     try {
       await handlers.onReceipt(report);
@@ -512,18 +572,25 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
     const destination = request.to.replace(/^\+/, "");
     if (!/^\d{6,15}$/.test(destination)) return failure(false, "invalid_address", "the recipient is not an E.164 number");
     if (stopped) return failure(true, "stopped", "the SMPP channel is stopped");
-    const link = current;
-    if (!link?.bound) return failure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`);
 
     const { dataCoding, parts } = encodeText(request.body);
     if (parts.length > 255) return failure(false, "too_long", `${parts.length} parts: more than a long SMS can have`);
-    reference = (reference + 1) & 0xff;
-    const ref = reference;
-    const outboxKey = keyOf(request);
-    const partIds: string[] = [];
     const context = { outboxId: request.outboxId, to: maskPhone(request.to), parts: parts.length };
+    // This try again after it failed midway: only the parts the SMSC has not taken go, with the same
+    // reference (one message for the handset). One it took whole is not sent again.
+    const content = hash([destination, String(dataCoding), ...parts.map((part) => part.toString("hex"))]);
+    const submission = submissions.begin(request, content, parts.length, () => (reference = (reference + 1) & 0xff));
+    const taken = submission.ids.filter((id) => id !== undefined).length;
+    if (taken === parts.length) {
+      log.info({ ...context, providerMessageId: submission.ids[0] }, "SMPP message taken by the SMSC already: not sent again");
+      return { status: "sent", providerMessageId: submission.ids[0] ?? newMessageId() };
+    }
+    const link = current;
+    if (!link?.bound) return failure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`);
+    if (taken > 0) log.info({ ...context, taken }, "resuming a long message: sending the parts the SMSC has not taken");
+
     for (const [index, part] of parts.entries()) {
-      const last = index === parts.length - 1;
+      if (submission.ids[index] !== undefined) continue;
       const fields = {
         service_type: "",
         source_addr_ton: source.ton,
@@ -535,37 +602,30 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
         esm_class: parts.length > 1 ? ESM_UDHI : 0,
         registered_delivery: 1,
         data_coding: dataCoding,
-        short_message: parts.length > 1 ? Buffer.concat([concatenationUdh(ref, parts.length, index + 1), part]) : part,
+        short_message: parts.length > 1 ? Buffer.concat([concatenationUdh(submission.ref, parts.length, index + 1), part]) : part,
       };
-      // The SMSC accepted the whole message after all, though too late for this send.
-      const acceptedLate = last
-        ? (messageId: string) => {
-            const ids = [...partIds, messageId];
-            submissions.recordMessage(ids);
-            submissions.recordAccepted(outboxKey, ids[0] ?? messageId);
-            log.info({ ...context, providerMessageId: ids[0] }, "the SMSC accepted a message after its send was reported unconfirmed");
-          }
-        : undefined;
-      const outcome = await submitPart(link, fields, acceptedLate);
-      if (outcome.kind === "accepted") {
-        partIds.push(outcome.messageId);
-        continue;
-      }
+      // Recorded as the response is read, also when it comes too late for this send.
+      const onAccepted = (messageId: string, late: boolean) => {
+        const whole = submissions.accept(submission, index, messageId);
+        if (late && whole) log.info({ ...context, providerMessageId: submission.ids[0] }, "the SMSC accepted a message after its send was reported unconfirmed");
+      };
+      const outcome = await submitPart(link, fields, onAccepted);
+      if (outcome.kind === "accepted") continue;
       // Cut off after earlier parts went out: the outbox reconciles before sending it again. A refusal
-      // is an answer: the message is not (all) at the SMSC, retryable or not as the refusal says.
-      const result = outcome.kind === "cut off" && partIds.length > 0 ? { ...outcome.result, ambiguous: true } : outcome.result;
+      // is an answer: the message is not (all) at the SMSC, retryable or not as the refusal says; a
+      // retry sends only the parts not taken.
+      const someTaken = submission.ids.some((id) => id !== undefined);
+      const result = outcome.kind === "cut off" && someTaken ? { ...outcome.result, ambiguous: true } : outcome.result;
       log.warn({ ...context, part: index + 1, code: result.code, retryable: result.retryable, ambiguous: result.ambiguous ?? false }, "SMPP send failed");
       return result;
     }
-    const providerMessageId = partIds[0] ?? newMessageId();
-    submissions.recordMessage(partIds);
-    submissions.recordAccepted(outboxKey, providerMessageId);
+    const providerMessageId = submission.ids[0] ?? newMessageId();
     log.info({ ...context, providerMessageId }, "SMPP message accepted");
     return { status: "sent", providerMessageId };
   }
 
   /** One submit_sm, tried again while the SMSC is throttling, within responseTimeoutMs. */
-  async function submitPart(link: Link, fields: Record<string, unknown>, acceptedLate?: (messageId: string) => void): Promise<PartOutcome> {
+  async function submitPart(link: Link, fields: Record<string, unknown>, onAccepted: (messageId: string, late: boolean) => void): Promise<PartOutcome> {
     const started = now();
     let backoff = THROTTLE_BACKOFF_MS;
     for (;;) {
@@ -575,16 +635,26 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
       } catch {
         return { kind: "cut off", result: notSent() };
       }
-      const late = acceptedLate && ((pdu: smpp.PDU) => pdu.command_status === STATUS.ROK && acceptedLate(messageIdOf(pdu)));
-      const reply = await request(link, "submit_sm", fields, late);
-      link.window.release();
+      let acceptedId: string | undefined;
+      const listener: Listener = (pdu, late) => {
+        if (pdu.command_status !== STATUS.ROK) return;
+        acceptedId = messageIdOf(pdu);
+        onAccepted(acceptedId, late);
+      };
+      let reply: Answer;
+      try {
+        reply = await request(link, "submit_sm", fields, listener);
+      } finally {
+        link.window.release();
+      }
+      if (reply.kind === "unwritable") return { kind: "refused", result: failure(true, "submit_error", `submit_sm could not be written: ${reply.error}`) };
       if (reply.kind === "closed") {
         if (!reply.written) return { kind: "cut off", result: notSent() };
         return { kind: "cut off", result: failure(true, "connection_lost", "the SMPP connection closed before the SMSC answered submit_sm", true) };
       }
       if (reply.kind === "timeout") return { kind: "cut off", result: failure(true, "timeout", `no submit_sm_resp within ${config.responseTimeoutMs} ms`, true) };
       const commandStatus = reply.pdu.command_status;
-      if (commandStatus === STATUS.ROK) return { kind: "accepted", messageId: messageIdOf(reply.pdu) };
+      if (commandStatus === STATUS.ROK) return { kind: "accepted", messageId: acceptedId ?? messageIdOf(reply.pdu) };
       if (THROTTLED.has(commandStatus) && now() - started + backoff < config.responseTimeoutMs && link.bound && !stopped) {
         log.info({ status: statusName(commandStatus), retryInMs: backoff }, "SMSC throttling: submitting again");
         try {
@@ -631,13 +701,13 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
   return {
     sender: {
       send,
-      async pace(signal) {
+      async pace(_request, signal) {
         if (!stopped) await pacer.ready(signal);
       },
       async findAccepted(request, _since, alreadyRecorded) {
         // SMPP cannot list what was sent: only what this process saw accepted (memory, 48 h). After a
         // restart an unconfirmed send is not found, and the outbox sends it again (at least once).
-        const id = submissions.accepted(keyOf(request));
+        const id = submissions.accepted(request);
         return id && !alreadyRecorded.has(id) ? id : null;
       },
     },
@@ -673,13 +743,15 @@ function settings(options: SmppOptions) {
   for (const [name, value] of Object.entries({ enquireLinkMs: config.enquireLinkMs, responseTimeoutMs: config.responseTimeoutMs, partTimeoutMs: config.partTimeoutMs, "reconnect.minMs": config.reconnect.minMs }))
     if (!(value > 0)) throw new Error(`SMPP ${name} must be positive`);
   if (config.reconnect.maxMs < config.reconnect.minMs) throw new Error("SMPP reconnect.maxMs must not be less than minMs");
+  for (const [name, value] of Object.entries({ sourceTon: options.sourceTon, sourceNpi: options.sourceNpi }))
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 255)) throw new Error(`SMPP ${name} must be an integer from 0 to 255`);
   return config;
 }
 
 function newLink(id: number, session: smpp.Session, window: number): Link {
   let markClosed = () => {};
   const closedPromise = new Promise<void>((resolve) => (markClosed = resolve));
-  return { id, session, bound: false, closed: false, writes: 0, pending: new Map(), window: new Window(window), inflight: new Set(), unconfirmed: [], enquiring: false, timers: [], closedPromise, markClosed };
+  return { id, session, bound: false, closed: false, writes: 0, pending: new Map(), window: new Window(window), inflight: new Map(), unconfirmed: [], enquiring: false, timers: [], closedPromise, markClosed };
 }
 
 /** Our address as submit_sm's source, with the TON/NPI it implies (see SmppOptions.sourceAddr). */
@@ -742,8 +814,6 @@ function responseTo(pdu: smpp.PDU, commandStatus: number): smpp.PDU {
 }
 
 const messageIdOf = (pdu: smpp.PDU) => str(pdu.message_id).trim() || newMessageId();
-
-const keyOf = (request: OutboundRequest) => `${request.outboxId}:${request.attempt ?? ""}`;
 
 const newMessageId = () => `smpp-${randomBytes(12).toString("base64url")}`;
 

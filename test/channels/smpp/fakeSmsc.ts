@@ -2,8 +2,12 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { smpp, STATUS } from "../../../src/channels/smpp/smppLibrary.js";
 
-/** What the fake SMSC answers to a submit_sm: a status (and id), no answer at all, or a dropped connection. */
-export type SubmitReply = { status?: number; messageId?: string; delayMs?: number } | "silence" | "hang-up";
+/**
+ * What the fake SMSC answers to a submit_sm: a status (and id), no answer at all, or a dropped
+ * connection. `then`: a deliver_sm (a delivery receipt) written in the same write as the response,
+ * so that the channel reads both at once.
+ */
+export type SubmitReply = { status?: number; messageId?: string; delayMs?: number; then?: Record<string, unknown> } | "silence" | "hang-up";
 
 export interface Bind {
   systemId: unknown;
@@ -33,6 +37,7 @@ export class FakeSmsc {
   onSubmit: (pdu: smpp.PDU, n: number) => SubmitReply = (_pdu, n) => ({ messageId: (0x1a2b00 + n).toString(16) });
   #connections = 0;
   #submits = 0;
+  #sequence = 0x10000;
   #bound: Array<{ connection: number; session: smpp.Session }> = [];
   // Our requests (deliver_sm, enquire_link, …) waiting for the channel's response, by sequence number.
   readonly #waiting = new Map<number, (pdu: smpp.PDU) => void>();
@@ -136,7 +141,13 @@ export class FakeSmsc {
             session.destroy();
             return;
           }
-          const respond = () => session.send(pdu.response(reply.status ? { command_status: reply.status } : { message_id: reply.messageId ?? (0x1a2b00 + this.#submits).toString(16) }));
+          const response = pdu.response(reply.status ? { command_status: reply.status } : { message_id: reply.messageId ?? (0x1a2b00 + this.#submits).toString(16) });
+          const then = reply.then;
+          const respond = () => {
+            if (!then) return void session.send(response);
+            const next = new smpp.PDU("deliver_sm", { ...then, sequence_number: ++this.#sequence });
+            session.socket.write(Buffer.concat([response.toBuffer(), next.toBuffer()]));
+          };
           if (reply.delayMs) setTimeout(respond, reply.delayMs);
           else respond();
           return;

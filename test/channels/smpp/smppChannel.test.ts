@@ -1,10 +1,10 @@
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { InboundMessage } from "../../../src/inbox/inboundMessage.js";
 import type { DeliveryReport, OutboundRequest } from "../../../src/channels/sender.js";
 import { decodeText, splitUserData } from "../../../src/channels/smpp/encoding.js";
 import { residentNumber, smppChannel, type SmppChannel, type SmppHandlers, type SmppOptions } from "../../../src/channels/smpp/smppChannel.js";
-import { STATUS, type smpp } from "../../../src/channels/smpp/smppLibrary.js";
+import { smpp, STATUS } from "../../../src/channels/smpp/smppLibrary.js";
 import { deferred, FakeSmsc, septets, ucs2, until } from "./fakeSmsc.js";
 
 const START = Date.parse("2026-12-01T10:00:00Z");
@@ -126,6 +126,12 @@ describe("binding", () => {
     expect(() => open({ url: "http://smsc.example:2775" })).toThrow(/smpp:\/\//);
     channel = null;
   });
+
+  it("refuses a source TON or NPI that does not fit in an octet at creation", () => {
+    expect(() => open({ sourceTon: 256 })).toThrow(/sourceTon/);
+    expect(() => open({ sourceNpi: -1 })).toThrow(/sourceNpi/);
+    channel = null;
+  });
 });
 
 describe("keeping the link", () => {
@@ -223,6 +229,24 @@ describe("residents' messages", () => {
     const [a, b, c] = messages.map((m) => m.providerMessageId);
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+  });
+
+  it("gives a copy the SMSC sends while the first is still being handled (our answer is late) the same providerMessageId", async () => {
+    const gate = deferred();
+    let calls = 0;
+    await bound({}, { ...collect, onMessage: (m) => (messages.push(m), ++calls === 1 ? gate.promise : Promise.resolve()) });
+    const message = { source_addr: "96170123456", short_message: septets("3") };
+    const first = smsc.deliver(message);
+    await until(() => calls === 1);
+    const copy = smsc.deliver(message);
+    await until(() => calls === 2);
+    expect(messages[1]?.providerMessageId).toBe(messages[0]?.providerMessageId);
+    expect((await copy).command_status).toBe(0);
+    gate.resolve();
+    expect((await first).command_status).toBe(0);
+    // Both answered: the resident's next "3" is a new message.
+    await smsc.deliver(message);
+    expect(messages[2]?.providerMessageId).not.toBe(messages[0]?.providerMessageId);
   });
 
   it.each([
@@ -386,6 +410,35 @@ describe("sending", () => {
     expect(smsc.received("submit_sm")).toHaveLength(2);
   });
 
+  it("after a later part was refused for a while, sends only the parts not yet accepted, with the same reference", async () => {
+    const c = await bound({ responseTimeoutMs: 5000 });
+    let refuse = true;
+    smsc.onSubmit = (pdu, n) => ((pdu.short_message as Buffer)[5] === 2 && refuse ? { status: STATUS.RTHROTTLED } : { messageId: `id-${n}` });
+    const request = sms(ARABIC_LONG);
+    const first = await c.sender.send(request);
+    expect(first).toMatchObject({ status: "failed", retryable: true, code: "ESME_RTHROTTLED" });
+    expect(first).not.toHaveProperty("ambiguous");
+    expect(await c.sender.findAccepted(request, new Date(START), new Set())).toBeNull();
+
+    refuse = false;
+    expect(await c.sender.send(request)).toEqual({ status: "sent", providerMessageId: "id-1" });
+    const pdus = smsc.received("submit_sm");
+    const udhs = pdus.map((p) => [...(p.short_message as Buffer).subarray(0, 6)]);
+    const ref = udhs[0]?.[3];
+    // Part 1 once; part 2 three times refused, then accepted; part 3.
+    expect(udhs).toEqual([1, 2, 2, 2, 2, 3].map((seq) => [5, 0, 3, ref, 3, seq]));
+    expect(submittedText([pdus[0], pdus[4], pdus[5]] as smpp.PDU[])).toBe(ARABIC_LONG);
+    expect(await c.sender.findAccepted(request, new Date(START), new Set())).toBe("id-1");
+    // The outbox asks again (it should not): the SMSC has the whole message, nothing goes out again.
+    expect(await c.sender.send(request)).toEqual({ status: "sent", providerMessageId: "id-1" });
+    expect(smsc.received("submit_sm")).toHaveLength(6);
+    // Another try of the row (staff sent it again) is a new message.
+    expect(await c.sender.send({ ...request, attempt: 2 })).toMatchObject({ status: "sent" });
+    const again = smsc.received("submit_sm").slice(6);
+    expect(again.map((p) => (p.short_message as Buffer)[5])).toEqual([1, 2, 3]);
+    expect((again[0]?.short_message as Buffer)[3]).not.toBe(ref);
+  });
+
   it("fails retryable, not ambiguous, without a bind", async () => {
     const c = open();
     expect(await c.sender.send(sms("hello"))).toEqual({ status: "failed", retryable: true, code: "not_bound", message: expect.any(String) });
@@ -412,6 +465,26 @@ describe("sending", () => {
     expect(most).toBe(2);
   });
 
+  it("fails a send whose submit_sm cannot be written, without throwing, and frees its window slot", async () => {
+    const c = await bound({ window: 1 });
+    const toBuffer = smpp.PDU.prototype.toBuffer;
+    let broken = 1;
+    const spy = vi.spyOn(smpp.PDU.prototype, "toBuffer").mockImplementation(function (this: smpp.PDU) {
+      if (this.command === "submit_sm" && broken-- > 0) throw new RangeError("The value of \"value\" is out of range");
+      return toBuffer.call(this);
+    });
+    try {
+      const failed = await c.sender.send(sms("one")).catch((error: unknown) => ({ thrown: String(error) }));
+      // The one slot of the window is free again.
+      const next = await Promise.race([c.sender.send(sms("two", { outboxId: 8 })), new Promise((resolve) => setTimeout(() => resolve("stuck waiting for a window slot"), 1000))]);
+      expect(next).toEqual({ status: "sent", providerMessageId: expect.any(String) });
+      expect(failed).toMatchObject({ status: "failed", retryable: true, code: "submit_error" });
+      expect(failed).not.toHaveProperty("ambiguous");
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("reports a send whose answer came too late as ambiguous, then finds it accepted", async () => {
     const c = await bound({ responseTimeoutMs: 60 });
     smsc.onSubmit = () => ({ messageId: "late-1", delayMs: 150 });
@@ -427,10 +500,10 @@ describe("sending", () => {
 
   it("paces submissions at perSecond: pace waits for the next turn, and each part takes one", async () => {
     const c = await bound({ perSecond: 4 });
-    await c.sender.pace?.();
+    await c.sender.pace?.(sms("one"));
     await c.sender.send(sms("one"));
     expect(sleeps).toEqual([]);
-    await c.sender.pace?.();
+    await c.sender.pace?.(sms("two"));
     expect(sleeps).toEqual([250]);
     await c.sender.send(sms("two"));
     expect(sleeps).toEqual([250]);
@@ -446,7 +519,7 @@ describe("delivery receipts", () => {
     expect(sent).toEqual({ status: "sent", providerMessageId: "1a2b01" });
     const response = await smsc.deliver({ esm_class: 0x04, source_addr: "96170123456", receipted_message_id: "1a2b01", message_state: 2, short_message: Buffer.alloc(0) });
     expect(response.command_status).toBe(0);
-    expect(reports).toEqual([{ providerMessageId: "1a2b01", status: "delivered" }]);
+    expect(reports).toEqual([{ providerMessageId: "1a2b01", status: "delivered", outboxId: 7, attempt: 1 }]);
   });
 
   it("reads the receipt text, with the id in decimal, for any part of a long message", async () => {
@@ -458,10 +531,65 @@ describe("delivery receipts", () => {
     await smsc.deliver({ esm_class: 0x04, short_message: text("1714945", "DELIVRD", "000") });
     await smsc.deliver({ esm_class: 0x04, short_message: text("1714947", "UNDELIV", "034") });
     expect(reports).toEqual([
-      { providerMessageId: "1a2b01", status: "sent" },
-      { providerMessageId: "1a2b01", status: "sent" },
-      { providerMessageId: "1a2b01", status: "undelivered", errorCode: "034", errorMessage: "stat:UNDELIV" },
+      { providerMessageId: "1a2b01", status: "sent", outboxId: 7, attempt: 1 },
+      { providerMessageId: "1a2b01", status: "sent", outboxId: 7, attempt: 1 },
+      { providerMessageId: "1a2b01", status: "undelivered", outboxId: 7, attempt: 1, errorCode: "034", errorMessage: "stat:UNDELIV" },
     ]);
+  });
+
+  it("gives a receipt the outbox row and try it is about, even one read together with the submit_sm_resp", async () => {
+    const c = await bound();
+    smsc.onSubmit = () => ({ messageId: "r-1", then: { esm_class: 0x04, source_addr: "96170123456", receipted_message_id: "r-1", message_state: 8, short_message: Buffer.alloc(0) } });
+    expect(await c.sender.send(sms("hello"))).toEqual({ status: "sent", providerMessageId: "r-1" });
+    await until(() => reports.length === 1, 2000, "the receipt");
+    expect(reports).toEqual([{ providerMessageId: "r-1", status: "failed", outboxId: 7, attempt: 1, errorMessage: "stat:REJECTED" }]);
+  });
+
+  it("gives the outbox row to a receipt for a send whose answer came too late (the row has no provider id yet)", async () => {
+    const c = await bound({ responseTimeoutMs: 60 });
+    smsc.onSubmit = () => ({ messageId: "late-2", delayMs: 150 });
+    const request = sms("hello", { outboxId: 41, attempt: 1764583200000 });
+    expect(await c.sender.send(request)).toMatchObject({ status: "failed", ambiguous: true });
+    // The answer comes (the outbox has not recorded the send: it was ambiguous), then the receipt.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await c.sender.findAccepted(request, new Date(START), new Set())).toBe("late-2");
+    await smsc.deliver({ esm_class: 0x04, short_message: septets("id:late-2 sub:001 dlvrd:000 submit date:2612011000 done date:2612011001 stat:REJECTD err:000 text:") });
+    expect(reports).toEqual([{ providerMessageId: "late-2", status: "failed", outboxId: 41, attempt: 1764583200000, errorMessage: "stat:REJECTD" }]);
+  });
+
+  it("leaves attempt out of the report when the request had none", async () => {
+    const c = await bound();
+    await c.sender.send(sms("hello", { attempt: undefined }));
+    await smsc.deliver({ esm_class: 0x04, receipted_message_id: "1a2b01", message_state: 2, short_message: Buffer.alloc(0) });
+    expect(reports).toStrictEqual([{ providerMessageId: "1a2b01", status: "delivered", outboxId: 7 }]);
+  });
+
+  it("holds back word that part of a long message went while its other parts wait, but passes on a failure at once", async () => {
+    const c = await bound({ responseTimeoutMs: 2000 });
+    let refuse = true;
+    smsc.onSubmit = (pdu, n) => ((pdu.short_message as Buffer)[5] === 2 && refuse ? { status: STATUS.RTHROTTLED } : { messageId: `p-${n}` });
+    const request = sms(ARABIC_LONG);
+    expect(await c.sender.send(request)).toMatchObject({ status: "failed", retryable: true });
+    // Part 1 delivered: the message as a whole is not (the outbox must not take the row for sent).
+    await smsc.deliver({ esm_class: 0x04, receipted_message_id: "p-1", message_state: 2, short_message: Buffer.alloc(0) });
+    expect(reports).toEqual([]);
+    refuse = false;
+    expect(await c.sender.send(request)).toEqual({ status: "sent", providerMessageId: "p-1" });
+    // Parts 2 and 3 were p-4 and p-5 (p-2 and p-3 were refusals).
+    await smsc.deliver({ esm_class: 0x04, receipted_message_id: "p-4", message_state: 2, short_message: Buffer.alloc(0) });
+    await smsc.deliver({ esm_class: 0x04, receipted_message_id: "p-5", message_state: 2, short_message: Buffer.alloc(0) });
+    expect(reports).toEqual([
+      { providerMessageId: "p-1", status: "sent", outboxId: 7, attempt: 1 },
+      { providerMessageId: "p-1", status: "delivered", outboxId: 7, attempt: 1 },
+    ]);
+  });
+
+  it("passes on at once that a part of a long message failed while its other parts wait", async () => {
+    const c = await bound({ responseTimeoutMs: 2000 });
+    smsc.onSubmit = (pdu, n) => ((pdu.short_message as Buffer)[5] === 2 ? { status: STATUS.RTHROTTLED } : { messageId: `q-${n}` });
+    expect(await c.sender.send(sms(ARABIC_LONG))).toMatchObject({ status: "failed", retryable: true });
+    await smsc.deliver({ esm_class: 0x04, receipted_message_id: "q-1", message_state: 8, short_message: Buffer.alloc(0) });
+    expect(reports).toEqual([{ providerMessageId: "q-1", status: "failed", outboxId: 7, attempt: 1, errorMessage: "stat:REJECTED" }]);
   });
 
   it("passes on a receipt for a message it does not know with the id as given", async () => {
