@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { pino } from "pino";
 import { startScriptNodeArgs } from "../scripts/bench/processes.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { FakeSmsc, until } from "./channels/smpp/fakeSmsc.js";
 import type { ChannelSender } from "../src/channels/sender.js";
 import type { Db } from "../src/db/createDb.js";
 import { createI18n } from "../src/i18n/createI18n.js";
@@ -166,6 +167,40 @@ describe("npm start", () => {
       expect(isAlive(app)).toBe(false);
     } finally {
       if (isAlive(app)) process.kill(app, "SIGKILL");
+    }
+  }, 120_000);
+
+  it("with an operator's short code configured: binds to the SMSC, /healthz says it is ready, and SIGTERM unbinds before the exit", async () => {
+    const smsc = await FakeSmsc.start();
+    const server = npmStart({
+      PORT: "0",
+      DATABASE_URL: `file:${path.join(dir, "smpp", "baladiya.db")}`,
+      LOG_LEVEL: "info",
+      DEMO_DATA: "false",
+      SMPP_URL: smsc.url,
+      SMPP_SYSTEM_ID: "baladiya",
+      SMPP_PASSWORD: "secret",
+      SMPP_SOURCE_ADDR: "1555",
+    });
+    const listening = await server.waitFor("Baladiya is listening");
+    const app = Number(listening.pid);
+    try {
+      await until(() => smsc.binds.some((b) => b.accepted), 10_000, "bind");
+      // The bind's answer may still be on its way when the SMSC has seen the bind: ask until it is in.
+      let routes: unknown[] = [];
+      for (let i = 0; i < 50; i++) {
+        routes = ((await (await fetch(`${String(listening.url)}/healthz`)).json()) as { routes: unknown[] }).routes;
+        if (JSON.stringify(routes).includes("ready")) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(routes).toEqual([{ route: "smpp", state: "ready", since: expect.any(String) }]);
+      expect(server.logs()).toContainEqual(expect.objectContaining({ routes: ["smpp"], msg: "sending through these routes" }));
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(smsc.received("unbind")).toHaveLength(1);
+    } finally {
+      if (isAlive(app)) process.kill(app, "SIGKILL");
+      await smsc.close();
     }
   }, 120_000);
 
