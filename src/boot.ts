@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
-import { routesIn, smsRouteIn } from "./channels/configureRoutes.js";
+import { smsRouteIn, smsRoutesIn } from "./channels/configureRoutes.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/createDb.js";
 import { openHot } from "./db/hot/connect.js";
@@ -100,7 +100,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
       whatsappTemplateSid: config.twilio.whatsappTemplateSid,
       deliveryDeadlineMs: config.outbox.deadlineHours * 3600_000,
       smsRoute: smsRouteIn(config),
-      routes: routesIn(config),
+      smsRoutes: smsRoutesIn(config),
     },
   };
 }

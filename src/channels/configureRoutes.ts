@@ -124,5 +124,10 @@ export function routesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">)
  * that can send an SMS — Twilio only with an SMS number (TWILIO_SMS_FROM), not for WhatsApp alone.
  */
 export function smsRouteIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route | undefined {
-  return routesIn(config).find((route) => route !== "twilio" || Boolean(config.twilio.smsFrom));
+  return smsRoutesIn(config)[0];
+}
+
+/** The configured routes that can send an SMS, in order of preference: Twilio only with TWILIO_SMS_FROM. */
+export function smsRoutesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route[] {
+  return routesIn(config).filter((route) => route !== "twilio" || Boolean(config.twilio.smsFrom));
 }

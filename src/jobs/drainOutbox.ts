@@ -340,8 +340,9 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   }
   // The resident reads messages in the order staff wrote them: not before an earlier one to the
   // same address is through (sent, failed or held), whichever worker holds it.
+  // (A row stuck on a route no longer configured waits for its deadline: it does not hold the later ones.)
   const earlier = await deps.db.outbox.findFirst({
-    where: { status: { in: ["pending", "sending"] }, toAddress: found.toAddress, id: { lt: found.id } },
+    where: { status: { in: ["pending", "sending"] }, toAddress: found.toAddress, id: { lt: found.id }, route: { in: routesOf(deps) } },
     select: { id: true },
   });
   if (earlier) return "skipped";
@@ -349,10 +350,7 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   // so the row is never held while waiting, and not for long — the run has other routes to serve.
   if (sender.pace) {
     if (run.paced.has(found.route)) return "skipped";
-    const wait = AbortSignal.any([AbortSignal.timeout(deps.paceWaitMs ?? PACE_WAIT_MS), ...(deps.signal ? [deps.signal] : [])]);
-    try {
-      await sender.pace(requestOf(found), wait);
-    } catch {
+    if (!(await paced(sender.pace.bind(sender), requestOf(found), deps.paceWaitMs ?? PACE_WAIT_MS, deps.signal))) {
       run.paced.add(found.route);
       return "skipped";
     }
@@ -369,7 +367,7 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   const resident = await deps.db.resident.findUniqueOrThrow({ where: { id: row.residentId } });
   // The bot's answer to the resident's own message goes, as it would in a webhook's response: the
   // confirmation of STOP, or how to START again.
-  if (resident.optedOut && !(await answersResident(deps.db, row.messageId))) {
+  if (resident.optedOut && !(await answersResident(deps.db, row.messageId, resident.optedOutAt))) {
     await settle(deps.db, row, { outbox: "cancelled", message: "not_sent", errorCode: "opted_out" }, startedAt);
     return "settled";
   }
@@ -443,9 +441,34 @@ async function recordFailure(run: Run, row: Claimed, result: Extract<SendResult,
 }
 
 /** Whether a message is the bot's answer to one the resident just sent (not staff's, not a notice). */
-async function answersResident(db: Db, messageId: number): Promise<boolean> {
-  const message = await db.message.findUnique({ where: { id: messageId }, select: { kind: true, inReplyToId: true } });
-  return message?.kind === "bot" && message.inReplyToId !== null;
+async function answersResident(db: Db, messageId: number, optedOutAt: Date | null): Promise<boolean> {
+  const message = await db.message.findUnique({ where: { id: messageId }, select: { kind: true, inReplyTo: { select: { createdAt: true } } } });
+  if (message?.kind !== "bot" || !message.inReplyTo) return false;
+  // An answer to a message sent before STOP, still waiting for its turn, stays unsent: opted out is silence.
+  return optedOutAt === null || message.inReplyTo.createdAt.getTime() >= optedOutAt.getTime();
+}
+
+/**
+ * Waits for a route's pace at most `waitMs` (or until the process stops); false when it gave up.
+ * One timer and one listener per wait, both gone afterwards (AbortSignal.any would leave an entry
+ * on the process-long stop signal for every wait: nodejs/node#55351).
+ */
+async function paced(pace: NonNullable<ChannelSender["pace"]>, request: OutboundRequest, waitMs: number, stop: AbortSignal | undefined): Promise<boolean> {
+  if (stop?.aborted) return false;
+  const wait = new AbortController();
+  const timer = setTimeout(() => wait.abort(new Error("the route's pace did not allow a send in time")), waitMs);
+  timer.unref();
+  const onStop = () => wait.abort(stop?.reason);
+  stop?.addEventListener("abort", onStop, { once: true });
+  try {
+    await pace(request, wait.signal);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    stop?.removeEventListener("abort", onStop);
+  }
 }
 
 /** The row was taken over while this worker held it (its lease ran out): the newer claim decides. */

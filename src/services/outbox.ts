@@ -20,11 +20,11 @@ export interface OutboxContext {
    */
   smsRoute?: Route | undefined;
   /**
-   * The routes configured on this deployment. A resident whose last route is no longer one of them
-   * (the town moved from Twilio to its own Android phone) gets SMS by `smsRoute` instead. Unset: every
-   * route counts as configured (tests, tools).
+   * The routes that can send SMS on this deployment (Twilio only with an SMS number). A resident whose
+   * last SMS route is not one of them (the town moved from Twilio to its own Android phone) gets SMS
+   * by `smsRoute` instead. Unset: every route counts (tests, tools).
    */
-  routes?: readonly Route[] | undefined;
+  smsRoutes?: readonly Route[] | undefined;
 }
 
 /** How long a message may take to go out before it is failed, visibly, unless configured otherwise. */
@@ -130,9 +130,9 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
  * configured; otherwise, for SMS, the deployment's SMS route. WhatsApp goes through Twilio.
  */
 function routeFor(ctx: OutboxContext, channel: ChannelKind, last: string | undefined): Route {
-  const usable = (route: string | undefined): route is Route => route !== undefined && isRoute(route) && (!ctx.routes || ctx.routes.includes(route));
-  if (usable(last)) return last;
-  return channel === "sms" ? (ctx.smsRoute ?? DEFAULT_ROUTE) : DEFAULT_ROUTE;
+  if (channel !== "sms") return DEFAULT_ROUTE;
+  const usable = last !== undefined && isRoute(last) && (!ctx.smsRoutes || ctx.smsRoutes.includes(last));
+  return usable ? last : (ctx.smsRoute ?? DEFAULT_ROUTE);
 }
 
 interface TemplateRequest {

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routesIn, smsRouteIn } from "../../src/channels/configureRoutes.js";
+import { routesIn, smsRouteIn, smsRoutesIn } from "../../src/channels/configureRoutes.js";
 import type { Route } from "../../src/channels/routes.js";
 import type { ChannelSender, OutboundRequest } from "../../src/channels/sender.js";
 import { loadConfig } from "../../src/config.js";
@@ -84,7 +84,7 @@ describe("each row goes out through its own route", () => {
 
   it("a town that dropped Twilio for its own phone still reaches residents who last wrote through Twilio", async () => {
     const r = await resident("twilio");
-    const queued = await queue(r.id, "we moved to the town's own number", { routes: ["android"], smsRoute: "android" });
+    const queued = await queue(r.id, "we moved to the town's own number", { smsRoutes: ["android"], smsRoute: "android" });
     expect(await world.db.outbox.findFirstOrThrow({ where: { messageId: queued.messageId } })).toMatchObject({ route: "android" });
   });
 
@@ -99,7 +99,28 @@ describe("each row goes out through its own route", () => {
     });
     expect(routesIn(config)).toEqual(["twilio", "android"]);
     expect(smsRouteIn(config)).toBe("android");
+    expect(smsRoutesIn(config)).toEqual(["android"]);
     expect(smsRouteIn({ ...config, twilio: { ...config.twilio, smsFrom: "+9611555000" } })).toBe("twilio");
+  });
+
+  it("a resident who last texted Twilio's SMS number, in a town that kept Twilio for WhatsApp only, is reached by the phone", async () => {
+    const r = await resident("twilio");
+    const queued = await queue(r.id, "Twilio has no SMS number here", { smsRoutes: ["android"], smsRoute: "android" });
+    expect(await world.db.outbox.findFirstOrThrow({ where: { messageId: queued.messageId } })).toMatchObject({ route: "android" });
+  });
+});
+
+describe("opted out means silence, except the answer to STOP itself", () => {
+  it("an answer still queued for a message sent before STOP is not sent after it", async () => {
+    const r = await resident("android");
+    const before = await world.db.message.create({ data: { municipalityId: MUNICIPALITY, residentId: r.id, direction: "inbound", channel: "sms", route: "android", body: "2", status: "received", createdAt: new Date(Date.now() - 60_000) } });
+    const answer = await world.db.message.create({ data: { municipalityId: MUNICIPALITY, residentId: r.id, direction: "outbound", kind: "bot", channel: "sms", route: "android", inReplyToId: before.id, body: "your requests: …", status: "queued" } });
+    await world.db.outbox.create({ data: { municipalityId: MUNICIPALITY, messageId: answer.id, residentId: r.id, channel: "sms", route: "android", toAddress: r.phone, body: answer.body, status: "pending", nextAttemptAt: new Date() } });
+    await world.db.resident.update({ where: { id: r.id }, data: { optedOut: true, optedOutAt: new Date(Date.now() - 30_000) } });
+    const android = recordingSender();
+    await drainOutbox(worker({ android }));
+    expect(android.sent.filter((m) => m.to === r.phone)).toEqual([]);
+    expect(await world.db.message.findUniqueOrThrow({ where: { id: answer.id } })).toMatchObject({ status: "not_sent", errorCode: "opted_out" });
   });
 });
 
@@ -131,13 +152,23 @@ describe("a route that is no longer configured", () => {
       data: { status: "sending", leaseUntil: past, deadlineAt: past, attemptStartedAt: new Date(Date.now() - 3600_000), claimId: "old-claim" },
     });
     // Later the town removes the phone; the resident's next message goes by Twilio.
-    const later = await queue(r.id, "a reply after the phone was removed", { routes: ["twilio"], smsRoute: "twilio" });
+    const later = await queue(r.id, "a reply after the phone was removed", { smsRoutes: ["twilio"], smsRoute: "twilio" });
     const twilio = recordingSender();
     await drainOutbox(worker({ twilio }));
     expect(await world.db.message.findUniqueOrThrow({ where: { id: stuck.messageId } })).toMatchObject({ status: "failed", errorCode: OUTBOX_FAILURES.unconfirmed });
     await drainOutbox(worker({ twilio }));
     expect(twilio.sent.map((r) => r.body)).toContain("a reply after the phone was removed");
     expect(await world.db.message.findUniqueOrThrow({ where: { id: later.messageId } })).toMatchObject({ status: "sent", route: "twilio" });
+  });
+
+  it("a message queued on it before the change does not hold the resident's later messages until its deadline", async () => {
+    const r = await resident("smpp");
+    await queue(r.id, "queued while the short code was configured");
+    const later = await queue(r.id, "after the short code was removed", { smsRoutes: ["twilio"], smsRoute: "twilio" });
+    const twilio = recordingSender();
+    await drainOutbox(worker({ twilio }));
+    expect(twilio.sent.map((m) => m.body)).toEqual(["after the short code was removed"]);
+    expect(await world.db.message.findUniqueOrThrow({ where: { id: later.messageId } })).toMatchObject({ status: "sent" });
   });
 
   it("a queued message on it is failed with the reason, not left pending forever", async () => {

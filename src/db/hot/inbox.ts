@@ -13,7 +13,9 @@ const messageByProviderId = prepared((db, p: { route: string; channel: string; p
     .select("id")
     .where("route", "=", p.route)
     .where("channel", "=", p.channel)
-    .where("providerMessageId", "=", p.providerMessageId),
+    .where("providerMessageId", "=", p.providerMessageId)
+    // The partial unique index covers inbound rows only (providers may reuse ids for outbound ones).
+    .where("direction", "=", "inbound"),
 );
 const repliesTo = prepared((db, p: { inReplyToId: number }) => db.selectFrom("Message").select("body").where("inReplyToId", "=", p.inReplyToId).orderBy("id"));
 
