@@ -135,7 +135,7 @@ describe("/staff/admin/channels", () => {
     expect(alertsIn(smpp)).toEqual(["This route is down: its messages wait in the outbox until it reconnects."]);
     const twilio = cardOf(english, "twilio");
     expect(twilio).toContain("Not configured");
-    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"]) expect(twilio).toContain(name);
+    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_FROM"]) expect(twilio).toContain(name);
     expect(twilio).not.toContain("ANDROID_SMS_URL");
 
     configured = ["twilio"];

@@ -12,7 +12,7 @@ const BASE = "/staff/admin/channels";
 
 /** The environment variables that turn each route on (config.ts reads them; .env.example explains them). */
 export const ROUTE_SETTINGS: Readonly<Record<Route, readonly string[]>> = {
-  twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+  twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_FROM", "TWILIO_WHATSAPP_FROM"],
   android: ["ANDROID_SMS_URL", "ANDROID_SMS_USERNAME", "ANDROID_SMS_PASSWORD", "ANDROID_SMS_SIGNING_KEY"],
   smpp: ["SMPP_URL", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR"],
 };
