@@ -6,9 +6,10 @@ import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
 import { askedSomethingElse, howToPay, isPaymentStep, paymentAnswer, paymentPrompt } from "./flows/payments.js";
 import { statusList, statusOf } from "./flows/status.js";
+import { joinSurveys, leaveSurveys, surveyOfferAnswer, surveyQuestion, surveyTurn } from "./flows/survey.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
-import { initialState, type ConversationState } from "./state.js";
+import { expireStaleDraft, initialState, type ConversationState } from "./state.js";
 import { atMenu, categoryName, done, draftFrom, hasWords, MAIN_MENU, said, strike, type Turn } from "./turn.js";
 import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
 
@@ -44,10 +45,17 @@ export async function step(
 
   const preface: Reply[] = [];
   if (splitMedia(event.media).unsupported.length > 0) preface.push({ key: "media.unsupported" });
-  const state = expireStaleDraft(stored, ctx.now);
-  const turn: Turn = { state, event, ctx, u, locale, preface, effects };
+  let turn: Turn = { state: expireStaleDraft(stored, ctx.now), event, ctx, u, locale, preface, effects };
 
   if (optingOut) return done(turn, initialState(), [{ key: "optOut.done" }], [{ type: "optOut" }]);
+  // Mid-survey an answer comes first: "0" may be a score, "2" a choice, not the menu.
+  if (turn.state.step === "survey" && turn.state.survey && !ctx.stateWasReset) {
+    const surveyed = await surveyTurn(turn, turn.state.survey);
+    if ("replies" in surveyed) return surveyed;
+    turn = surveyed;
+  }
+  const { state } = turn;
+  if (u.intent.type === "leaveSurveys") return leaveSurveys(turn);
   switch (u.intent.type) {
     case "optIn":
       return done(turn, atMenu(), [{ key: "optIn.already" }, MAIN_MENU]);
@@ -90,6 +98,12 @@ async function answer(turn: Turn): Promise<StepResult> {
       return freeText(turn);
     case "reopenOffer":
       return reopenAnswer(turn, state.reopenReference);
+    case "surveyOffer":
+      // Anything but yes or no: the offer lapses and the message is read afresh.
+      return surveyOfferAnswer(turn) ?? freeText({ ...turn, state: initialState() });
+    case "survey":
+      // Only without its survey context (surveyTurn handles the rest): read afresh.
+      return freeText({ ...turn, state: initialState() });
     case "stuck":
       return stuckAnswer(turn);
     case "category":
@@ -161,6 +175,8 @@ async function freeText(turn: Turn): Promise<StepResult> {
       return accountQuestion(turn, "report");
     case "howToPay":
       return howToPay(turn);
+    case "joinSurveys":
+      return joinSurveys(turn);
     case "newRequest": {
       // "the pole is in front of the bakery" answering staff about a street light is that request.
       const thread = u.intent.categoryCode ? await turn.ctx.lookups.staffThread() : null;
@@ -256,19 +272,16 @@ async function stuckAnswer(turn: Turn): Promise<StepResult> {
   return done(turn, state, [{ key: "stuck" }]);
 }
 
-// A request left unfinished this long is abandoned: a message days later starts afresh instead of
-// becoming the old request's description or address.
-const DRAFT_LIFETIME_MS = 24 * 3600_000;
-
-function expireStaleDraft(state: ConversationState, now: Date): ConversationState {
-  const startedAt = state.draft?.startedAt ?? state.payment?.startedAt ?? state.account?.startedAt;
-  const started = startedAt ? Date.parse(startedAt) : NaN;
-  return now.getTime() - started > DRAFT_LIFETIME_MS ? initialState() : state;
-}
-
 /** Asks the current question again (after a language switch, or "try again"). */
 async function reprompt(turn: Turn, state: ConversationState): Promise<StepResult> {
   if (state.step === "idle" || state.step === "menu" || state.step === "reopenOffer") return done(turn, atMenu(), [MAIN_MENU]);
+  if (state.step === "surveyOffer") return done(turn, { ...state, strikes: 0 }, [{ key: "survey.offer" }]);
+  if (state.step === "survey") {
+    const survey = state.survey ? await turn.ctx.lookups.survey(state.survey.invitationId) : null;
+    if (!survey || !state.survey || !survey.open) return done(turn, atMenu(), [MAIN_MENU]);
+    const index = state.survey.question < 0 ? survey.nextQuestion : state.survey.question;
+    return done(turn, { ...state, strikes: 0 }, [surveyQuestion(survey, index)]);
+  }
   if (state.step === "stuck") return done(turn, state, [{ key: "stuck" }]);
   if (isPaymentStep(state.step)) return done(turn, { ...state, strikes: 0 }, [paymentPrompt(state.step)]);
   if (state.step === "linkNumber" || state.step === "linkCode" || state.step === "chooseAccount") {

@@ -22,6 +22,9 @@ export const STEPS = [
   "payWhere",
   "payReference",
   "payPhoto",
+  // Surveys: answering one, and the one-time offer to join them.
+  "survey",
+  "surveyOffer",
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -66,6 +69,10 @@ export const PaymentDraftSchema = z.object({
 });
 export type PaymentDraft = z.infer<typeof PaymentDraftSchema>;
 
+/** At "survey": which invitation, and the question being answered (0-based; -1: the WhatsApp template was sent, no question yet). */
+export const SurveyContextSchema = z.object({ invitationId: z.number().int(), question: z.number().int().min(-1) });
+export type SurveyContext = z.infer<typeof SurveyContextSchema>;
+
 const StateV1 = z.object({
   version: z.literal(1),
   step: z.enum(STEPS),
@@ -80,6 +87,8 @@ const StateV1 = z.object({
   account: AccountContextSchema.optional(),
   /** While reporting a payment. */
   payment: PaymentDraftSchema.optional(),
+  /** While answering a survey. */
+  survey: SurveyContextSchema.optional(),
 });
 export type ConversationState = z.infer<typeof StateV1>;
 
@@ -91,7 +100,22 @@ export const initialState = (): ConversationState => ({ version: 1, step: "idle"
 export const reopenOfferState = (reference: number): ConversationState => ({ version: 1, step: "reopenOffer", strikes: 0, reopenReference: reference });
 
 /** Whether the resident is between requests, so the conversation may be steered without losing anything. */
-export const isAtRest = (state: ConversationState) => state.step === "idle" || state.step === "menu" || state.step === "reopenOffer";
+export const isAtRest = (state: ConversationState) =>
+  state.step === "idle" || state.step === "menu" || state.step === "reopenOffer" || state.step === "surveyOffer";
+
+// A request left unfinished this long is abandoned: a message days later starts afresh instead of
+// becoming the old request's description or address.
+const DRAFT_LIFETIME_MS = 24 * 3600_000;
+
+/** The state as the next message will find it: an unfinished request, link or payment lapses after a day. */
+export function expireStaleDraft(state: ConversationState, now: Date): ConversationState {
+  const startedAt = state.draft?.startedAt ?? state.payment?.startedAt ?? state.account?.startedAt;
+  const started = startedAt ? Date.parse(startedAt) : NaN;
+  return now.getTime() - started > DRAFT_LIFETIME_MS ? initialState() : state;
+}
+
+/** The state a survey invitation puts the conversation in. `question` -1: the WhatsApp template went out instead. */
+export const surveyState = (invitationId: number, question: number): ConversationState => ({ version: 1, step: "survey", strikes: 0, survey: { invitationId, question } });
 
 /**
  * Reads stored state. Anything unreadable — corrupted JSON, an old or future version — becomes a

@@ -45,6 +45,44 @@ export interface Localized {
   en: string;
 }
 
+export const LocalizedSchema = z.object({ ar: z.string().trim().min(1).max(300), en: z.string().trim().min(1).max(300) });
+
+/** What kind of answer a survey question takes. */
+export const SURVEY_QUESTION_TYPES = ["choice", "yesno", "rating", "number", "text"] as const;
+export type SurveyQuestionType = (typeof SURVEY_QUESTION_TYPES)[number];
+
+/** One survey question as staff defined it; the bot asks it and reads the answer. */
+export const SurveyQuestionSchema = z
+  .object({
+    type: z.enum(SURVEY_QUESTION_TYPES),
+    text: LocalizedSchema,
+    /** `choice`: 2-9 numbered options. */
+    options: z.array(z.object({ ar: z.string().trim().min(1).max(60), en: z.string().trim().min(1).max(60) })).max(9).default([]),
+    /** `rating`: 1-5 or 0-10. */
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    /** A `choice` whose answer is the resident's neighbourhood: it sets their area (the option's English name). */
+    area: z.boolean().default(false),
+  })
+  .superRefine((q, ctx) => {
+    if (q.type === "choice" && (q.options.length < 2 || q.options.length > 9)) ctx.addIssue({ code: "custom", path: ["options"], message: "choice_options" });
+    if (q.type !== "choice" && q.options.length > 0) ctx.addIssue({ code: "custom", path: ["options"], message: "options_only_for_choice" });
+    if (q.type === "rating" && !((q.min === 1 && q.max === 5) || (q.min === 0 && q.max === 10))) ctx.addIssue({ code: "custom", path: ["max"], message: "rating_scale" });
+    if (q.area && q.type !== "choice") ctx.addIssue({ code: "custom", path: ["area"], message: "area_needs_choice" });
+  });
+export type SurveyQuestion = z.infer<typeof SurveyQuestionSchema>;
+
+/** What the bot knows of a survey a resident was invited to. */
+export interface SurveyView {
+  invitationId: number;
+  title: Localized;
+  questions: readonly SurveyQuestion[];
+  /** The next question to ask (0-based): the one the resident is answering, or the one to resume at. */
+  nextQuestion: number;
+  /** The run still takes answers; a closed run's late answers are thanked and not counted. */
+  open: boolean;
+}
+
 /** A reference to another translation key, rendered in the reply's language. */
 export interface TextRef {
   $t: string;
@@ -117,7 +155,18 @@ export type Effect =
   | { type: "reopenTicket"; reference: number }
   | { type: "addToTicket"; reference: number }
   | { type: "recordDisclosure"; kind: DisclosureKind; accountId: number }
-  | { type: "reportPayment"; report: NewPaymentReport };
+  | { type: "reportPayment"; report: NewPaymentReport }
+  | { type: "joinSurveys"; source: "keyword" | "offer" }
+  | { type: "leaveSurveys" }
+  /** The one-time offer to join surveys was made (it is never made again). */
+  | { type: "surveyOffered" }
+  /** An answer to survey question `question` (null: skipped); `next` is the question asked now (= total when done). */
+  | { type: "surveyAnswer"; invitationId: number; question: number; value: string | null; next: number }
+  /** The resident turned to something else mid-survey: it waits for "survey" or the sender to resume it. */
+  | { type: "pauseSurvey"; invitationId: number }
+  | { type: "resumeSurvey"; invitationId: number }
+  /** The resident's neighbourhood, from an "area" survey question. */
+  | { type: "setArea"; area: string };
 
 /**
  * Try to link an account to the resident's phone with the code printed on the bill. Unlike the
@@ -202,12 +251,25 @@ export interface Lookups {
   linkingLocked(): Promise<boolean>;
   /** The open ticket staff wrote to this resident about most recently (last 7 days), if any: a reply belongs there. */
   staffThread(): Promise<{ reference: number; categoryCode: string | null } | null>;
+  /** A survey this resident was invited to (null when it is not theirs). */
+  survey(invitationId: number): Promise<SurveyView | null>;
+  /** The resident's survey left unfinished (paused or never answered) in a run still open, if any. */
+  unfinishedSurvey(): Promise<SurveyView | null>;
+}
+
+/** Where the resident stands with the town's surveys. */
+export interface SurveyConsent {
+  joined: boolean;
+  /** The one-time offer was already made. */
+  offered: boolean;
 }
 
 /** What the engine knows about the resident and the moment, besides its own state. */
 export interface StepContext {
   now: Date;
-  resident: { locale: Locale | null; optedOut: boolean };
+  resident: { locale: Locale | null; optedOut: boolean; surveys?: SurveyConsent };
+  /** Offer surveys once after a resident's request is filed (config SURVEY_OFFER; default on). */
+  surveyOffer?: boolean;
   capabilities: ChannelCapabilities;
   lookups: Lookups;
   /** Digits in amounts and dates (config AMOUNT_DIGITS): Arabic-Indic ones are only used in Arabic. */

@@ -10,6 +10,18 @@ import type { Hot, HotQ } from "../db/hot/connect.js";
 import { checkAccountCode, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../db/hot/accounts.js";
 import { conversationState, insertInbound, insertReply, lockUntilCommit, releaseHeld, replyTo, saveConversation, storedReplies, updateMessage } from "../db/hot/inbox.js";
 import { reportPayment } from "../db/hot/payments.js";
+import {
+  hasJoinedSurveys,
+  joinSurveys,
+  leaveSurveys,
+  markSurveyOffered,
+  pauseSurvey,
+  recordSurveyAnswer,
+  resumeSurvey,
+  setResidentArea,
+  surveyOfResident,
+  unfinishedSurveyOf,
+} from "../db/hot/surveys.js";
 import { residentForInbound, setOptOut, setResidentLocale } from "../db/hot/residents.js";
 import { fileTicket, freeReference, linkMessagesToTicket, openTicketsOf, reopenByResident, residentAnswered, residentTicket, staffThreadOf } from "../db/hot/tickets.js";
 import { render } from "../i18n/render.js";
@@ -45,6 +57,8 @@ export interface InboxDeps {
   guard?: Partial<GuardOptions>;
   /** How long a held WhatsApp reply released by this message may take to get through (OUTBOX_DEADLINE_HOURS). */
   outboxDeadlineMs?: number;
+  /** Offer surveys once after a resident's first request (SURVEY_OFFER; default on). */
+  surveyOffer?: boolean;
   /** The process's categories, shared with the staff pages that edit them; unset, the inbox keeps its own. */
   categories?: CategoryCache;
 }
@@ -149,7 +163,12 @@ async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMe
     },
     {
       now,
-      resident: { locale: residentLocale, optedOut: resident.optedOut },
+      resident: {
+        locale: residentLocale,
+        optedOut: resident.optedOut,
+        surveys: { joined: hasJoinedSurveys(resident), offered: resident.surveyOfferedAt !== null },
+      },
+      surveyOffer: deps.surveyOffer ?? true,
       capabilities: CAPABILITIES[message.channel],
       lookups: lookupsFor(deps, tx, resident.id, now),
       amountDigits: deps.amountDigits ?? "western",
@@ -200,6 +219,8 @@ function lookupsFor(deps: WiredDeps, tx: HotQ, residentId: number, now: Date): L
     statementLines: (accountId, limit) => statementLinesOf(tx, deps.municipalityId, residentId, accountId, limit),
     linkingLocked: () => linkingLockedFor(tx, deps.municipalityId, residentId, now),
     staffThread: () => staffThreadOf(tx, deps.municipalityId, residentId, now),
+    survey: (invitationId) => surveyOfResident(tx, residentId, invitationId, now),
+    unfinishedSurvey: () => unfinishedSurveyOf(tx, residentId, now),
   };
 }
 
@@ -281,6 +302,27 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.report.startedAt, ctx.now);
         break;
       }
+      case "joinSurveys":
+        await joinSurveys(tx, ctx.residentId, effect.source, ctx.now);
+        break;
+      case "leaveSurveys":
+        await leaveSurveys(tx, ctx.residentId, ctx.now);
+        break;
+      case "surveyOffered":
+        await markSurveyOffered(tx, ctx.residentId, ctx.now);
+        break;
+      case "surveyAnswer":
+        await recordSurveyAnswer(tx, { ...effect, now: ctx.now });
+        break;
+      case "pauseSurvey":
+        await pauseSurvey(tx, effect.invitationId, ctx.now);
+        break;
+      case "resumeSurvey":
+        await resumeSurvey(tx, effect.invitationId, ctx.now);
+        break;
+      case "setArea":
+        await setResidentArea(tx, ctx.residentId, effect.area, ctx.now);
+        break;
       default:
         return assertNever(effect);
     }

@@ -14,7 +14,12 @@ export interface Actor {
   /** Department codes whose tickets an agent works (admins see everything). */
   departments: string[];
   locale: "ar" | "en";
+  /** May define, schedule and read surveys (admins always may). */
+  canRunSurveys: boolean;
 }
+
+/** Surveys (definitions, schedules, results, individual responses): admins and staff given the permission. */
+export const canRunSurveys = (actor: Actor) => actor.role === "admin" || actor.canRunSurveys;
 
 /** Admins see every ticket; agents only their departments' (a ticket without a department: admins only). */
 export function canAccessTicket(actor: Actor, ticket: { department: string | null; municipalityId: string }): boolean {
@@ -41,6 +46,7 @@ export async function actorById(tx: Tx, id: number): Promise<Actor | null> {
     role: staff.role === "admin" ? "admin" : "agent",
     departments: staff.departments.map((d) => d.departmentCode),
     locale: staff.locale === "en" ? "en" : "ar",
+    canRunSurveys: staff.canRunSurveys,
   };
 }
 

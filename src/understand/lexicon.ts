@@ -21,6 +21,20 @@ export const COMMANDS = {
   arabic: ["عربي", "العربيه", "ar", "arabic", "arabi", "3arabe", "3arabi", "عربى"],
   yes: ["1", "yes", "y", "ok", "okay", "yeah", "sure", "نعم", "اي", "ايه", "اه", "ايوه", "ايوا", "اكيد", "صح", "تمام", "مظبوط", "eh", "ah", "aywa", "akid", "tamem", "sa7", "na3am", "mazbout"],
   no: ["2", "no", "n", "nope", "لا", "لأ", "كلا", "مش هيك", "la", "la2", "mish", "la ma", "la2a", "mesh"],
+  /** Join the town's surveys (or resume one left unfinished). */
+  joinSurveys: [
+    "استطلاع", "استطلاعات", "الاستطلاع", "الاستطلاعات", "استبيان", "استبيانات",
+    "survey", "surveys", "poll", "polls", "join surveys",
+    "istitla3", "istitla3at", "estitla3", "estitla3at", "isti6la3", "istetla3", "istitla", "estebyan",
+  ],
+  /** Leave surveys only: STOP still silences everything. */
+  leaveSurveys: [
+    "stop surveys", "stop survey", "no surveys", "no more surveys", "unsubscribe surveys", "leave surveys",
+    "لا استطلاعات", "بلا استطلاعات", "بدون استطلاعات", "وقف الاستطلاعات", "وقف الاستطلاع", "الغاء الاستطلاعات", "ما بدي استطلاعات",
+    "bala istitla3at", "bala istitla3", "la istitla3at", "wa2if istitla3at", "ma baddi istitla3at", "bala estitla3at",
+  ],
+  /** Skip one survey question (plain "no" is an answer there, so it is not one of these). */
+  surveySkip: ["skip", "next", "pass", "تخطي", "تخطى", "تجاوز", "التالي", "سكيب", "skip it", "t5ati", "takhatti", "ta5ata"],
   skip: ["skip", "no photo", "لا", "بلا", "تخطي", "تخطى", "ما في", "ma fi", "mafi", "la", "la2", "no"],
 } as const;
 
@@ -81,3 +95,18 @@ export const PHRASES = {
     "madrase", "madrasa", "wled", "wlad", "awled", "atfal", "t2fal", "zghar",
   ],
 } as const;
+
+/** Numbers residents spell out in answers ("خمسة", "khamse", "five"), 0-10. */
+export const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  "صفر": 0, "sifr": 0, "zero": 0,
+  "واحد": 1, "وحده": 1, "wa7ad": 1, "wahad": 1, "one": 1,
+  "اثنين": 2, "اتنين": 2, "تنين": 2, "ثنين": 2, "tnein": 2, "tnen": 2, "tnayn": 2, "two": 2,
+  "ثلاثه": 3, "تلاته": 3, "تلات": 3, "ثلاث": 3, "tlete": 3, "tleteh": 3, "tlate": 3, "three": 3,
+  "اربعه": 4, "اربع": 4, "arba3a": 4, "arba3": 4, "four": 4,
+  "خمسه": 5, "خمس": 5, "khamse": 5, "5amse": 5, "khamsa": 5, "five": 5,
+  "سته": 6, "ست": 6, "sette": 6, "sitte": 6, "six": 6,
+  "سبعه": 7, "سبع": 7, "sab3a": 7, "sab3": 7, "seven": 7,
+  "ثمانيه": 8, "تمانيه": 8, "تمنه": 8, "تمن": 8, "tmene": 8, "tamanye": 8, "eight": 8,
+  "تسعه": 9, "تسع": 9, "tis3a": 9, "tes3a": 9, "nine": 9,
+  "عشره": 10, "عشر": 10, "3ashra": 10, "ashra": 10, "ten": 10,
+};

@@ -20,6 +20,8 @@ export type Intent =
   | { type: "reportPayment" }
   | { type: "newRequest"; categoryCode?: string }
   | { type: "greeting" }
+  | { type: "joinSurveys" }
+  | { type: "leaveSurveys" }
   | { type: "unclear" };
 
 export interface Understanding {
@@ -117,6 +119,8 @@ function intentOf(text: string, words: readonly string[], categoryCode: string |
   if (words.length === 0) return /\?/.test(text) ? { type: "help" } : { type: "unclear" };
   if (isCommand(words, "optOut")) return { type: "optOut" };
   if (isCommand(words, "optIn")) return { type: "optIn" };
+  if (isCommand(words, "leaveSurveys")) return { type: "leaveSurveys" };
+  if (isCommand(words, "joinSurveys")) return { type: "joinSurveys" };
   if (isCommand(words, "help")) return { type: "help" };
   if (isCommand(words, "menu")) return { type: "menu" };
   if (isCommand(words, "cancel")) return { type: "cancel" };

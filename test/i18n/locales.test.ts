@@ -123,7 +123,24 @@ const ACCOUNT_PARAMS: Record<string, Record<string, ReplyParam>> = {
   "payment.filed": { amount: money("12500000", "LBP"), number: accountNumber, reference: 104270 },
 };
 
+// A monthly survey as an officer would write it: the staff pages refuse any survey whose messages
+// would not fit (src/services/surveys/cost.ts); these are the typical lengths.
+const SURVEY_QUESTION = { ar: "ما مدى رضاك عن جمع النفايات في حيك هذا الشهر؟", en: "How satisfied are you with waste collection in your area this month?" };
+const SURVEY_PARAMS: Record<string, Record<string, ReplyParam>> = {
+  "survey.invite": { title: { ar: "رضا السكان عن جمع النفايات", en: "Waste collection satisfaction" } },
+  "survey.intro": { intro: { ar: "ثلاثة أسئلة قصيرة.", en: "Three short questions." } },
+  "survey.ask": {
+    n: 1,
+    total: 3,
+    text: SURVEY_QUESTION,
+    hint: { options: [{ n: 1, label: { ar: "الحي الغربي", en: "West" } }, { n: 2, label: { ar: "الحي الشرقي", en: "East" } }, { n: 3, label: { ar: "وادي الدلم", en: "Wadi al-Delm" } }] },
+  },
+  "survey.askText": { n: 3, total: 3, text: { ar: "ما الذي يجب أن تصلحه البلدية أولاً؟", en: "What should the municipality fix first?" } },
+  "survey.hint.rating": { min: 0, max: 10 },
+};
+
 const PARAMS: Record<string, Record<string, ReplyParam>> = {
+  ...SURVEY_PARAMS,
   "intake.chooseCategory": { choices: { options: seededCategories.map((c, i) => ({ n: i + 1, label: c.name })) } },
   "intake.confirmCategory": { category },
   "intake.askDescription": { category },
@@ -187,6 +204,16 @@ const ONE_SEGMENT = [
   "payment.cancelled",
   // The one notice a phone over its budget gets before the bot falls silent.
   "guard.paused",
+  "survey.retry",
+  "survey.thanks",
+  "survey.closed",
+  "survey.paused",
+  "survey.resume",
+  "survey.joined",
+  "survey.alreadyJoined",
+  "survey.left",
+  "survey.declined",
+  "survey.askText",
 ];
 
 // Replies the engine sends together in one message.
@@ -209,6 +236,14 @@ const COMBINATIONS: string[][] = [
   ["status.notFound", "intake.resume"],
   ["reset", "welcome", "menu"],
   ["reset", "intake.confirmCategory"],
+  // The one-time survey offer rides on the filing confirmation.
+  ["intake.filed", "survey.offer"],
+  ["human.filed", "survey.offer"],
+  // A survey: the invitation with its first question, an answer asked again, a survey resumed.
+  ["survey.invite", "survey.ask"],
+  ["survey.retry", "survey.ask"],
+  ["survey.resume", "survey.ask"],
+  ["survey.help", "survey.askText"],
 ];
 
 describe("SMS cost", () => {

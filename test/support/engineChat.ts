@@ -39,11 +39,16 @@ export interface BotTurn {
  * Effects are applied to the fake world the way the inbox applies them to the database.
  */
 export function engineChat(
-  options: { channel?: ChannelKind; locale?: Locale | null; now?: Date; amountDigits?: "western" | "arabic" } = {},
+  options: { channel?: ChannelKind; locale?: Locale | null; now?: Date; amountDigits?: "western" | "arabic"; surveyOffer?: boolean; joinedSurveys?: boolean } = {},
 ) {
   const channel = options.channel ?? "sms";
   const lookups = new FakeLookups();
-  const resident = { locale: options.locale ?? null, optedOut: false };
+  const resident = {
+    locale: options.locale ?? null,
+    optedOut: false,
+    surveys: { joined: options.joinedSurveys ?? false, offered: false },
+    area: null as string | null,
+  };
   const filed: NewTicket[] = [];
   const payments: NewPaymentReport[] = [];
   const disclosures: { kind: DisclosureKind; accountId: number }[] = [];
@@ -52,7 +57,14 @@ export function engineChat(
 
   async function send(event: InboundEvent, stateWasReset = false): Promise<BotTurn> {
     lookups.now = now;
-    const ctx = { now, resident: { ...resident }, capabilities: CAPABILITIES[channel], lookups, amountDigits: options.amountDigits ?? "western" } as const;
+    const ctx = {
+      now,
+      resident: { locale: resident.locale, optedOut: resident.optedOut, surveys: { ...resident.surveys } },
+      capabilities: CAPABILITIES[channel],
+      lookups,
+      amountDigits: options.amountDigits ?? "western",
+      surveyOffer: options.surveyOffer ?? false,
+    } as const;
     let result = await step(state, event, { ...ctx, stateWasReset });
     const effects = [...result.effects];
     apply(result.effects);
@@ -95,6 +107,18 @@ export function engineChat(
       }
       if (effect.type === "recordDisclosure") disclosures.push({ kind: effect.kind, accountId: effect.accountId });
       if (effect.type === "reportPayment") payments.push(effect.report);
+      if (effect.type === "joinSurveys") resident.surveys.joined = true;
+      if (effect.type === "leaveSurveys") resident.surveys.joined = false;
+      if (effect.type === "surveyOffered") resident.surveys.offered = true;
+      if (effect.type === "setArea") resident.area = effect.area;
+      const survey = "invitationId" in effect ? lookups.surveys.find((s) => s.invitationId === effect.invitationId) : undefined;
+      if (survey && effect.type === "surveyAnswer") {
+        survey.answers.set(effect.question, effect.value);
+        survey.nextQuestion = effect.next;
+        survey.paused = false;
+      }
+      if (survey && effect.type === "pauseSurvey") survey.paused = true;
+      if (survey && effect.type === "resumeSurvey") survey.paused = false;
     }
   }
 

@@ -7,6 +7,7 @@ import type {
   LinkOutcome,
   Lookups,
   StatementLineView,
+  SurveyView,
   TicketView,
 } from "../../src/conversation/types.js";
 
@@ -37,6 +38,12 @@ export interface FakeAccount extends AccountView {
 }
 
 /** One try at linking, by this resident ("self") or from another phone. */
+/** A survey invitation in the fake world: its answers and pauses are applied by engineChat. */
+export interface FakeSurvey extends SurveyView {
+  answers: Map<number, string | null>;
+  paused: boolean;
+}
+
 export interface FakeAttempt {
   accountNumber: string;
   success: boolean;
@@ -98,6 +105,17 @@ export class FakeLookups implements Lookups {
   thread: { reference: number; categoryCode: string | null } | null = null;
   async staffThread() {
     return this.thread;
+  }
+
+  /** The surveys this resident was invited to, as a test sets them (the inbox's invitations). */
+  surveys: FakeSurvey[] = [];
+  async survey(invitationId: number): Promise<SurveyView | null> {
+    const survey = this.surveys.find((s) => s.invitationId === invitationId);
+    return survey ? { ...survey, questions: [...survey.questions] } : null;
+  }
+  async unfinishedSurvey(): Promise<SurveyView | null> {
+    const open = this.surveys.filter((s) => s.open && s.nextQuestion < s.questions.length).at(-1);
+    return open ? { ...open } : null;
   }
 
   /** Adds an account to the town (not linked); returns it. */

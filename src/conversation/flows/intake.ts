@@ -1,4 +1,5 @@
 import { splitMedia } from "../media.js";
+import { shouldOfferSurveys } from "./survey.js";
 import { assertNever } from "../../lib/assertNever.js";
 import type { StepResult } from "../result.js";
 import { initialState, type Draft, type Step } from "../state.js";
@@ -147,7 +148,10 @@ export async function fileRequest(turn: Turn, draft: Draft, needsHuman: boolean)
     needsHuman,
     startedAt: draft.startedAt ? new Date(draft.startedAt) : turn.ctx.now,
   };
-  return done(turn, initialState(), [{ key: needsHuman ? "human.filed" : "intake.filed", params: { reference } }], [
-    { type: "fileTicket", ticket },
-  ]);
+  const filed: Reply = { key: needsHuman ? "human.filed" : "intake.filed", params: { reference } };
+  // The one-time offer to join surveys rides on the confirmation (one SMS, not two).
+  if (shouldOfferSurveys(turn)) {
+    return done(turn, { ...initialState(), step: "surveyOffer" }, [filed, { key: "survey.offer" }], [{ type: "fileTicket", ticket }, { type: "surveyOffered" }]);
+  }
+  return done(turn, initialState(), [filed], [{ type: "fileTicket", ticket }]);
 }

@@ -15,7 +15,7 @@ export interface InboundIdentity {
 }
 
 /** The columns of a resident the inbox and its guard read. */
-const residentColumns = ["id", "locale", "optedOut", "botPausedAt", "botPauseReason", "profileName"] as const;
+const residentColumns = ["id", "locale", "optedOut", "botPausedAt", "botPauseReason", "profileName", "surveyJoinedAt", "surveyLeftAt", "surveyOfferedAt"] as const;
 
 const residentByPhone = prepared((db, p: { municipalityId: string; phone: string }) =>
   db.selectFrom("Resident").select(residentColumns).where("municipalityId", "=", p.municipalityId).where("phone", "=", p.phone),
