@@ -49,6 +49,7 @@ export function inboxFor(config: Config, db: Db, logger: Logger, categories: Cat
     amountDigits: config.accounts.digits,
     guard: config.inbox.guard,
     outboxDeadlineMs: config.outbox.deadlineHours * 3600_000,
+    surveyOffer: config.surveys.offer,
     categories,
   });
 }

@@ -56,6 +56,10 @@ const Env = z.object({
   REMINDER_DAYS_BEFORE: z.coerce.number().int().min(1).max(90).default(7),
   AMOUNT_DIGITS: z.enum(["western", "arabic"]).default("western"),
   ACCOUNTS_PIN_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  SURVEY_OFFER: booleanFlag.default(true),
+  SURVEY_SMS_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(30),
+  SURVEY_WHATSAPP_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(20),
+  TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -105,6 +109,15 @@ export interface Config {
      * SESSION_SECRET). Without one, every import re-hashes every code.
      */
     pinKey?: string;
+  };
+  surveys: {
+    /** Offer surveys once to a resident after their first request is filed. */
+    offer: boolean;
+    /** Invitations one run may queue per channel: SMS a minute, WhatsApp a second. */
+    smsPerMinute: number;
+    whatsappPerSecond: number;
+    /** Content SID of the approved WhatsApp invitation (variable 1: the survey's title), for a closed 24-hour window. */
+    whatsappTemplateSid?: string;
   };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
@@ -210,6 +223,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       reminderDaysBefore: e.REMINDER_DAYS_BEFORE,
       digits: e.AMOUNT_DIGITS,
       ...((e.ACCOUNTS_PIN_KEY ?? e.SESSION_SECRET) ? { pinKey: e.ACCOUNTS_PIN_KEY ?? e.SESSION_SECRET } : {}),
+    },
+    surveys: {
+      offer: e.SURVEY_OFFER,
+      smsPerMinute: e.SURVEY_SMS_PER_MINUTE,
+      whatsappPerSecond: e.SURVEY_WHATSAPP_PER_SECOND,
+      ...(e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID } : {}),
     },
     log: { level: e.LOG_LEVEL },
   };

@@ -30,6 +30,19 @@ async function main() {
     reminders: sending
       ? { db, municipalityId: config.municipality.id, daysBefore: config.accounts.reminderDaysBefore, digits: config.accounts.digits, outbox: deps.outbox, logger }
       : null,
+    surveys: sending
+      ? {
+          db,
+          dialect: deps.hot.dialect,
+          municipalityId: config.municipality.id,
+          i18n: deps.i18n,
+          outbox: deps.outbox,
+          smsPerMinute: config.surveys.smsPerMinute,
+          whatsappPerSecond: config.surveys.whatsappPerSecond,
+          whatsappSurveyTemplateSid: config.surveys.whatsappTemplateSid,
+          logger,
+        }
+      : null,
     accountsImport: config.accounts.dropDir
       ? {
           cron: config.accounts.importCron,

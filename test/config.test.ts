@@ -15,6 +15,7 @@ describe("configuration", () => {
       inbox: { guard: { rateLimit: 20, rateWindowMinutes: 10, loopRepeatLimit: 5, loopQuietMinutes: 60 } },
       staff: {},
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
+      surveys: { offer: true, smsPerMinute: 30, whatsappPerSecond: 20 },
       log: { level: "info" },
     });
   });

@@ -6,10 +6,10 @@ import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
 import { askedSomethingElse, howToPay, isPaymentStep, paymentAnswer, paymentPrompt } from "./flows/payments.js";
 import { statusList, statusOf } from "./flows/status.js";
-import { joinSurveys, leaveSurveys, surveyOfferAnswer, surveyQuestion, surveyTurn } from "./flows/survey.js";
+import { joinSurveys, leaveEffects, leaveSurveys, surveyOfferAnswer, surveyQuestion, surveyTurn } from "./flows/survey.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
-import { expireStaleDraft, initialState, type ConversationState } from "./state.js";
+import { expireStaleDraft, initialState, isAtRest, type ConversationState } from "./state.js";
 import { atMenu, categoryName, done, draftFrom, hasWords, MAIN_MENU, said, strike, type Turn } from "./turn.js";
 import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
 
@@ -55,7 +55,11 @@ export async function step(
     turn = surveyed;
   }
   const { state } = turn;
-  if (u.intent.type === "leaveSurveys") return leaveSurveys(turn);
+  if (u.intent.type === "leaveSurveys") {
+    if (isAtRest(state) || state.step === "survey") return leaveSurveys(turn);
+    // Mid-request or mid-payment: confirm, and ask the same question again; nothing is lost.
+    return reprompt({ ...turn, preface: [...turn.preface, { key: "survey.left" }], effects: [...turn.effects, ...leaveEffects(turn)] }, state);
+  }
   switch (u.intent.type) {
     case "optIn":
       return done(turn, atMenu(), [{ key: "optIn.already" }, MAIN_MENU]);

@@ -45,7 +45,9 @@ export interface Localized {
   en: string;
 }
 
-export const LocalizedSchema = z.object({ ar: z.string().trim().min(1).max(300), en: z.string().trim().min(1).max(300) });
+// Staff-written text: no control characters (a NUL cannot even be stored on PostgreSQL).
+const StaffText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, "control_characters");
+export const LocalizedSchema = z.object({ ar: StaffText(300), en: StaffText(300) });
 
 /** What kind of answer a survey question takes. */
 export const SURVEY_QUESTION_TYPES = ["choice", "yesno", "rating", "number", "text"] as const;
@@ -57,7 +59,7 @@ export const SurveyQuestionSchema = z
     type: z.enum(SURVEY_QUESTION_TYPES),
     text: LocalizedSchema,
     /** `choice`: 2-9 numbered options. */
-    options: z.array(z.object({ ar: z.string().trim().min(1).max(60), en: z.string().trim().min(1).max(60) })).max(9).default([]),
+    options: z.array(z.object({ ar: StaffText(60), en: StaffText(60) })).max(9).default([]),
     /** `rating`: 1-5 or 0-10. */
     min: z.number().int().optional(),
     max: z.number().int().optional(),

@@ -312,7 +312,7 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         await markSurveyOffered(tx, ctx.residentId, ctx.now);
         break;
       case "surveyAnswer":
-        await recordSurveyAnswer(tx, { ...effect, now: ctx.now });
+        await recordSurveyAnswer(tx, { ...effect, municipalityId: ctx.municipalityId, now: ctx.now });
         break;
       case "pauseSurvey":
         await pauseSurvey(tx, effect.invitationId, ctx.now);

@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import { drainOutbox, type DrainOutboxDeps } from "./drainOutbox.js";
 import { importDropFolder, type ImportDropFolderDeps } from "./importDropFolder.js";
+import { runSurveys, type RunSurveysDeps } from "./runSurveys.js";
 import { sendReminders, type SendRemindersDeps } from "./sendReminders.js";
 
 /** The scheduled jobs of one process, and how to stop them. */
@@ -25,6 +26,8 @@ export interface ScheduledJobs {
 export function scheduleJobs(deps: {
   outbox: DrainOutboxDeps | null;
   reminders: SendRemindersDeps | null;
+  /** The survey job (absent: not scheduled). */
+  surveys?: RunSurveysDeps | null;
   accountsImport: { cron: string; job: ImportDropFolderDeps } | null;
   logger: Logger;
 }): ScheduledJobs {
@@ -55,6 +58,12 @@ export function scheduleJobs(deps: {
     // Every 15 minutes: 50 reminders a run is ~2,600 a day, paced through the outbox; the job itself
     // keeps quiet between 21:00 and 08:00 Beirut time.
     every("*/15 * * * *", "send-reminders", "reminder run failed", () => sendReminders(reminders, new Date()));
+  }
+  if (deps.surveys) {
+    const surveys = deps.surveys;
+    // Every minute: runs start on the minute they are due, and invitations go out at the configured
+    // pace; the job itself sends nothing between 21:00 and 08:00 Beirut time.
+    every("* * * * *", "run-surveys", "survey run failed", () => runSurveys(surveys, new Date()));
   }
   if (deps.accountsImport) {
     const { cron: expression, job } = deps.accountsImport;

@@ -1,3 +1,4 @@
+import { surveyColumns, type SurveyInput } from "./surveys/definition.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -51,10 +52,34 @@ export async function seedCategories(db: Db, municipalityId: string): Promise<nu
 
 // Demo residents use Lebanon's reserved-looking 70 000 00x range; they never receive real messages.
 const DEMO = [
-  { phone: "+96170000001", locale: "ar", category: "roads", description: "في جورة كبيرة بالطريق العام قرب الجامع", address: "الطريق العام، قرب الجامع" },
-  { phone: "+96170000002", locale: "en", category: "lighting", description: "Street light broken on our street for a week", address: "Wadi al-Delm, near the school" },
-  { phone: "+96170000003", locale: "ar", category: "parks_playgrounds", description: "الملعب تبع الولاد مكسر والألعاب خطرة", address: "حديقة البلدية" },
+  { phone: "+96170000001", locale: "ar", area: "Qab Elias", category: "roads", description: "في جورة كبيرة بالطريق العام قرب الجامع", address: "الطريق العام، قرب الجامع" },
+  { phone: "+96170000002", locale: "en", area: "Wadi al-Delm", category: "lighting", description: "Street light broken on our street for a week", address: "Wadi al-Delm, near the school" },
+  { phone: "+96170000003", locale: "ar", area: "Qab Elias", category: "parks_playgrounds", description: "الملعب تبع الولاد مكسر والألعاب خطرة", address: "حديقة البلدية" },
 ] as const;
+
+/** The demo's draft survey: what an officer would set up for the town every month. */
+export const DEMO_SURVEY: SurveyInput = {
+  title: { ar: "رضا السكان عن جمع النفايات", en: "Waste collection satisfaction" },
+  intro: null,
+  questions: [
+    { type: "rating", text: { ar: "ما مدى رضاك عن جمع النفايات هذا الشهر؟", en: "How satisfied are you with waste collection this month?" }, options: [], min: 1, max: 5, area: false },
+    { type: "yesno", text: { ar: "هل لدى أولادك مكان آمن للعب قرب البيت؟", en: "Do your children have a safe place to play near home?" }, options: [], area: false },
+    {
+      type: "choice",
+      text: { ar: "ما الذي يجب أن تصلحه البلدية أولاً؟", en: "What should the municipality fix first?" },
+      options: [
+        { ar: "الطرقات", en: "Roads" },
+        { ar: "النفايات", en: "Waste" },
+        { ar: "الإنارة", en: "Street lights" },
+        { ar: "الملاعب", en: "Playgrounds" },
+      ],
+      area: false,
+    },
+  ],
+  audience: { channels: [], languages: [], areas: [] },
+  schedule: { startAt: null, recurrence: { kind: "monthly", day: 1, time: "10:00" } },
+  expiryHours: 72,
+};
 
 /** Demo staff accounts, created with the demo data (the README prints these logins). */
 export const DEMO_STAFF = [
@@ -74,7 +99,10 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
       await createStaff(tx, { ...s, departments: [...s.departments], municipalityId, passwordHash: hashes[i]! });
     }
     for (const [i, demo] of DEMO.entries()) {
-      const resident = await tx.resident.create({ data: { municipalityId, phone: demo.phone, locale: demo.locale } });
+      // The demo residents joined surveys at a registration drive, so the demo survey has an audience.
+      const resident = await tx.resident.create({
+        data: { municipalityId, phone: demo.phone, locale: demo.locale, area: demo.area, surveyJoinedAt: new Date(), surveySource: "import:demo" },
+      });
       await tx.channelIdentity.create({ data: { municipalityId, residentId: resident.id, channel: "sms", address: demo.phone } });
       const category = await tx.category.findUnique({ where: { municipalityId_code: { municipalityId, code: demo.category } } });
       await fileTicket(
@@ -93,6 +121,7 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
         { municipalityId, residentId: resident.id, channel: "sms", locale: demo.locale },
       );
     }
+    await tx.survey.create({ data: { municipalityId, ...surveyColumns(DEMO_SURVEY), status: "draft" } });
   });
   return DEMO.length;
 }

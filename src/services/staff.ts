@@ -65,6 +65,8 @@ export interface NewStaff {
   role: Role;
   departments: string[];
   locale: "ar" | "en";
+  /** May run surveys (admins always may). */
+  canRunSurveys?: boolean;
 }
 
 async function passwordHashOf(input: NewStaff): Promise<string> {
@@ -83,6 +85,7 @@ export async function createStaff(tx: Tx, input: NewStaff) {
       passwordHash: await passwordHashOf(input),
       role: input.role,
       locale: input.locale,
+      canRunSurveys: input.canRunSurveys ?? false,
       departments: { create: input.departments.map((departmentCode) => ({ departmentCode })) },
     },
   });
@@ -99,4 +102,10 @@ export async function ensureInitialAdmin(db: Db, municipalityId: string, admin: 
     if ((await tx.staff.count({ where: { municipalityId } })) > 0) return null;
     return createStaff(tx, { municipalityId, username: admin.username, displayName: admin.username, passwordHash, role: "admin", departments: [], locale: "ar" });
   });
+}
+
+/** Gives or takes a staff member's surveys permission (admins have it whatever is stored). */
+export async function setCanRunSurveys(tx: Tx, municipalityId: string, staffId: number, allowed: boolean): Promise<boolean> {
+  const { count } = await tx.staff.updateMany({ where: { id: staffId, municipalityId }, data: { canRunSurveys: allowed } });
+  return count > 0;
 }

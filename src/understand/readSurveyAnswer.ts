@@ -24,8 +24,9 @@ export function readSurveyAnswer(text: string, question: SurveyQuestion): Survey
   if (words.length > 0 && isCommand(words, "surveySkip")) return { kind: "skip" };
   switch (question.type) {
     case "text": {
-      const answer = text.trim().toWellFormed();
-      return /[\p{L}\p{N}]/u.test(answer) ? { kind: "answer", value: answer.slice(0, MAX_FREE_ANSWER) } : { kind: "unusable" };
+      // Cut by code points, so a cut never splits an emoji in two.
+      const answer = Array.from(text.trim().toWellFormed()).slice(0, MAX_FREE_ANSWER).join("");
+      return /[\p{L}\p{N}]/u.test(answer) ? { kind: "answer", value: answer } : { kind: "unusable" };
     }
     case "yesno": {
       if (isCommand(words, "yes") || (words.length <= 3 && isCommand(words.slice(0, 1), "yes"))) return { kind: "answer", value: "yes" };

@@ -29,6 +29,8 @@ export function inboxDeps(world: { hot: TestDatabase["hot"] }, overrides: Partia
     logger: pino({ level: "silent" }),
     queue: new KeyedQueue(),
     clock: () => new Date(),
+    // Scenarios that file requests do not expect the one-time survey offer; survey tests turn it on.
+    surveyOffer: false,
     ...overrides,
   };
 }
@@ -39,7 +41,7 @@ export function inboxDeps(world: { hot: TestDatabase["hot"] }, overrides: Partia
  * pages share that cache, as in production.
  */
 export async function createTestWorld(
-  options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache; androidSigningKey?: string } = {},
+  options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache; androidSigningKey?: string; surveyOffer?: boolean } = {},
 ) {
   const database: TestDatabase = await createTestDatabase();
   await seedCategories(database.db, MUNICIPALITY);
@@ -53,6 +55,7 @@ export async function createTestWorld(
     queue: new KeyedQueue(),
     clock: () => new Date(),
     categories: options.categories,
+    surveyOffer: options.surveyOffer ?? false,
   });
   const i18n = createI18n(options.resources);
   const deps: AppDeps = {

@@ -64,8 +64,10 @@ export async function surveyTurn(turn: Turn, context: SurveyContext): Promise<St
   if (!survey || u.intent.type === "leaveSurveys") return afresh();
   const question = survey.questions[context.question];
   if (!survey.open) {
-    // A late answer is thanked and not counted; a new request is a new request.
-    return interrupts(turn, question) ? afresh() : done(turn, atMenu(), [{ key: "survey.closed" }]);
+    // A late answer ("4", "نعم") is thanked and not counted; anything else (a new request days later,
+    // a greeting) is read as any message would be.
+    const late = question && question.type !== "text" ? readSurveyAnswer(turn.event.text, question) : null;
+    return late?.kind === "answer" && !interrupts(turn, question) ? done(turn, atMenu(), [{ key: "survey.closed" }]) : afresh();
   }
   if (u.intent.type === "switchLanguage") return switchSurveyLanguage(turn, u.intent.locale, survey, context);
   const pause = () => afresh([{ key: "survey.paused" }], [{ type: "pauseSurvey", invitationId: survey.invitationId }]);
@@ -74,6 +76,8 @@ export async function surveyTurn(turn: Turn, context: SurveyContext): Promise<St
     if (interrupts(turn, undefined)) return pause();
     return ask(turn, survey, survey.nextQuestion, [], [{ type: "resumeSurvey", invitationId: survey.invitationId }]);
   }
+  // Any words answer a free-answer question, so what is not an answer must be told apart first.
+  if (question.type === "text" && interrupts(turn, question)) return pause();
   const reading = readSurveyAnswer(turn.event.text, question);
   if (reading.kind === "answer") return next(turn, survey, context.question, reading.value);
   if (reading.kind === "skip") return next(turn, survey, context.question, null);
@@ -92,11 +96,18 @@ function interrupts(turn: Turn, question: SurveyQuestion | undefined): boolean {
   const { u, event } = turn;
   const intent = u.intent.type;
   if (intent === "menu" || intent === "cancel" || (intent === "status" && u.intent.reference !== undefined)) return true;
-  if (question?.type === "text") return false;
+  // A photo or a pin is a report on its way, never an answer (it would be lost).
   const { images } = splitMedia(event.media);
   if (images.length > 0 || event.location) return true;
-  return ["status", "human", "balance", "statement", "linkAccount", "howToPay", "reportPayment", "newRequest"].includes(intent);
+  const elsewhere = ["status", "human", "balance", "statement", "linkAccount", "howToPay", "reportPayment"].includes(intent);
+  // On a free-answer question a problem described in words is the answer; questions about the
+  // resident's own requests or account are not.
+  if (question?.type === "text") return elsewhere && !hasManyWords(turn);
+  return elsewhere || intent === "newRequest";
 }
+
+/** A sentence rather than a short command ("my requests", "بدي احكي مع موظف"). */
+const hasManyWords = (turn: Turn) => turn.u.normalized.split(" ").length > 6;
 
 function next(turn: Turn, survey: SurveyView, index: number, value: string | null): StepResult {
   const effects: Effect[] = [{ type: "surveyAnswer", invitationId: survey.invitationId, question: index, value, next: index + 1 }];
@@ -130,8 +141,11 @@ export async function joinSurveys(turn: Turn): Promise<StepResult> {
 
 /** "stop surveys": surveys only; everything else keeps working. Confirmed once, whatever the state. */
 export function leaveSurveys(turn: Turn): StepResult {
-  return done(turn, initialState(), [{ key: "survey.left" }], turn.ctx.resident.surveys?.joined ? [{ type: "leaveSurveys" }] : []);
+  return done(turn, initialState(), [{ key: "survey.left" }], leaveEffects(turn));
 }
+
+/** The write "stop surveys" makes: none for a resident who never joined. */
+export const leaveEffects = (turn: Turn): Effect[] => (turn.ctx.resident.surveys?.joined ? [{ type: "leaveSurveys" }] : []);
 
 /** After a request is filed: offer surveys, once per resident ever, unless they joined already. */
 export function shouldOfferSurveys(turn: Turn): boolean {

@@ -62,10 +62,10 @@ export async function unfinishedSurveyOf(q: HotQ, residentId: number, now: Date)
 }
 
 /** Stores an answer (null: skipped) and moves the invitation on; the last answer completes it. */
-export async function recordSurveyAnswer(q: HotQ, a: { invitationId: number; question: number; value: string | null; next: number; now: Date }) {
+export async function recordSurveyAnswer(q: HotQ, a: { municipalityId: string; invitationId: number; question: number; value: string | null; next: number; now: Date }) {
   await q
     .insertInto("SurveyAnswer")
-    .values({ invitationId: a.invitationId, questionIndex: a.question, value: a.value, createdAt: a.now })
+    .values({ municipalityId: a.municipalityId, invitationId: a.invitationId, questionIndex: a.question, value: a.value, createdAt: a.now })
     // The same question answered again (resumed from an older question): the latest answer counts.
     .onConflict((oc) => oc.columns(["invitationId", "questionIndex"]).doUpdateSet({ value: a.value, createdAt: a.now }))
     .execute();

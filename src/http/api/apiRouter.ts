@@ -12,6 +12,8 @@ import {
   NoteRequest,
   RecategorizeRequest,
   ReferenceParam,
+  parseBody,
+  parseInput,
   ReplyRequest,
   StatusRequest,
   TicketQuery,
@@ -23,6 +25,7 @@ import {
 } from "./apiSchemas.js";
 import { apiActor, bearerAuth } from "./bearerAuth.js";
 import { openApiDocument } from "./openApiDocument.js";
+import { surveyRoutes } from "./surveysApi.js";
 import { serializeQueueRow } from "./serializeQueueRow.js";
 import { serializeTicket } from "./serializeTicket.js";
 import { ticketSummary } from "./ticketSummary.js";
@@ -32,7 +35,8 @@ import { ticketSummary } from "./ticketSummary.js";
  * actions staff take in the browser, authenticated with per-staff bearer tokens and bound by the
  * same role rules (an agent's view of another department's ticket is a 404, like a missing one).
  * Each route parses its input with zod (400 listing the problems), runs one service call in one
- * transaction, and maps the result. Documented at GET /api/v1/openapi.json.
+ * transaction, and maps the result. The survey routes (surveysApi.ts) are registered on this same
+ * router. Documented at GET /api/v1/openapi.json.
  */
 export function apiRouter(deps: RouterDeps): Router {
   const router = Router();
@@ -125,35 +129,11 @@ export function apiRouter(deps: RouterDeps): Router {
     res.json(body);
   });
 
+  // On this router (not a sub-router), so the routes are listed with the others.
+  surveyRoutes(router, deps, auth);
+
   router.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.baseUrl}${req.path}`)));
   return router;
-}
-
-/** Parses a request part or answers 400 naming every problem ("assigneeId: must be …; text: required"). */
-function parseInput<T extends z.ZodType>(schema: T, value: unknown, part: string): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && issue.path.length > 0 && valueAt(value, issue.path) === undefined;
-    const message = missing ? "required" : issue.message;
-    return issue.path.length > 0 ? `${issue.path.join(".")}: ${message}` : message;
-  });
-  throw new HttpError(400, `Invalid ${part}: ${problems.join("; ")}`);
-}
-
-/** A JSON body: express.json leaves `req.body` undefined when the request has none or another type. */
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (body === undefined) throw new HttpError(400, "Expected a JSON body with Content-Type: application/json");
-  return parseInput(schema, body, "request body");
-}
-
-function valueAt(value: unknown, path: PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (typeof current !== "object" || current === null) return undefined;
-    current = Reflect.get(current, key);
-  }
-  return current;
 }
 
 /** Staff actions answer with values; the API answers with their HTTP meaning. */

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { ROUTES } from "../../channels/routes.js";
-import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
+import { CHANNELS, LOCALES, SurveyQuestionSchema, TICKET_STATUSES } from "../../conversation/types.js";
+import { HttpError } from "../../lib/httpError.js";
+import { MAX_SURVEY_SEGMENTS } from "../../services/surveys/cost.js";
+import { AudienceSchema, RecurrenceSchema, SURVEY_STATUSES, SurveyInputSchema } from "../../services/surveys/definition.js";
 import { TicketFilters } from "../../services/ticketQueries.js";
 
 // The contract of /api/v1: what integrations send and what they get back. The router parses
@@ -203,3 +206,300 @@ export const TicketChangeResponse = z
     delivery: Delivery.optional().meta({ description: "Resolving or closing notifies the resident: what became of that message." }),
   })
   .meta({ description: "The ticket after the change." });
+
+// ─── Surveys ────────────────────────────────────────────────────────────────────────────────
+
+/** `:id` in a survey path. */
+export const SurveyIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, "must be a survey id (digits only, e.g. 12)")
+    .transform(Number)
+    .refine((id) => id <= MAX_ID, "is not a survey id"),
+});
+
+const EXAMPLE_DEFINITION = {
+  title: { ar: "رضا عن جمع النفايات", en: "Waste collection satisfaction" },
+  intro: { ar: "سؤالان قصيران من البلدية.", en: "Two short questions from the municipality." },
+  questions: [
+    { type: "rating", text: { ar: "ما مدى رضاك عن جمع النفايات هذا الشهر؟", en: "How satisfied are you with waste collection this month?" }, min: 1, max: 5 },
+    {
+      type: "choice",
+      text: { ar: "ماذا يجب أن تصلح البلدية أولاً؟", en: "What should the municipality fix first?" },
+      options: [
+        { ar: "الطرقات", en: "Roads" },
+        { ar: "الإنارة", en: "Street lights" },
+        { ar: "المياه", en: "Water" },
+      ],
+    },
+  ],
+  audience: { channels: [], languages: [], areas: ["Centre"] },
+  schedule: { startAt: null, recurrence: { kind: "monthly", day: 1, time: "10:00" } },
+  expiryHours: 72,
+} satisfies z.input<typeof SurveyInputSchema>;
+
+/** A survey's definition, as POST /surveys takes it and GET /surveys/{id} gives it back. */
+export const SurveyDefinition = SurveyInputSchema.meta({
+  description: [
+    "A survey: a title (one string for both languages, or {ar, en}), an optional intro line, 1-10 questions with Arabic and English texts,",
+    "the audience (empty lists: every joined resident) and the schedule (Beirut time). Question types: `choice` (2-9 options),",
+    "`yesno`, `rating` (min 1 max 5, or min 0 max 10), `number`, `text` (a free answer). A `choice` with `area: true` asks the",
+    "resident's neighbourhood and sets it.",
+  ].join(" "),
+  examples: [EXAMPLE_DEFINITION],
+});
+
+export const ScheduleRequest = z
+  .strictObject({
+    confirmedSegments: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_ID)
+      .meta({ description: "The `estimatedSegments` you were shown (POST /surveys or GET /surveys/{id}): scheduling is refused with 409 if the estimate has changed since." }),
+  })
+  .meta({ description: "Confirms what one run costs and schedules the draft.", examples: [{ confirmedSegments: 312 }] });
+
+export const SurveyActionRequest = z
+  .strictObject({})
+  .meta({ description: "No fields: send `{}` (an empty body is accepted too).", examples: [{}] });
+
+const count = () => z.number().int().min(0);
+const LocalizedText = z.object({ ar: z.string(), en: z.string() });
+
+export const SurveyRecipients = z
+  .object({
+    total: count(),
+    sms: count(),
+    whatsapp: count(),
+    byLocale: z.object({ ar: z.object({ sms: count(), whatsapp: count() }), en: z.object({ sms: count(), whatsapp: count() }) }),
+  })
+  .meta({ description: "Joined residents the survey would be sent to today, per channel and language (a resident's channel is the one they last wrote on)." });
+
+export const OverBudgetMessage = z
+  .object({
+    locale: z.enum(LOCALES),
+    kind: z.enum(["invite", "question", "retry", "thanks"]),
+    question: z.number().int().nullable().meta({ description: "The question it asks (0-based), if any." }),
+    segments: z.number().int(),
+    text: z.string().meta({ description: "The message exactly as the resident would read it by SMS." }),
+  })
+  .meta({ description: `A message of the survey over ${MAX_SURVEY_SEGMENTS} SMS segments: shorten it before scheduling.` });
+
+const estimateFields = {
+  recipients: SurveyRecipients,
+  estimatedSegments: count().meta({ description: "SMS segments of one whole run if every SMS recipient answers every question (WhatsApp costs none). Confirm it to schedule." }),
+  perResident: z.object({ ar: count(), en: count() }).meta({ description: "SMS segments for one resident who answers everything, per language." }),
+  tooLong: z.array(OverBudgetMessage).meta({ description: "Empty, or the messages that must be shortened before the survey can be scheduled." }),
+};
+
+export const SurveyEstimate = z.object(estimateFields).meta({ description: "What one run costs for today's audience." });
+
+const surveyStatus = () => z.enum(SURVEY_STATUSES).meta({ description: "draft → scheduled ⇄ paused; cancelled for good; finished when a one-off survey's run closed." });
+
+export const SurveyCreated = z
+  .object({ id: z.number().int(), status: surveyStatus(), ...estimateFields })
+  .meta({ description: "The draft, with what one run would cost. Schedule it with POST /surveys/{id}/schedule and its `estimatedSegments`." });
+
+export const SurveyStatusResponse = z
+  .object({ id: z.number().int(), status: surveyStatus(), nextRunAt: isoTime().nullable().meta({ description: "When the next run starts (null: none planned)." }) })
+  .meta({ description: "The survey after the change." });
+
+export const SurveyScheduled = z
+  .object({
+    id: z.number().int(),
+    status: surveyStatus(),
+    nextRunAt: isoTime().nullable().meta({ description: "When the first run starts." }),
+    confirmedSegments: count(),
+    recipients: SurveyRecipients,
+  })
+  .meta({ description: "The survey is scheduled; the survey job starts its run at `nextRunAt`." });
+
+export const SurveySummary = z
+  .object({
+    id: z.number().int(),
+    title: LocalizedText,
+    status: surveyStatus(),
+    questions: count().meta({ description: "How many questions it asks." }),
+    recurrence: RecurrenceSchema,
+    startAt: isoTime().nullable(),
+    nextRunAt: isoTime().nullable(),
+    runs: count().meta({ description: "Runs so far." }),
+    lastRunAt: isoTime().nullable(),
+    createdAt: isoTime(),
+    updatedAt: isoTime(),
+  })
+  .meta({ description: "A survey in the list." });
+
+export const SurveyList = z.object({ surveys: z.array(SurveySummary).meta({ description: "Newest first." }) }).meta({ description: "Every survey of the municipality." });
+
+export const SurveyDetail = z
+  .object({
+    id: z.number().int(),
+    status: surveyStatus(),
+    title: LocalizedText,
+    intro: LocalizedText.nullable(),
+    questions: z.array(SurveyQuestionSchema),
+    audience: AudienceSchema,
+    schedule: z.object({ startAt: isoTime().nullable(), recurrence: RecurrenceSchema }),
+    expiryHours: z.number().int(),
+    nextRunAt: isoTime().nullable(),
+    confirmedSegments: count().nullable().meta({ description: "The cost confirmed when it was scheduled." }),
+    createdAt: isoTime(),
+    updatedAt: isoTime(),
+    estimate: SurveyEstimate,
+  })
+  .meta({ description: "A survey's definition (the shape POST /surveys takes), its status and what a run costs today." });
+
+export const SURVEY_ERROR_CODES = [
+  "not_draft",
+  "not_scheduled",
+  "not_paused",
+  "already_cancelled",
+  "too_long",
+  "estimate_changed",
+  "bad_recurrence",
+  "start_in_past",
+] as const;
+
+export const SurveyRefused = z
+  .object({
+    error: z.string().meta({ description: "What went wrong, in English." }),
+    code: z.enum(SURVEY_ERROR_CODES).meta({
+      description:
+        "409: not_draft (only a draft is scheduled), not_scheduled (pause), not_paused (resume), already_cancelled, estimate_changed (confirm the new `estimatedSegments`); 422: too_long (see `tooLong`), bad_recurrence, start_in_past.",
+    }),
+    status: surveyStatus().optional().meta({ description: "The survey's current status (state conflicts)." }),
+    estimatedSegments: count().optional().meta({ description: "estimate_changed: the current estimate, to confirm instead." }),
+    recipients: SurveyRecipients.optional(),
+    tooLong: z.array(OverBudgetMessage).optional(),
+  })
+  .meta({
+    description: "A survey action refused: the usual `error`, plus a code and what is needed to try again.",
+    examples: [{ error: "The estimate changed: a run now costs 318 SMS segments; confirm that number to schedule", code: "estimate_changed", estimatedSegments: 318 }],
+  });
+
+const share = () => z.number().min(0).max(1);
+
+export const SurveyOptionCount = z
+  .object({
+    value: z.string().meta({ description: "As stored: the option number (choice), yes / no (yesno), the point of the scale (rating)." }),
+    label: LocalizedText,
+    count: count(),
+    share: share().meta({ description: "count / answered (0 when nobody answered)." }),
+  })
+  .meta({ description: "One bar of the question's chart." });
+
+export const SurveyQuestionResult = z
+  .object({
+    index: z.number().int().meta({ description: "The question's position, from 0." }),
+    type: SurveyQuestionSchema.shape.type,
+    text: LocalizedText,
+    answered: count(),
+    skipped: count().meta({ description: "Skipped (\"skip\", or an unusable answer twice)." }),
+    counts: z.array(SurveyOptionCount).meta({ description: "choice: every option; yesno: yes, no; rating: every point of the scale (the distribution). Empty for number and text." }),
+    mean: z.number().nullable().meta({ description: "rating and number: the mean answer; null otherwise or without answers." }),
+    stats: z
+      .object({ count: count(), mean: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable(), median: z.number().nullable() })
+      .nullable()
+      .meta({ description: "number questions: count, mean, min, max and median of the answers." }),
+    answers: z
+      .array(z.object({ value: z.string(), phoneMasked: z.string().meta({ examples: ["+961•••••456"] }), area: z.string().nullable() }))
+      .nullable()
+      .meta({ description: "text questions: the free answers, newest first, with the resident's phone masked; null for other types." }),
+  })
+  .meta({ description: "One question's results in one run." });
+
+export const SurveyGroupResult = z
+  .object({
+    key: z.string().nullable().meta({ description: "The area (null: not known), the language (ar, en) or the channel (sms, whatsapp)." }),
+    invited: count(),
+    completed: count(),
+    responseRate: share().nullable(),
+    questions: z.array(
+      z.object({
+        index: z.number().int(),
+        answered: count(),
+        mean: z.number().nullable(),
+        counts: z.array(count()).nullable().meta({ description: "Per option / point of the scale, in the order of the question's `counts`; null for number and text." }),
+      }),
+    ),
+  })
+  .meta({ description: "One group of a breakdown." });
+
+export const SurveyRunComparison = z
+  .object({
+    previousRunId: z.number().int(),
+    previousNumber: z.number().int(),
+    responseRateChange: z.number().nullable(),
+    questions: z.array(
+      z.object({
+        index: z.number().int(),
+        type: SurveyQuestionSchema.shape.type,
+        meanChange: z.number().nullable(),
+        previousMean: z.number().nullable(),
+        shares: z.array(z.object({ value: z.string(), label: LocalizedText, current: share(), previous: share(), change: z.number() })),
+      }),
+    ),
+  })
+  .meta({ description: "The run against the one before it: only questions asked the same way in both runs." });
+
+export const SurveyRunResult = z
+  .object({
+    id: z.number().int(),
+    number: z.number().int().meta({ description: "1, 2, 3…: the survey's nth run." }),
+    scheduledFor: isoTime(),
+    closesAt: isoTime(),
+    status: z.enum(["open", "closed"]),
+    invited: count().meta({ description: "Invitations that went out." }),
+    notReachable: count().meta({ description: "WhatsApp residents outside the 24-hour window with no approved template configured." }),
+    skipped: count().meta({ description: "Not invited: they left surveys or said STOP meanwhile, or the survey was cancelled." }),
+    expired: count().meta({ description: "Still waiting to be sent when the run closed." }),
+    pending: count().meta({ description: "Waiting to be sent (pacing, quiet hours, a resident busy filing a request)." }),
+    started: count().meta({ description: "Invited residents who answered at least one question." }),
+    completed: count(),
+    responseRate: share().nullable().meta({ description: "completed / invited; null before anyone was invited." }),
+    questions: z.array(SurveyQuestionResult),
+    breakdown: z.object({ area: z.array(SurveyGroupResult), language: z.array(SurveyGroupResult), channel: z.array(SurveyGroupResult) }),
+    comparison: SurveyRunComparison.nullable().meta({ description: "Against the previous run; null for a first run." }),
+  })
+  .meta({ description: "One run of the survey: who was invited and answered, and each question's results." });
+
+export const SurveyResults = z
+  .object({
+    survey: z.object({ id: z.number().int(), title: LocalizedText, status: surveyStatus() }),
+    runs: z.array(SurveyRunResult).meta({ description: "Newest first; empty before the first run." }),
+  })
+  .meta({ description: "A survey's results, run by run." });
+
+// ─── Parsing ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Parses a request part or answers 400 naming every problem ("assigneeId: must be …; text: required").
+ * `messages` rewrites a schema's message codes (e.g. "rating_scale") into sentences.
+ */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, part: string, messages: Record<string, string> = {}): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && issue.path.length > 0 && valueAt(value, issue.path) === undefined;
+    const message = missing ? "required" : (messages[issue.message] ?? issue.message);
+    return issue.path.length > 0 ? `${issue.path.join(".")}: ${message}` : message;
+  });
+  throw new HttpError(400, `Invalid ${part}: ${problems.join("; ")}`);
+}
+
+/** A JSON body: express.json leaves `req.body` undefined when the request has none or another type. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, messages: Record<string, string> = {}): z.output<T> {
+  if (body === undefined) throw new HttpError(400, "Expected a JSON body with Content-Type: application/json");
+  return parseInput(schema, body, "request body", messages);
+}
+
+function valueAt(value: unknown, path: PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = Reflect.get(current, key);
+  }
+  return current;
+}

@@ -9,11 +9,30 @@ import {
   MediaItem,
   NoteRequest,
   NoteResponse,
+  OverBudgetMessage,
   RecategorizeRequest,
   ReplyRequest,
   ReplyResponse,
+  ScheduleRequest,
   StaffRef,
   StatusRequest,
+  SurveyActionRequest,
+  SurveyCreated,
+  SurveyDefinition,
+  SurveyDetail,
+  SurveyEstimate,
+  SurveyGroupResult,
+  SurveyList,
+  SurveyOptionCount,
+  SurveyQuestionResult,
+  SurveyRecipients,
+  SurveyRefused,
+  SurveyResults,
+  SurveyRunComparison,
+  SurveyRunResult,
+  SurveyScheduled,
+  SurveyStatusResponse,
+  SurveySummary,
   TicketChangeResponse,
   TicketDetail,
   TicketList,
@@ -71,7 +90,7 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
     info: {
       title: "Baladiya API",
       version: "1.0.0",
-      summary: "The service-request queue of the municipality, for other municipal systems.",
+      summary: "The service-request queue and the resident surveys of the municipality, for other municipal systems.",
       description: [
         "The same tickets and actions staff have in the browser. Authenticate with a per-staff API token that an admin creates in the staff pages:",
         "`Authorization: Bearer bld_…`. The token acts with its staff member's role: agents see and act on their departments' tickets only",
@@ -79,7 +98,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         "",
         "Tickets are identified by their public reference (the number residents see, e.g. #10427). Dates are ISO 8601 in UTC.",
         "Every error is `{ \"error\": \"…\" }` with its status: 400 invalid input (naming every problem), 401 missing or bad token,",
-        "403 not allowed, 404 not found, 413 body over 64 kB.",
+        "403 not allowed, 404 not found, 413 body over 64 kB; survey actions add 409 (wrong state, or a cost estimate that changed) and",
+        "422 (a survey that cannot be sent as defined), both with a `code`.",
+        "",
+        "Surveys (tag `surveys`) need an admin's token or one of a staff member with the surveys permission. An admin can also create a",
+        "token from the command line: `npm run --silent staff:api-token -- --username NAME --name LABEL` prints it once.",
         "",
         "```sh",
         `curl -H "Authorization: Bearer $BALADIYA_TOKEN" "${options.serverUrl}/tickets?status=open&department=public_works"`,
@@ -91,6 +114,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
     security: [{ bearerAuth: [] }],
     tags: [
       { name: "tickets", description: "The queue and the actions on one ticket." },
+      {
+        name: "surveys",
+        description:
+          "Periodic surveys of the residents who joined them (SMS and WhatsApp): define, see the cost, schedule, pause, resume, cancel, read the results. Admins' tokens, and tokens of staff with the surveys permission; anyone else gets 403.",
+      },
       { name: "meta", description: "This document." },
     ],
     paths: {
@@ -209,10 +237,19 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
           },
         },
       },
+      ...surveyPaths(),
     },
     components: {
       schemas: componentSchemas(),
       parameters: {
+        surveyId: {
+          name: "id",
+          in: "path",
+          required: true,
+          description: "The survey's id, digits only.",
+          schema: { type: "string", pattern: "^[1-9][0-9]{0,9}$" },
+          example: "12",
+        },
         reference: {
           name: "reference",
           in: "path",
@@ -231,6 +268,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         Forbidden: errorResponse("The token's staff member may not take this action.", "Not allowed"),
         NotFound: errorResponse("No such ticket — or one of a department the token's staff member does not work.", "No ticket #10427"),
         PayloadTooLarge: errorResponse("The body is over 64 kB.", "Request body too large"),
+        SurveyNotFound: errorResponse("No such survey in this municipality.", "No survey #12"),
+        SurveyForbidden: errorResponse(
+          "The token's staff member is neither an admin nor has the surveys permission.",
+          "Surveys need an admin's token or one of a staff member with the surveys permission",
+        ),
       },
       securitySchemes: {
         bearerAuth: {
@@ -271,6 +313,25 @@ function componentSchemas(): Record<string, Json> {
     StatusRequest,
     RecategorizeRequest,
     TicketChangeResponse,
+    SurveyDefinition,
+    ScheduleRequest,
+    SurveyActionRequest,
+    SurveyRecipients,
+    OverBudgetMessage,
+    SurveyEstimate,
+    SurveyCreated,
+    SurveyScheduled,
+    SurveyStatusResponse,
+    SurveySummary,
+    SurveyList,
+    SurveyDetail,
+    SurveyRefused,
+    SurveyOptionCount,
+    SurveyQuestionResult,
+    SurveyGroupResult,
+    SurveyRunComparison,
+    SurveyRunResult,
+    SurveyResults,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
@@ -360,3 +421,321 @@ const EXAMPLE_DETAIL = {
   ],
   whatsappWindow: { open: true, lastInboundAt: "2026-03-13T17:01:40.000Z" },
 } satisfies z.input<typeof TicketDetail>;
+
+// ─── Surveys ────────────────────────────────────────────────────────────────────────────────
+
+const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const responseRef = (id: string) => ({ $ref: `#/components/responses/${id}` });
+
+function surveyErrors(...statuses: Array<400 | 403 | 404 | 413>) {
+  const names = { 400: "BadRequest", 403: "SurveyForbidden", 404: "SurveyNotFound", 413: "PayloadTooLarge" } as const;
+  return { "401": responseRef("Unauthorized"), ...Object.fromEntries(statuses.map((s) => [String(s), responseRef(names[s])])) };
+}
+
+function refused(description: string, examples: Record<string, z.input<typeof SurveyRefused>>) {
+  return {
+    description,
+    content: { "application/json": { schema: schemaRef("SurveyRefused"), examples: Object.fromEntries(Object.entries(examples).map(([k, value]) => [k, { value }])) } },
+  };
+}
+
+function surveyJson(description: string, id: string, example: unknown) {
+  return { description, content: { "application/json": { schema: schemaRef(id), example } } };
+}
+
+function surveyBody(id: string, examples: Record<string, unknown>) {
+  return {
+    required: true,
+    content: { "application/json": { schema: schemaRef(id), examples: Object.fromEntries(Object.entries(examples).map(([k, value]) => [k, { value }])) } },
+  };
+}
+
+const EXAMPLE_RECIPIENTS = { total: 412, sms: 260, whatsapp: 152, byLocale: { ar: { sms: 221, whatsapp: 118 }, en: { sms: 39, whatsapp: 34 } } } satisfies z.input<typeof SurveyRecipients>;
+const EXAMPLE_ESTIMATE = { recipients: EXAMPLE_RECIPIENTS, estimatedSegments: 1040, perResident: { ar: 4, en: 4 }, tooLong: [] } satisfies z.input<typeof SurveyEstimate>;
+const EXAMPLE_QUESTIONS = [
+  { type: "rating", text: { ar: "ما مدى رضاك عن جمع النفايات هذا الشهر؟", en: "How satisfied are you with waste collection this month?" }, options: [], min: 1, max: 5, area: false },
+  {
+    type: "choice",
+    text: { ar: "ماذا يجب أن تصلح البلدية أولاً؟", en: "What should the municipality fix first?" },
+    options: [
+      { ar: "الطرقات", en: "Roads" },
+      { ar: "الإنارة", en: "Street lights" },
+    ],
+    area: false,
+  },
+] satisfies z.input<typeof SurveyDetail>["questions"];
+
+const EXAMPLE_RUN = {
+  id: 31,
+  number: 3,
+  scheduledFor: "2026-03-01T08:00:00.000Z",
+  closesAt: "2026-03-04T08:00:00.000Z",
+  status: "closed",
+  invited: 400,
+  notReachable: 12,
+  skipped: 0,
+  expired: 0,
+  pending: 0,
+  started: 171,
+  completed: 158,
+  responseRate: 0.395,
+  questions: [
+    {
+      index: 0,
+      type: "rating",
+      text: { ar: "ما مدى رضاك عن جمع النفايات هذا الشهر؟", en: "How satisfied are you with waste collection this month?" },
+      answered: 165,
+      skipped: 6,
+      counts: [1, 2, 3, 4, 5].map((n, i) => ({ value: String(n), label: { ar: String(n), en: String(n) }, count: [10, 15, 40, 60, 40][i]!, share: [10, 15, 40, 60, 40][i]! / 165 })),
+      mean: 3.64,
+      stats: null,
+      answers: null,
+    },
+    {
+      index: 1,
+      type: "text",
+      text: { ar: "ملاحظات؟", en: "Anything else?" },
+      answered: 1,
+      skipped: 157,
+      counts: [],
+      mean: null,
+      stats: null,
+      answers: [{ value: "الحاوية قرب المدرسة ممتلئة دائماً", phoneMasked: "+961•••••456", area: "Centre" }],
+    },
+  ],
+  breakdown: {
+    area: [{ key: "Centre", invited: 250, completed: 101, responseRate: 0.404, questions: [{ index: 0, answered: 104, mean: 3.7, counts: [5, 9, 25, 40, 25] }] }],
+    language: [{ key: "ar", invited: 330, completed: 131, responseRate: 0.397, questions: [{ index: 0, answered: 137, mean: 3.6, counts: [9, 13, 34, 49, 32] }] }],
+    channel: [{ key: "sms", invited: 252, completed: 90, responseRate: 0.357, questions: [{ index: 0, answered: 95, mean: 3.5, counts: [7, 10, 25, 33, 20] }] }],
+  },
+  comparison: {
+    previousRunId: 22,
+    previousNumber: 2,
+    responseRateChange: 0.021,
+    questions: [{ index: 0, type: "rating", meanChange: 0.2, previousMean: 3.44, shares: [{ value: "5", label: { ar: "5", en: "5" }, current: 0.24, previous: 0.2, change: 0.04 }] }],
+  },
+} satisfies z.input<typeof SurveyRunResult>;
+
+/** The survey paths: every request and response schema is a component generated from apiSchemas.ts. */
+function surveyPaths(): Record<string, PathItem> {
+  const surveyId = { $ref: "#/components/parameters/surveyId" };
+  const title = { ar: "رضا عن جمع النفايات", en: "Waste collection satisfaction" };
+  const wrongState = (code: "not_scheduled" | "not_paused" | "already_cancelled", status: "draft" | "scheduled" | "paused" | "cancelled", error: string) =>
+    refused("The survey is not in a state that allows this; `code` says why.", { [code]: { error, code, status } });
+  const actionBody = surveyBody("SurveyActionRequest", { empty: {} });
+  const action = (operationId: string, summary: string, description: string, status: "scheduled" | "paused" | "cancelled", conflict: ReturnType<typeof wrongState>) => ({
+    parameters: [surveyId],
+    post: {
+      operationId,
+      tags: ["surveys"],
+      summary,
+      description,
+      requestBody: actionBody,
+      responses: {
+        "200": surveyJson("The survey after the change.", "SurveyStatusResponse", {
+          id: 12,
+          status,
+          nextRunAt: status === "cancelled" ? null : "2026-04-01T07:00:00.000Z",
+        } satisfies z.input<typeof SurveyStatusResponse>),
+        "409": conflict,
+        ...surveyErrors(400, 403, 404, 413),
+      },
+    },
+  });
+
+  return {
+    "/surveys": {
+      get: {
+        operationId: "listSurveys",
+        tags: ["surveys"],
+        summary: "List the surveys",
+        responses: {
+          "200": surveyJson("Every survey of the municipality, newest first.", "SurveyList", {
+            surveys: [
+              {
+                id: 12,
+                title,
+                status: "scheduled",
+                questions: 2,
+                recurrence: { kind: "monthly", day: 1, time: "10:00" },
+                startAt: null,
+                nextRunAt: "2026-04-01T07:00:00.000Z",
+                runs: 3,
+                lastRunAt: "2026-03-01T08:00:00.000Z",
+                createdAt: "2025-12-20T09:00:00.000Z",
+                updatedAt: "2026-03-01T08:00:00.000Z",
+              },
+            ],
+          } satisfies z.input<typeof SurveyList>),
+          ...surveyErrors(403),
+        },
+      },
+      post: {
+        operationId: "createSurvey",
+        tags: ["surveys"],
+        summary: "Define a survey (a draft) and see what a run costs",
+        description: [
+          "Creates a draft and answers with today's audience per channel and language and the SMS segments one run would cost",
+          "(the invitation, every question and the thanks, rendered as the bot sends them, counted with the bot's segment counter).",
+          "Nothing is sent: schedule the draft with POST /surveys/{id}/schedule, confirming `estimatedSegments`.",
+          "`tooLong` lists messages over 2 SMS segments, which must be shortened (a new draft) before scheduling.",
+        ].join(" "),
+        requestBody: surveyBody("SurveyDefinition", {
+          monthly: {
+            title,
+            intro: { ar: "سؤالان قصيران من البلدية.", en: "Two short questions from the municipality." },
+            questions: EXAMPLE_QUESTIONS,
+            audience: { channels: [], languages: [], areas: ["Centre"] },
+            schedule: { startAt: null, recurrence: { kind: "monthly", day: 1, time: "10:00" } },
+            expiryHours: 72,
+          },
+          once: {
+            title: "Playgrounds",
+            questions: [{ type: "yesno", text: { ar: "هل يوجد مكان آمن يلعب فيه أطفالك قرب المنزل؟", en: "Do your children have a safe place to play near home?" } }],
+            schedule: { startAt: "2026-04-10T07:00:00.000Z", recurrence: { kind: "once" } },
+          },
+        } satisfies Record<string, z.input<typeof SurveyDefinition>>),
+        responses: {
+          "201": {
+            ...surveyJson("The draft, with what one run would cost.", "SurveyCreated", { id: 12, status: "draft", ...EXAMPLE_ESTIMATE } satisfies z.input<typeof SurveyCreated>),
+            headers: { Location: { description: "The new survey's URL.", schema: { type: "string" } } },
+          },
+          ...surveyErrors(400, 403, 413),
+        },
+      },
+    },
+    "/surveys/{id}": {
+      parameters: [surveyId],
+      get: {
+        operationId: "getSurvey",
+        tags: ["surveys"],
+        summary: "One survey: its definition, status and today's cost",
+        responses: {
+          "200": surveyJson("The survey.", "SurveyDetail", {
+            id: 12,
+            status: "draft",
+            title,
+            intro: null,
+            questions: EXAMPLE_QUESTIONS,
+            audience: { channels: [], languages: [], areas: [] },
+            schedule: { startAt: null, recurrence: { kind: "monthly", day: 1, time: "10:00" } },
+            expiryHours: 72,
+            nextRunAt: null,
+            confirmedSegments: null,
+            createdAt: "2026-03-20T09:00:00.000Z",
+            updatedAt: "2026-03-20T09:00:00.000Z",
+            estimate: EXAMPLE_ESTIMATE,
+          } satisfies z.input<typeof SurveyDetail>),
+          ...surveyErrors(400, 403, 404),
+        },
+      },
+    },
+    "/surveys/{id}/schedule": {
+      parameters: [surveyId],
+      post: {
+        operationId: "scheduleSurvey",
+        tags: ["surveys"],
+        summary: "Schedule a draft, confirming its cost",
+        description: [
+          "The same two steps staff take: send the `estimatedSegments` you were shown. If the audience or the survey changed since,",
+          "the answer is 409 `estimate_changed` with the new estimate, to confirm again. The first run starts at the survey's `startAt`",
+          "(now if none) or, for a monthly or cron survey without a start, at its first occurrence (Beirut time).",
+        ].join(" "),
+        requestBody: surveyBody("ScheduleRequest", { confirm: { confirmedSegments: 1040 } }),
+        responses: {
+          "200": surveyJson("Scheduled.", "SurveyScheduled", {
+            id: 12,
+            status: "scheduled",
+            nextRunAt: "2026-04-01T07:00:00.000Z",
+            confirmedSegments: 1040,
+            recipients: EXAMPLE_RECIPIENTS,
+          } satisfies z.input<typeof SurveyScheduled>),
+          "409": refused("The estimate changed (confirm the new `estimatedSegments`), or the survey is not a draft.", {
+            estimateChanged: {
+              error: "The estimate changed: a run now costs 1044 SMS segments for 413 recipients; confirm that number to schedule",
+              code: "estimate_changed",
+              status: "draft",
+              estimatedSegments: 1044,
+              recipients: { ...EXAMPLE_RECIPIENTS, total: 413, sms: 261, byLocale: { ...EXAMPLE_RECIPIENTS.byLocale, ar: { sms: 222, whatsapp: 118 } } },
+            },
+            notDraft: { error: "Survey #12 is scheduled: only a draft can be scheduled", code: "not_draft", status: "scheduled" },
+          }),
+          "422": refused("The survey cannot be sent as defined: a message over 2 SMS segments (`tooLong`), an unreadable cron expression, or a start in the past.", {
+            tooLong: {
+              error: "A message of the survey is over 2 SMS segments: shorten the texts listed in tooLong",
+              code: "too_long",
+              status: "draft",
+              tooLong: [{ locale: "ar", kind: "question", question: 1, segments: 3, text: "…" }],
+            },
+            startInPast: { error: "The survey's start is in the past: set a new start (or none) in a new draft", code: "start_in_past", status: "draft" },
+          }),
+          ...surveyErrors(400, 403, 404, 413),
+        },
+      },
+    },
+    "/surveys/{id}/pause": action(
+      "pauseSurvey",
+      "Pause a scheduled survey",
+      "No invitations go out until it is resumed; residents already invited can still answer.",
+      "paused",
+      wrongState("not_scheduled", "draft", "Survey #12 is draft: only a scheduled survey can be paused"),
+    ),
+    "/surveys/{id}/resume": action(
+      "resumeSurvey",
+      "Resume a paused survey",
+      "Invitations go out again where they stopped.",
+      "scheduled",
+      wrongState("not_paused", "scheduled", "Survey #12 is scheduled: only a paused survey can be resumed"),
+    ),
+    "/surveys/{id}/cancel": action(
+      "cancelSurvey",
+      "Cancel a survey for good",
+      "No new run, and invitations not yet sent are never sent. Answers already given are kept and shown in the results.",
+      "cancelled",
+      wrongState("already_cancelled", "cancelled", "Survey #12 is already cancelled"),
+    ),
+    "/surveys/{id}/results": {
+      parameters: [surveyId],
+      get: {
+        operationId: "getSurveyResults",
+        tags: ["surveys"],
+        summary: "The results, run by run",
+        description: [
+          "Per run: invited, not reachable, started, completed, the response rate; per question the answered and skipped counts,",
+          "the counts per option (choice, yes/no) or per point of the scale (rating: the distribution), the mean (rating, number),",
+          "and the free answers (text) with the resident's phone masked; breakdowns by area, language and channel; the change since the previous run.",
+        ].join(" "),
+        responses: {
+          "200": surveyJson("The results.", "SurveyResults", { survey: { id: 12, title, status: "scheduled" }, runs: [EXAMPLE_RUN] } satisfies z.input<typeof SurveyResults>),
+          ...surveyErrors(400, 403, 404),
+        },
+      },
+    },
+    "/surveys/{id}/results.csv": {
+      parameters: [surveyId],
+      get: {
+        operationId: "getSurveyResultsCsv",
+        tags: ["surveys"],
+        summary: "The responses as CSV",
+        description: [
+          "One row per response (an invitation that answered at least one question), every run oldest first: response_id, run, run_date,",
+          "channel, language, area, started_at, completed_at, then one column per question (a choice as \"Roads (1)\").",
+          "UTF-8 with a byte order mark (Excel reads the Arabic), CRLF line ends; no phone numbers.",
+        ].join(" "),
+        responses: {
+          "200": {
+            description: "The CSV file, as an attachment.",
+            headers: { "Content-Disposition": { description: 'attachment; filename="survey-12-results.csv"', schema: { type: "string" } } },
+            content: {
+              "text/csv": {
+                schema: { type: "string" },
+                example: "response_id,run,run_date,channel,language,area,started_at,completed_at,Q1: How satisfied are you with waste collection this month?,Q2: What should the municipality fix first?\r\n5012,3,2026-03-01,sms,ar,Centre,2026-03-01T08:02:10.000Z,2026-03-01T08:04:51.000Z,4,Roads (1)\r\n",
+              },
+            },
+          },
+          ...surveyErrors(400, 403, 404),
+        },
+      },
+    },
+  };
+}

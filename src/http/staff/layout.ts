@@ -1,5 +1,6 @@
 import type { Locale } from "../../conversation/types.js";
 import { canWorkAccounts } from "../../services/accountStaff.js";
+import { canRunSurveys } from "../../services/staff.js";
 import type { FlashMessage } from "./flash.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import type { StaffContext, Translate } from "./staffContext.js";
@@ -8,7 +9,7 @@ import type { StaffContext, Translate } from "./staffContext.js";
 export const ASSETS = "/staff/assets";
 
 /** The sections in the navigation bar; admin ones only for admins. */
-export type Section = "queue" | "accounts" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels";
+export type Section = "queue" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels";
 const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
   { section: "staff", href: "/staff/admin/staff" },
   { section: "departments", href: "/staff/admin/departments" },
@@ -66,6 +67,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
     <nav class="mainnav" aria-label="${t("nav.label")}">
       ${link("queue", "/staff")}
       ${canWorkAccounts(actor) && link("accounts", "/staff/accounts")}
+      ${canRunSurveys(actor) && html`<a href="/staff/surveys" class="${options.section === "surveys" ? "active" : ""}" ${options.section === "surveys" ? html`aria-current="page"` : null}>${t("surveys:nav")}</a>`}
       ${actor.role === "admin" && ADMIN_SECTIONS.map((s) => link(s.section, s.href))}
     </nav>
     <div class="userbox">

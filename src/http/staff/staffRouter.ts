@@ -12,6 +12,9 @@ import { categoriesAdmin } from "./admin/categoriesAdmin.js";
 import { channelsAdmin } from "./admin/channelsAdmin.js";
 import { departmentsAdmin } from "./admin/departmentsAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
+import { surveyImportPage } from "./surveys/surveyImportPage.js";
+import { surveyResultsRoutes } from "./surveys/resultsPage.js";
+import { requireSurveys, surveyPages } from "./surveys/surveyPages.js";
 import { accountActions } from "./accountActions.js";
 import { accountPages } from "./accountPages.js";
 import { authenticate, CSRF_FAILED, requireAccountsAccess, requireAdmin, requireCsrf, wantsJson } from "./auth.js";
@@ -46,6 +49,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   router.use(loginRoutes(deps));
   // Its multipart upload is read before the CSRF check, so it checks sign-in, role and CSRF itself.
   accountImportAdmin(router, deps);
+  surveyImportPage(router, deps);
   router.use(authenticate(deps), requireCsrf);
   router.use(queuePage(deps));
   router.use(ticketPage(deps));
@@ -54,6 +58,8 @@ export function staffRouter(deps: PaymentDeps): Router {
   router.use(botPauseActions(deps));
   router.use(paymentActions(deps));
   router.use("/accounts", requireAccountsAccess, accountPages(deps), accountActions(deps));
+  surveyResultsRoutes(router, deps);
+  router.use("/surveys", requireSurveys, surveyPages(deps));
 
   const admin = Router();
   admin.use(requireAdmin);

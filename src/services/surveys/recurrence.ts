@@ -60,8 +60,21 @@ export function recurrenceProblem(recurrence: Recurrence): string | null {
   const fields = recurrence.expression.trim().split(/\s+/);
   // Five fields (minute precision): a six-field expression would send every second.
   if (fields.length !== 5) return "cron_fields";
-  return cron.validate(recurrence.expression) ? null : "cron_invalid";
+  if (!cron.validate(recurrence.expression)) return "cron_invalid";
+  // A survey is a favour residents do the town: at most one run a day (every occurrence invites
+  // everyone again, and "* * * * *" would do so every minute).
+  const probe = new Date(Date.UTC(2027, 0, 4, 0, 0));
+  for (let i = 0, after: Date | null = probe; i < 8 && after; i++) {
+    const first = nextCronTime(recurrence.expression, after, false);
+    const second = first ? nextCronTime(recurrence.expression, first, false) : null;
+    if (first && second && second.getTime() - first.getTime() < MIN_RUN_GAP_MS) return "cron_too_frequent";
+    after = first;
+  }
+  return null;
 }
+
+/** Runs of one survey are at least this far apart. */
+const MIN_RUN_GAP_MS = 20 * 3600_000;
 
 /**
  * The first run: at `startAt` if given (a once survey; or a recurring one's first run), else now
@@ -94,8 +107,8 @@ export function nextRunAfter(recurrence: Recurrence, after: Date): Date | null {
 }
 
 /** The next minute after `after` that a five-field cron expression matches on Beirut's clocks. */
-function nextCronTime(expression: string, after: Date): Date | null {
-  if (recurrenceProblem({ kind: "cron", expression })) return null;
+function nextCronTime(expression: string, after: Date, checked = true): Date | null {
+  if (checked && recurrenceProblem({ kind: "cron", expression })) return null;
   const fields = cron.parse(expression);
   const minutes = fields.minute.slice().sort((a, b) => a - b);
   const hours = fields.hour.slice().sort((a, b) => a - b);

@@ -294,7 +294,17 @@ describe("the per-message queries, prepared", () => {
     const phone = nextPhone();
     const who = { municipalityId: M, phone, channel: "whatsapp" as const, route: "twilio" as const, at: NOW };
     const created = await residentForInbound(hot, who);
-    expect(created).toEqual({ id: expect.any(Number), locale: null, optedOut: false, botPausedAt: null, botPauseReason: null, profileName: null });
+    expect(created).toEqual({
+      id: expect.any(Number),
+      locale: null,
+      optedOut: false,
+      botPausedAt: null,
+      botPauseReason: null,
+      profileName: null,
+      surveyJoinedAt: null,
+      surveyLeftAt: null,
+      surveyOfferedAt: null,
+    });
     expect(await residentForInbound(hot, { ...who, profileName: "Nour", at: minutes(5) })).toEqual({ ...created, profileName: "Nour" });
     expect(await residentForInbound(hot, { ...who, at: minutes(6) })).toEqual({ ...created, profileName: "Nour" });
     const stored = await t.db.resident.findUniqueOrThrow({ where: { id: created.id } });

@@ -67,11 +67,13 @@ CREATE TABLE "SurveyInvitation" (
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "SurveyInvitation_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "SurveyInvitation_runId_fkey" FOREIGN KEY ("runId") REFERENCES "SurveyRun"("id") ON DELETE CASCADE ON UPDATE CASCADE
+    CONSTRAINT "SurveyInvitation_runId_fkey" FOREIGN KEY ("runId") REFERENCES "SurveyRun"("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "SurveyInvitation_residentId_fkey" FOREIGN KEY ("residentId") REFERENCES "Resident"("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 CREATE TABLE "SurveyAnswer" (
     "id" SERIAL NOT NULL,
+    "municipalityId" TEXT NOT NULL DEFAULT 'qab-elias',
     "invitationId" INTEGER NOT NULL,
     "questionIndex" INTEGER NOT NULL,
     "value" TEXT,

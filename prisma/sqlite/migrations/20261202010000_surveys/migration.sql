@@ -61,11 +61,13 @@ CREATE TABLE "SurveyInvitation" (
     "resumedAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
-    CONSTRAINT "SurveyInvitation_runId_fkey" FOREIGN KEY ("runId") REFERENCES "SurveyRun" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+    CONSTRAINT "SurveyInvitation_runId_fkey" FOREIGN KEY ("runId") REFERENCES "SurveyRun" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "SurveyInvitation_residentId_fkey" FOREIGN KEY ("residentId") REFERENCES "Resident" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 CREATE TABLE "SurveyAnswer" (
     "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "municipalityId" TEXT NOT NULL DEFAULT 'qab-elias',
     "invitationId" INTEGER NOT NULL,
     "questionIndex" INTEGER NOT NULL,
     "value" TEXT,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { HttpError } from "../../../lib/httpError.js";
 import { hashPassword } from "../../../services/passwords.js";
 import { endSessionsOf } from "../../../services/sessions.js";
-import { createStaff, ROLES } from "../../../services/staff.js";
+import { createStaff, ROLES, setCanRunSurveys } from "../../../services/staff.js";
 import type { RouterDeps } from "../../createApp.js";
 import { checkboxField, selectField, textField } from "../components.js";
 import { redirectWithFlash, takeFlash } from "../flash.js";
@@ -12,7 +12,7 @@ import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
 import { isUniqueViolation } from "../../../db/errors.js";
-import { formErrors, manyValues, parseId } from "./adminForms.js";
+import { checkbox, formErrors, manyValues, parseId } from "./adminForms.js";
 
 /** Usernames: what ADMIN_USERNAME accepts too. */
 export const USERNAME = /^[a-z0-9._-]{3,40}$/;
@@ -25,6 +25,7 @@ const profile = {
   role: z.enum(ROLES, { error: "admin.errors.role" }),
   locale: z.enum(["ar", "en"], { error: "admin.errors.locale" }),
   departments: manyValues,
+  canRunSurveys: checkbox,
 };
 const NewStaffForm = z.object({ username: z.string().trim().toLowerCase().regex(USERNAME, "admin.errors.username"), password, ...profile });
 const EditStaffForm = z.object(profile);
@@ -44,7 +45,7 @@ export function staffAdmin(deps: RouterDeps): Router {
     return rows.map((r) => r.code);
   }
 
-  function profileFields(ctx: StaffContext, departments: Awaited<ReturnType<typeof departmentsOf>>, values: { displayName: string; role: string; locale: string; departments: string[] }): SafeHtml {
+  function profileFields(ctx: StaffContext, departments: Awaited<ReturnType<typeof departmentsOf>>, values: { displayName: string; role: string; locale: string; departments: string[]; canRunSurveys: boolean }): SafeHtml {
     const { t, locale } = ctx;
     return html`${textField(t("admin.staff.displayName"), "displayName", values.displayName, { required: true, maxlength: 80, dir: "auto" })}
     ${selectField(t("admin.staff.role"), "role", ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) })), values.role)}
@@ -52,6 +53,10 @@ export function staffAdmin(deps: RouterDeps): Router {
     <fieldset class="field checks"><legend>${t("admin.staff.departments")}</legend>
       <p class="hint">${t("admin.staff.departmentsHint")}</p>
       ${departments.map((d) => checkboxField(localName(d, locale), "departments", values.departments.includes(d.code), d.code))}
+    </fieldset>
+    <fieldset class="field checks"><legend>${t("surveys:staffAdmin.legend")}</legend>
+      ${checkboxField(t("surveys:staffAdmin.permission"), "canRunSurveys", values.canRunSurveys)}
+      <p class="hint">${t("surveys:staffAdmin.hint")}</p>
     </fieldset>`;
   }
 
@@ -84,7 +89,7 @@ export function staffAdmin(deps: RouterDeps): Router {
   ${csrfField(ctx)}
   ${textField(t("admin.staff.username"), "username", "", { required: true, maxlength: 40, dir: "ltr", autocomplete: "off", hint: t("admin.staff.usernameHint") })}
   ${textField(t("admin.staff.password"), "password", "", { type: "password", required: true, maxlength: 200, dir: "ltr", autocomplete: "new-password", hint: t("admin.staff.passwordHint", { min: MIN_PASSWORD }) })}
-  ${profileFields(ctx, departments, { displayName: "", role: "agent", locale: "ar", departments: [] })}
+  ${profileFields(ctx, departments, { displayName: "", role: "agent", locale: "ar", departments: [], canRunSurveys: false })}
   <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.staff.createSubmit")}</button></div>
 </form></section>`;
     res.type("html").send(staffPage(ctx, req.originalUrl, { title: t("admin.staff.title"), section: "staff", body, flash: takeFlash(req, res, deps) }));
@@ -94,12 +99,12 @@ export function staffAdmin(deps: RouterDeps): Router {
     const { t } = staffContext(req);
     const form = NewStaffForm.safeParse(req.body ?? {});
     if (!form.success) return redirectWithFlash(res, deps, BASE, formErrors(t, form.error));
-    const { username, displayName, role, locale } = form.data;
+    const { username, displayName, role, locale, canRunSurveys } = form.data;
     const departments = await knownDepartments(form.data.departments);
     // Hashed before the transaction: on SQLite a transaction holds every other query until it ends.
     const passwordHash = await hashPassword(form.data.password);
     try {
-      await deps.db.$transaction((tx) => createStaff(tx, { municipalityId, username, displayName, passwordHash, role, locale, departments }));
+      await deps.db.$transaction((tx) => createStaff(tx, { municipalityId, username, displayName, passwordHash, role, locale, departments, canRunSurveys }));
     } catch (error) {
       if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.staff.exists", { username }) }]);
       throw error;
@@ -127,7 +132,7 @@ export function staffAdmin(deps: RouterDeps): Router {
 <section class="card form-card"><h2>${t("admin.staff.profile")}</h2>
   <form method="post" action="${BASE}/${staff.id}" class="form-grid">
     ${csrfField(ctx)}
-    ${profileFields(ctx, departments, { displayName: staff.displayName, role: staff.role, locale: staff.locale, departments: staff.departments.map((d) => d.departmentCode) })}
+    ${profileFields(ctx, departments, { displayName: staff.displayName, role: staff.role, locale: staff.locale, departments: staff.departments.map((d) => d.departmentCode), canRunSurveys: staff.canRunSurveys })}
     ${self ? html`<p class="hint">${t("admin.staff.selfRoleHint")}</p>` : null}
     <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.save")}</button></div>
   </form>
@@ -173,6 +178,7 @@ export function staffAdmin(deps: RouterDeps): Router {
       await tx.staff.update({ where: { id: staff.id }, data: { displayName: form.data.displayName, role, locale: form.data.locale } });
       await tx.staffDepartment.deleteMany({ where: { staffId: staff.id } });
       for (const departmentCode of departments) await tx.staffDepartment.create({ data: { staffId: staff.id, departmentCode } });
+      await setCanRunSurveys(tx, municipalityId, staff.id, form.data.canRunSurveys);
     });
     redirectWithFlash(res, deps, back, [{ kind: "success", text: ctx.t("admin.saved") }]);
   });
