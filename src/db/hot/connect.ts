@@ -77,10 +77,19 @@ function pgTypeParser(types: typeof pg.types) {
  */
 function utcPool(pool: pg.Pool): PostgresPool {
   const toUtc = (value: unknown) => (value instanceof Date ? value.toISOString().replace("T", " ").replace("Z", "") : value);
+  // A connection the server ends (a restart, a failover, pg_terminate_backend) is reported as an
+  // 'error' event; unheard, it would crash the process. An idle one is dropped by the pool, which
+  // opens a new one on demand; one in use fails its current query or transaction, and is then
+  // discarded instead of going back to the pool.
+  pool.on("error", () => undefined);
   return {
     async connect() {
       const client = await pool.connect();
       let stale = false;
+      const lost = () => {
+        stale = true;
+      };
+      client.on("error", lost);
       const query = async (sql: string, parameters: readonly unknown[]) => {
         const name = PREPARED_SQL.has(sql) ? statementName(sql) : undefined;
         try {
@@ -92,7 +101,13 @@ function utcPool(pool: pg.Pool): PostgresPool {
           throw error;
         }
       };
-      return { query: query as never, release: () => client.release(stale || undefined) };
+      return {
+        query: query as never,
+        release: () => {
+          client.removeListener("error", lost);
+          client.release(stale || undefined);
+        },
+      };
     },
     end: () => pool.end(),
   };
