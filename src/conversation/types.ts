@@ -167,6 +167,8 @@ export type Effect =
   /** The resident turned to something else mid-survey: it waits for "survey" or the sender to resume it. */
   | { type: "pauseSurvey"; invitationId: number }
   | { type: "resumeSurvey"; invitationId: number }
+  /** "No" to the WhatsApp template's invitation: not this run (it is not offered again). */
+  | { type: "declineSurvey"; invitationId: number }
   /** The resident's neighbourhood, from an "area" survey question. */
   | { type: "setArea"; area: string };
 

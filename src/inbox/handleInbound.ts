@@ -11,6 +11,7 @@ import { checkAccountCode, linkAccountWithCode, linkedAccountsOf, linkingLockedF
 import { conversationState, insertInbound, insertReply, lockUntilCommit, releaseHeld, replyTo, saveConversation, storedReplies, updateMessage } from "../db/hot/inbox.js";
 import { reportPayment } from "../db/hot/payments.js";
 import {
+  declineSurvey,
   hasJoinedSurveys,
   joinSurveys,
   leaveSurveys,
@@ -319,6 +320,9 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         break;
       case "resumeSurvey":
         await resumeSurvey(tx, effect.invitationId, ctx.now);
+        break;
+      case "declineSurvey":
+        await declineSurvey(tx, effect.invitationId, ctx.now);
         break;
       case "setArea":
         await setResidentArea(tx, ctx.residentId, effect.area, ctx.now);

@@ -201,9 +201,16 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
     if (resident.optedOut) return settle("skipped", "opted_out");
     if (resident.surveyLeftAt !== null || resident.surveyJoinedAt === null) return settle("skipped", "left");
 
-    const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id }, select: { state: true } });
+    // The bot is paused for this phone (a flood, an autoresponder loop): a survey would feed it. It
+    // waits until the pause lifts, like a resident in the middle of something.
+    if (resident.botPausedAt !== null) return { kind: "deferred", phone };
+
+    const conversation = await tx.conversation.findUnique({ where: { residentId: resident.id }, select: { state: true, updatedAt: true } });
     const state = expireStaleDraft(parseState(conversation?.state).state, now);
     if (!(await restingFor(tx, state, now))) return { kind: "deferred", phone };
+    // Staff just resolved their request and offered "reply 1 to reopen": the survey's first question
+    // would take that "1". The offer is given a day before the survey steps in.
+    if (state.step === "reopenOffer" && conversation && now.getTime() - conversation.updatedAt.getTime() < REOPEN_OFFER_GRACE_MS) return { kind: "deferred", phone };
 
     const locale: Locale = LOCALES.find((l) => l === invitation.locale) ?? "ar";
     const channel: ChannelKind = invitation.channel === "whatsapp" ? "whatsapp" : "sms";
@@ -253,6 +260,8 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
  * Whether the conversation may be turned to a survey now: at rest, or at an earlier survey that is
  * over (completed, or its run closed).
  */
+const REOPEN_OFFER_GRACE_MS = 24 * 3600_000;
+
 async function restingFor(tx: Tx, state: ConversationState, now: Date): Promise<boolean> {
   if (isAtRest(state)) return true;
   if (state.step !== "survey" || !state.survey) return false;

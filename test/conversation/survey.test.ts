@@ -217,6 +217,17 @@ describe("answering a survey inside the conversation", () => {
   });
 });
 
+describe("declining a survey invitation sent as the WhatsApp template", () => {
+  it.each(["no", "la2", "لا", "2"])("'%s' declines this run: no question follows", async (text) => {
+    const { chat } = invited({ locale: "en", channel: "whatsapp" });
+    chat.state = surveyState(7, -1);
+    const turn = await chat.say(text);
+    expect(turn.keys).toEqual(["survey.declinedRun"]);
+    expect(turn.effects).toEqual([{ type: "declineSurvey", invitationId: 7 }]);
+    expect(turn.state.step).toBe("menu");
+  });
+});
+
 describe("joining and leaving surveys", () => {
   it.each(["استطلاع", "استطلاعات", "surveys", "istitla3", "Survey!"])("'%s' joins", async (text) => {
     const chat = engineChat({ locale: "ar" });

@@ -213,6 +213,7 @@ const ONE_SEGMENT = [
   "survey.alreadyJoined",
   "survey.left",
   "survey.declined",
+  "survey.declinedRun",
   "survey.askText",
 ];
 

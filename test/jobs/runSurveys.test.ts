@@ -251,6 +251,26 @@ describe("residents who are busy, unreachable or gone", () => {
     ]);
   });
 
+  it("a phone the bot paused (a flood, an autoresponder) waits until the pause lifts", async () => {
+    await createSurvey();
+    const looping = await resident();
+    await world.db.resident.update({ where: { id: looping.id }, data: { botPausedAt: minutesAfter(TEN, -3), botPauseReason: "loop" } });
+    expect(await runSurveys(deps, TEN)).toMatchObject({ sent: 0, deferred: 1 });
+    await world.db.resident.update({ where: { id: looping.id }, data: { botPausedAt: null, botPauseReason: null } });
+    expect(await runSurveys(deps, minutesAfter(TEN, 1))).toMatchObject({ sent: 1, deferred: 0 });
+  });
+
+  it("a fresh 'reply 1 to reopen' offer is given a day before the survey's first question takes the resident's '1'", async () => {
+    await createSurvey();
+    const r = await resident();
+    await world.db.conversation.create({
+      data: { municipalityId: MUNICIPALITY, residentId: r.id, state: JSON.stringify({ version: 1, step: "reopenOffer", strikes: 0, reopenReference: 10427 }), stateVersion: 1, updatedAt: minutesAfter(TEN, -30) },
+    });
+    expect(await runSurveys(deps, TEN)).toMatchObject({ sent: 0, deferred: 1 });
+    await world.db.conversation.update({ where: { residentId: r.id }, data: { updatedAt: minutesAfter(TEN, -25 * 60) } });
+    expect(await runSurveys(deps, minutesAfter(TEN, 1))).toMatchObject({ sent: 1, deferred: 0 });
+  });
+
   it("a request abandoned for over a day no longer holds the invitation", async () => {
     await createSurvey();
     const r = await resident();

@@ -74,6 +74,7 @@ export async function surveyTurn(turn: Turn, context: SurveyContext): Promise<St
   if (context.question < 0 || !question) {
     // The WhatsApp template went out: whatever the resident answers starts it, unless they want something else.
     if (interrupts(turn, undefined)) return pause();
+    if (turn.u.choice === 2 || said(turn, "no")) return done(turn, atMenu(), [{ key: "survey.declinedRun" }], [{ type: "declineSurvey", invitationId: survey.invitationId }]);
     return ask(turn, survey, survey.nextQuestion, [], [{ type: "resumeSurvey", invitationId: survey.invitationId }]);
   }
   // Any words answer a free-answer question, so what is not an answer must be told apart first.

@@ -54,6 +54,7 @@ export async function unfinishedSurveyOf(q: HotQ, residentId: number, now: Date)
     .where("i.residentId", "=", residentId)
     .where("i.status", "=", "sent")
     .where("i.completedAt", "is", null)
+    .where("i.reason", "is", null)
     .where("r.status", "=", "open")
     .where("r.closesAt", ">", now)
     .orderBy("i.id", "desc")
@@ -86,6 +87,10 @@ export async function recordSurveyAnswer(q: HotQ, a: { municipalityId: string; i
 
 export async function pauseSurvey(q: HotQ, invitationId: number, now: Date) {
   await q.updateTable("SurveyInvitation").set({ pausedAt: now, updatedAt: now }).where("id", "=", invitationId).where("completedAt", "is", null).execute();
+}
+
+export async function declineSurvey(q: HotQ, invitationId: number, now: Date) {
+  await q.updateTable("SurveyInvitation").set({ reason: "declined", pausedAt: null, updatedAt: now }).where("id", "=", invitationId).execute();
 }
 
 export async function resumeSurvey(q: HotQ, invitationId: number, now: Date) {

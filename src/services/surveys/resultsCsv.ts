@@ -13,7 +13,8 @@ import { parseStoredQuestions } from "../../db/hot/surveys.js";
  */
 
 const BOM = "\uFEFF";
-const FORMULA_START = /^[=+\-@\t\r]/;
+// Leading spaces do not stop a spreadsheet from reading " =cmd()" as a formula.
+const FORMULA_START = /^[\s\u00a0]*[=+\-@\t\r]/;
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 
 /** One CSV cell: formula-safe, quoted when it must be. */

@@ -194,6 +194,7 @@ describe("survey results as CSV", () => {
   it("quotes per RFC 4180 and neutralises formulas", () => {
     expect(csvCell('say "hi", then\nleave')).toBe('"say ""hi"", then\nleave"');
     expect(csvCell("=1+1")).toBe("'=1+1");
+    expect(csvCell("  =HYPERLINK(\"x\")")).toBe(`"'  =HYPERLINK(""x"")"`);
     expect(csvCell("+961 71")).toBe("'+961 71");
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
     expect(csvCell("-2")).toBe("-2");
