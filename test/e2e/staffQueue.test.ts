@@ -1,58 +1,38 @@
-import { existsSync, mkdirSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import nock from "nock";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { twilioSender } from "../../src/channels/twilio/twilioSender.js";
 import { drainOutbox } from "../../src/jobs/drainOutbox.js";
+import { haveChromium, openBrowser, signIn, type BrowserSession } from "../support/browser.js";
 import { staffMember, type World } from "../support/staffWorld.js";
 import { createTestWorld, MUNICIPALITY } from "../support/testApp.js";
 import { postToTwilioWebhook, twilioPayload, twimlMessages } from "../support/twilio.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ACCOUNT = "AC0123456789abcdef0123456789abcdef";
 const MESSAGES = `/2010-04-01/Accounts/${ACCOUNT}/Messages.json`;
 export const SCREENSHOTS = path.join(import.meta.dirname, "../../test-results/screenshots");
 
-// Debian's chromium is installed by .ci/run; on a developer machine without it this file is skipped
-// (with CI=true it fails instead, so CI can never pass without running it).
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-
 describe.skipIf(!haveChromium)("a morning at the town hall, in a real browser", () => {
   let world: World;
-  let server: Server;
+  let session: BrowserSession;
   let base: string;
-  let browser: Browser;
   let page: Page;
   const resident = "+96171888777";
   let reference = 0;
-  let alerted = false;
 
   beforeAll(async () => {
     world = await createTestWorld();
     await staffMember(world, { username: "rania", departments: ["public_works"], locale: "ar" });
-    server = world.app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    base = `http://localhost:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("dialog", (dialog) => {
-      alerted = true;
-      void dialog.dismiss();
-    });
+    session = await openBrowser(world.app);
+    ({ base, page } = session);
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await session?.close();
     await world?.drop();
   });
 
@@ -68,11 +48,7 @@ describe.skipIf(!haveChromium)("a morning at the town hall, in a real browser", 
   });
 
   it("an agent signs in and finds it at the top of her queue", async () => {
-    await page.goto(`${base}/staff`);
-    await expect.poll(() => page.url()).toContain("/staff/login");
-    await page.fill('input[name="username"]', "rania");
-    await page.fill('input[name="password"]', "correct horse battery");
-    await Promise.all([page.waitForURL(`${base}/staff`), page.click('form button[type="submit"]')]);
+    await signIn(session, `${base}/staff`, "rania");
     expect(await page.getAttribute("html", "dir")).toBe("rtl");
     const link = page.locator(`a[href="/staff/tickets/${reference}"]`).first();
     await expect.poll(() => link.count()).toBeGreaterThan(0);
@@ -84,7 +60,7 @@ describe.skipIf(!haveChromium)("a morning at the town hall, in a real browser", 
     const body = await page.textContent("body");
     expect(body).toContain("<script>alert(1)</script>");
     expect(body).toContain("حي المدارس، قرب الفرن");
-    expect(alerted).toBe(false);
+    expect(session.alerted()).toBe(false);
     await page.screenshot({ path: path.join(SCREENSHOTS, "ticket-ar.png"), fullPage: true });
   });
 

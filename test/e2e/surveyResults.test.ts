@@ -1,22 +1,14 @@
-import { existsSync, mkdirSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import express, { type ErrorRequestHandler } from "express";
-import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SurveyQuestion } from "../../src/conversation/types.js";
-import { surveyResultsRoutes } from "../../src/http/staff/surveys/resultsPage.js";
-import { HttpError } from "../../src/lib/httpError.js";
+import { haveChromium, openBrowser, signIn, type BrowserSession } from "../support/browser.js";
 import { staffMember, type World } from "../support/staffWorld.js";
 import { createTestWorld, MUNICIPALITY } from "../support/testApp.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** The README shows this one. */
 export const DOCS_SCREENSHOTS = path.join(import.meta.dirname, "../../docs/screenshots");
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
 
 const QUESTIONS: SurveyQuestion[] = [
   { type: "rating", text: { ar: "ما مدى رضاك عن جمع النفايات هذا الشهر؟", en: "How satisfied are you with waste collection this month?" }, options: [], min: 1, max: 5, area: false },
@@ -84,63 +76,32 @@ async function seed(world: World) {
 
 describe.skipIf(!haveChromium)("survey results in a real browser, in Arabic", () => {
   let world: World;
-  let server: Server;
-  let base: string;
-  let browser: Browser;
-  let page: Page;
-  let alerted = false;
+  let session: BrowserSession;
   let surveyId = 0;
 
   beforeAll(async () => {
     world = await createTestWorld();
     await staffMember(world, { username: "hala", role: "admin", locale: "ar" });
     ({ surveyId } = await seed(world));
-    // The staff router mounts these routes in production; here they stand in front of the test app.
-    const outer = express();
-    outer.set("trust proxy", "loopback");
-    const staff = express.Router();
-    surveyResultsRoutes(staff, { ...world.deps, clock: () => new Date() });
-    outer.use("/staff", staff);
-    outer.use(world.app);
-    const errors: ErrorRequestHandler = (error, _req, res, _next) => {
-      res.status(error instanceof HttpError ? error.status : 500).type("text").send("error");
-    };
-    outer.use(errors);
-    server = outer.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    base = `http://localhost:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("dialog", (dialog) => {
-      alerted = true;
-      void dialog.dismiss();
-    });
+    session = await openBrowser(world.app);
     mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await session?.close();
     await world?.drop();
   });
 
   it("an Arabic-speaking admin signs in and reads the latest run's results", async () => {
-    const url = `${base}/staff/surveys/${surveyId}/results`;
-    await page.goto(url);
-    await expect.poll(() => page.url()).toContain("/staff/login");
-    await page.fill('input[name="username"]', "hala");
-    await page.fill('input[name="password"]', "correct horse battery");
-    await Promise.all([page.waitForURL(url), page.click('form button[type="submit"]')]);
+    const { page } = session;
+    await signIn(session, `${session.base}/staff/surveys/${surveyId}/results`, "hala");
     expect(await page.getAttribute("html", "dir")).toBe("rtl");
     expect(await page.locator("svg.bar-chart").count()).toBe(3);
     const body = (await page.textContent("body")) ?? "";
     expect(body).toContain("الرضا عن جمع النفايات، شهرياً");
     expect(body).toContain("مقارنة بالجولة 1");
     expect(body).toContain("<script>alert(1)</script>");
-    expect(alerted).toBe(false);
+    expect(session.alerted()).toBe(false);
     // Right to left: the first chart's labels sit to the right of its bars.
     const chart = page.locator("svg.bar-chart").first();
     const label = await chart.locator("text").first().boundingBox();

@@ -10,6 +10,7 @@ import type { ImportError } from "../../../services/accountImport/rows.js";
 import { withLease } from "../../../services/jobLease.js";
 import type { RouterDeps } from "../../createApp.js";
 import { authenticate, requireAdmin, requireCsrf } from "../auth.js";
+import { readMultipartBody } from "../multipartUpload.js";
 import { formatDateTime } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
@@ -162,23 +163,13 @@ function isUpload(value: unknown): value is Upload {
  * `req.body` (so `requireCsrf` finds `_csrf`) and its files in `res.locals.upload`.
  */
 const readUpload = (maxBytes: number): RequestHandler => async (req, res, next) => {
-  const boundary = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^\s;]+))/i.exec(req.get("content-type") ?? "");
-  const boundaryText = boundary?.[1] ?? boundary?.[2];
-  if (!boundaryText) throw new HttpError(400, "Expected multipart/form-data");
-  const declared = Number(req.get("content-length") ?? 0);
-  if (declared > maxBytes) {
-    res.set("Connection", "close");
-    throw new HttpError(413, "Upload too large");
-  }
-  const body = await readLimited(req, res, maxBytes);
-  const parts = parseMultipart(body, boundaryText);
-  if (!parts) throw new HttpError(400, "Malformed multipart body");
-  const upload: Upload = { fields: {}, files: {} };
-  for (const part of parts) {
-    if (part.filename === undefined) upload.fields[part.name] = part.data.toString("utf8");
+  const body = await readMultipartBody(req, res, maxBytes);
+  if (!body) throw new HttpError(413, "Upload too large");
+  const upload: Upload = { fields: body.fields, files: {} };
+  for (const part of body.files) {
     // A file input left empty still sends a part, with no name and no bytes.
-    else if ((part.name === "accounts" || part.name === "statement") && (part.filename !== "" || part.data.length > 0)) {
-      upload.files[part.name] = { filename: path.basename(part.filename) || `${part.name}.csv`, data: part.data };
+    if ((part.name === "accounts" || part.name === "statement") && (part.filename !== "" || part.data.length > 0)) {
+      upload.files[part.name] = { filename: path.basename(part.filename ?? "") || `${part.name}.csv`, data: part.data };
     }
   }
   req.body = upload.fields;
@@ -186,56 +177,3 @@ const readUpload = (maxBytes: number): RequestHandler => async (req, res, next) 
   next();
 };
 
-function readLimited(req: Request, res: Response, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.resume(); // discard the rest; the connection closes after the answer
-        res.set("Connection", "close");
-        reject(new HttpError(413, "Upload too large"));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
-}
-
-interface Part {
-  name: string;
-  filename?: string;
-  data: Buffer;
-}
-
-/** The parts of a multipart/form-data body (RFC 7578); null when it is not well formed. */
-export function parseMultipart(body: Buffer, boundary: string): Part[] | null {
-  const delimiter = Buffer.from(`--${boundary}`);
-  const next = Buffer.from(`\r\n--${boundary}`);
-  const parts: Part[] = [];
-  let at = body.indexOf(delimiter);
-  if (at < 0) return null;
-  for (;;) {
-    const after = at + delimiter.length;
-    if (body.subarray(after, after + 2).toString("latin1") === "--") return parts;
-    if (body.subarray(after, after + 2).toString("latin1") !== "\r\n") return null;
-    const start = after + 2;
-    const end = body.indexOf(next, start);
-    if (end < 0) return null;
-    const part = body.subarray(start, end);
-    const headerEnd = part.indexOf("\r\n\r\n");
-    if (headerEnd < 0) return null;
-    const headers = part.subarray(0, headerEnd).toString("utf8");
-    const disposition = /^content-disposition:\s*form-data(.*)$/im.exec(headers)?.[1] ?? "";
-    const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
-    if (name === undefined) return null;
-    const filename = /;\s*filename="([^"]*)"/i.exec(disposition)?.[1];
-    parts.push({ name, ...(filename !== undefined ? { filename } : {}), data: part.subarray(headerEnd + 4) });
-    at = end + 2;
-  }
-}

@@ -1,8 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from "express";
-import { HttpError } from "../../../lib/httpError.js";
 import { importConsent, type ConsentImportResult } from "../../../services/surveys/importConsent.js";
 import type { RouterDeps } from "../../createApp.js";
-import { parseMultipart } from "../admin/accountImportAdmin.js";
+import { readMultipartBody } from "../multipartUpload.js";
 import { authenticate, requireCsrf } from "../auth.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
@@ -96,53 +95,14 @@ ${more > 0 ? html`<p class="muted">${s("import.more", { count: more })}</p>` : n
 const readUpload =
   (maxBytes: number): RequestHandler =>
   async (req, res, next) => {
-    const boundary = /^multipart\/form-data;.*\bboundary=(?:"([^"]+)"|([^\s;]+))/i.exec(req.get("content-type") ?? "");
-    const boundaryText = boundary?.[1] ?? boundary?.[2];
-    if (!boundaryText) throw new HttpError(400, "Expected multipart/form-data");
+    const body = await readMultipartBody(req, res, maxBytes);
     // Too big: nothing is read nor written, so the page (with the limit) is shown without the CSRF check.
-    const tooLarge = () => {
-      res.set("Connection", "close");
+    if (!body) {
       renderPage(req, res, { kind: "message", text: surveysText(staffContext(req).t)("import.tooLarge", { mb: Math.round(maxBytes / 2 ** 20) }) }, 413, maxBytes);
-    };
-    if (Number(req.get("content-length") ?? 0) > maxBytes) {
-      req.resume();
-      return tooLarge();
+      return;
     }
-    let body: Buffer;
-    try {
-      body = await readLimited(req, res, maxBytes);
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 413) return tooLarge();
-      throw error;
-    }
-    const parts = parseMultipart(body, boundaryText);
-    if (!parts) throw new HttpError(400, "Malformed multipart body");
-    const fields: Record<string, string> = {};
-    for (const part of parts) {
-      if (part.filename === undefined) fields[part.name] = part.data.toString("utf8");
-      else if (part.name === "consent" && part.data.length > 0) res.locals.consentFile = part.data;
-    }
-    req.body = fields;
+    const consent = body.files.find((part) => part.name === "consent" && part.data.length > 0);
+    if (consent) res.locals.consentFile = consent.data;
+    req.body = body.fields;
     next();
   };
-
-function readLimited(req: Request, res: Response, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.resume();
-        res.set("Connection", "close");
-        reject(new HttpError(413, "Upload too large"));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
-}
