@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { i18n } from "i18next";
 import type { Logger } from "pino";
-import { surveyInvitation } from "../conversation/flows/survey.js";
+import { surveyInvitation, surveyResumption } from "../conversation/flows/survey.js";
 import { expireStaleDraft, isAtRest, parseState, STATE_VERSION, surveyState, type ConversationState } from "../conversation/state.js";
 import { LOCALES, type ChannelKind, type Locale } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
@@ -47,6 +47,8 @@ export interface SurveyWork {
   skipped: number;
   /** Failed with an error (logged); left pending and tried again next time. */
   failed: number;
+  /** Surveys a resident paused mid-way (to report something, to ask about a request) picked up again. */
+  resumed: number;
 }
 
 export type SurveyJobRun =
@@ -87,6 +89,7 @@ export async function runSurveys(deps: RunSurveysDeps, now: Date): Promise<Surve
     const hour = beirutHour(now);
     if (isQuietHour(hour)) return { status: "quiet_hours", beirutHour: hour, runsStarted: started.length, runsClosed: closed.length };
     const work = await sendInvitations(deps, now);
+    work.resumed = await resumePausedSurveys(deps, now);
     return { status: "ran", ...work, runsStarted: started.length, runsClosed: closed.length };
   });
   return leased.acquired ? leased.value : { status: "busy" };
@@ -97,7 +100,7 @@ export async function runSurveys(deps: RunSurveysDeps, now: Date): Promise<Surve
  * second worker whose lease ran out: the compare-and-set still lets each invitation go once.
  */
 export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<SurveyWork> {
-  const work: SurveyWork = { runsStarted: 0, runsClosed: 0, sent: 0, viaTemplate: 0, deferred: 0, unreachable: 0, skipped: 0, failed: 0 };
+  const work: SurveyWork = { runsStarted: 0, runsClosed: 0, sent: 0, viaTemplate: 0, deferred: 0, unreachable: 0, skipped: 0, failed: 0, resumed: 0 };
   const runs = await deps.db.surveyRun.findMany({
     where: { municipalityId: deps.municipalityId, status: "open", closesAt: { gt: now }, survey: { status: "scheduled" } },
     include: { survey: { select: { id: true, title: true, intro: true } } },
@@ -256,12 +259,92 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
   });
 }
 
+const REOPEN_OFFER_GRACE_MS = 24 * 3600_000;
+/** A paused survey is picked up again once its resident's conversation has been quiet this long. */
+export const RESUME_AFTER_MS = 30 * 60_000;
+/** Paused surveys picked up per call at most (the invitations' pace is not spent on them). */
+const RESUME_BATCH = 50;
+
+/**
+ * A resident who turned to something else mid-survey (a pothole, their request's status) gets the
+ * survey back once, where they stopped: after their conversation has been at rest and quiet for
+ * RESUME_AFTER_MS, while the run is open and the survey still scheduled. Not on WhatsApp with the
+ * 24-hour window closed (no template is spent on it: "survey" still resumes it). Each in one
+ * transaction, a compare-and-set on `resumedAt` being unset, under the resident's lock.
+ */
+async function resumePausedSurveys(deps: RunSurveysDeps, now: Date): Promise<number> {
+  const quietSince = new Date(now.getTime() - RESUME_AFTER_MS);
+  const paused = await deps.db.surveyInvitation.findMany({
+    where: {
+      municipalityId: deps.municipalityId,
+      status: "sent",
+      completedAt: null,
+      reason: null,
+      resumedAt: null,
+      pausedAt: { lte: quietSince },
+      run: { status: "open", closesAt: { gt: now }, survey: { status: "scheduled" } },
+      resident: { optedOut: false, surveyLeftAt: null, botPausedAt: null },
+    },
+    select: { id: true },
+    orderBy: { id: "asc" },
+    take: RESUME_BATCH,
+  });
+  let resumed = 0;
+  for (const { id } of paused) {
+    try {
+      if (await resumeOnce(deps, now, id)) resumed++;
+    } catch (error) {
+      deps.logger.error({ err: error, invitationId: id }, "paused survey not resumed");
+    }
+  }
+  return resumed;
+}
+
+async function resumeOnce(deps: RunSurveysDeps, now: Date, invitationId: number): Promise<boolean> {
+  return deps.db.$transaction(async (tx) => {
+    const first = await tx.surveyInvitation.findUnique({ where: { id: invitationId }, select: { resident: { select: { phone: true } } } });
+    if (!first) return false;
+    if (deps.dialect === "postgres") await tx.$queryRawUnsafe(ADVISORY_LOCK_SQL, residentLockKey(deps.municipalityId, first.resident.phone));
+    const invitation = await tx.surveyInvitation.findUnique({
+      where: { id: invitationId },
+      include: {
+        run: { select: { status: true, closesAt: true, questions: true, survey: { select: { status: true } } } },
+        resident: { include: { identities: { select: { channel: true, lastInboundAt: true } }, conversation: { select: { state: true, updatedAt: true } } } },
+      },
+    });
+    if (!invitation || invitation.status !== "sent" || invitation.completedAt || invitation.reason || invitation.resumedAt || !invitation.pausedAt) return false;
+    if (invitation.run.status !== "open" || invitation.run.closesAt.getTime() <= now.getTime() || invitation.run.survey.status !== "scheduled") return false;
+    const { resident } = invitation;
+    if (resident.optedOut || resident.surveyLeftAt || !resident.surveyJoinedAt || resident.botPausedAt) return false;
+    const conversation = resident.conversation;
+    if (!conversation || conversation.updatedAt.getTime() > now.getTime() - RESUME_AFTER_MS) return false;
+    const state = expireStaleDraft(parseState(conversation.state).state, now);
+    if (!isAtRest(state) || state.step === "reopenOffer") return false;
+    const questions = parseStoredQuestions(invitation.run.questions);
+    if (invitation.nextQuestion >= questions.length) return false;
+    const channel: ChannelKind = invitation.channel === "whatsapp" ? "whatsapp" : "sms";
+    if (channel === "whatsapp" && !whatsappWindowOpen(resident.identities.find((i) => i.channel === "whatsapp")?.lastInboundAt, now)) return false;
+    const { count } = await tx.surveyInvitation.updateMany({
+      where: { id: invitationId, resumedAt: null },
+      data: { resumedAt: now, pausedAt: null, updatedAt: now },
+    });
+    if (count === 0) return false;
+    const locale: Locale = LOCALES.find((l) => l === invitation.locale) ?? "ar";
+    const body = render(deps.i18n, surveyResumption({ questions }, invitation.nextQuestion), locale, channel);
+    await enqueueOutbound(tx, { ...deps.outbox, whatsappTemplateSid: undefined, now }, { residentId: resident.id, ticketId: null, reference: null, channel, kind: "notification", body });
+    await tx.conversation.update({
+      where: { residentId: resident.id },
+      data: { state: JSON.stringify(surveyState(invitationId, invitation.nextQuestion)), stateVersion: STATE_VERSION, updatedAt: now },
+    });
+    deps.logger.info({ invitationId, to: maskPhone(resident.phone), channel, question: invitation.nextQuestion }, "paused survey resumed");
+    return true;
+  });
+}
+
 /**
  * Whether the conversation may be turned to a survey now: at rest, or at an earlier survey that is
  * over (completed, or its run closed).
  */
-const REOPEN_OFFER_GRACE_MS = 24 * 3600_000;
-
 async function restingFor(tx: Tx, state: ConversationState, now: Date): Promise<boolean> {
   if (isAtRest(state)) return true;
   if (state.step !== "survey" || !state.survey) return false;

@@ -109,7 +109,7 @@ describe("starting a run", () => {
     expect(await runSurveys(deps, minutesAfter(TEN, -1))).toMatchObject({ status: "ran", runsStarted: 0, sent: 0 });
     expect(await world.db.surveyRun.count()).toBe(0);
 
-    expect(await runSurveys(deps, TEN)).toEqual({ status: "ran", runsStarted: 1, runsClosed: 0, sent: 2, viaTemplate: 0, deferred: 0, unreachable: 0, skipped: 0, failed: 0 });
+    expect(await runSurveys(deps, TEN)).toEqual({ status: "ran", runsStarted: 1, runsClosed: 0, sent: 2, viaTemplate: 0, deferred: 0, unreachable: 0, skipped: 0, failed: 0, resumed: 0 });
     const [run] = await world.db.surveyRun.findMany();
     expect(run).toMatchObject({ surveyId: survey.id, number: 1, scheduledFor: TEN, status: "open", closesAt: new Date(TEN.getTime() + 72 * 3600_000), lastBatchAt: TEN });
     expect(JSON.parse(run!.questions)).toEqual([expect.objectContaining({ type: "rating", text: QUESTION.text })]);
@@ -269,6 +269,29 @@ describe("residents who are busy, unreachable or gone", () => {
     expect(await runSurveys(deps, TEN)).toMatchObject({ sent: 0, deferred: 1 });
     await world.db.conversation.update({ where: { residentId: r.id }, data: { updatedAt: minutesAfter(TEN, -25 * 60) } });
     expect(await runSurveys(deps, minutesAfter(TEN, 1))).toMatchObject({ sent: 1, deferred: 0 });
+  });
+
+  it("a survey paused for a pothole report is picked up again, once, after half an hour of quiet", async () => {
+    await createSurvey({ questions: [QUESTION, { type: "yesno", text: { ar: "هل تفرز النفايات؟", en: "Do you sort your waste?" } }] });
+    const r = await resident();
+    expect(await runSurveys(deps, TEN)).toMatchObject({ sent: 1 });
+    const invitation = await world.db.surveyInvitation.findFirstOrThrow({ where: { residentId: r.id } });
+    // They answered the first question, then reported a pothole: the survey paused, the request was filed.
+    await world.db.surveyInvitation.update({ where: { id: invitation.id }, data: { nextQuestion: 1, startedAt: minutesAfter(TEN, 2), pausedAt: minutesAfter(TEN, 3) } });
+    await world.db.conversation.update({ where: { residentId: r.id }, data: { state: JSON.stringify({ version: 1, step: "idle", strikes: 0 }), updatedAt: minutesAfter(TEN, 6) } });
+
+    // Twenty minutes later they may still be busy with the town hall: nothing yet.
+    expect(await runSurveys(deps, minutesAfter(TEN, 26))).toMatchObject({ resumed: 0 });
+    expect(await runSurveys(deps, minutesAfter(TEN, 40))).toMatchObject({ resumed: 1 });
+    const last = (await outbox()).at(-1)!;
+    expect(last.residentId).toBe(r.id);
+    expect(last.body).toBe("لنكمل الاستطلاع:\n2/2 هل تفرز النفايات؟\n1 نعم\n2 لا");
+    expect(await conversationOf(r.id)).toMatchObject({ step: "survey", survey: { invitationId: invitation.id, question: 1 } });
+    // Once: paused again, it waits for the resident's own "survey".
+    await world.db.surveyInvitation.update({ where: { id: invitation.id }, data: { pausedAt: minutesAfter(TEN, 41) } });
+    await world.db.conversation.update({ where: { residentId: r.id }, data: { state: JSON.stringify({ version: 1, step: "idle", strikes: 0 }), updatedAt: minutesAfter(TEN, 41) } });
+    expect(await runSurveys(deps, minutesAfter(TEN, 120))).toMatchObject({ resumed: 0 });
+    expect((await outbox()).filter((row) => row.residentId === r.id)).toHaveLength(2);
   });
 
   it("a request abandoned for over a day no longer holds the invitation", async () => {
