@@ -45,8 +45,20 @@ export interface Localized {
   en: string;
 }
 
-// Staff-written text: no control characters (a NUL cannot even be stored on PostgreSQL).
-const StaffText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, "control_characters");
+// Direction marks and zero-width characters: invisible, so text made only of them is empty.
+const INVISIBLE = /[\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+/**
+ * Staff-written text a resident will read: no control characters (a NUL cannot even be stored on
+ * PostgreSQL), and something visible in it.
+ */
+export const StaffText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, "control_characters")
+    .refine((text) => text.replace(INVISIBLE, "").trim().length > 0, "invisible");
 export const LocalizedSchema = z.object({ ar: StaffText(300), en: StaffText(300) });
 
 /** What kind of answer a survey question takes. */
@@ -71,8 +83,22 @@ export const SurveyQuestionSchema = z
     if (q.type !== "choice" && q.options.length > 0) ctx.addIssue({ code: "custom", path: ["options"], message: "options_only_for_choice" });
     if (q.type === "rating" && !((q.min === 1 && q.max === 5) || (q.min === 0 && q.max === 10))) ctx.addIssue({ code: "custom", path: ["max"], message: "rating_scale" });
     if (q.area && q.type !== "choice") ctx.addIssue({ code: "custom", path: ["area"], message: "area_needs_choice" });
+    if (q.type !== "rating" && (q.min !== undefined || q.max !== undefined)) ctx.addIssue({ code: "custom", path: ["max"], message: "scale_only_for_rating" });
   });
 export type SurveyQuestion = z.infer<typeof SurveyQuestionSchema>;
+
+/**
+ * A question as stored (checked by SurveyQuestionSchema when it was written): read leniently, so a
+ * rule added later never makes a stored survey or a run unreadable.
+ */
+export const StoredSurveyQuestionSchema = z.object({
+  type: z.enum(SURVEY_QUESTION_TYPES),
+  text: z.object({ ar: z.string(), en: z.string() }),
+  options: z.array(z.object({ ar: z.string(), en: z.string() })).default([]),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+  area: z.boolean().default(false),
+}) satisfies z.ZodType<SurveyQuestion, unknown>;
 
 /** What the bot knows of a survey a resident was invited to. */
 export interface SurveyView {
@@ -169,8 +195,8 @@ export type Effect =
   | { type: "resumeSurvey"; invitationId: number }
   /** "No" to the WhatsApp template's invitation: not this run (it is not offered again). */
   | { type: "declineSurvey"; invitationId: number }
-  /** The resident's neighbourhood, from an "area" survey question. */
-  | { type: "setArea"; area: string };
+  /** The resident's neighbourhood, from an "area" survey question (the run's breakdown by area uses it too). */
+  | { type: "setArea"; area: string; invitationId: number };
 
 /**
  * Try to link an account to the resident's phone with the code printed on the bill. Unlike the

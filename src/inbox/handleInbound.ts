@@ -325,7 +325,7 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         await declineSurvey(tx, effect.invitationId, ctx.now);
         break;
       case "setArea":
-        await setResidentArea(tx, ctx.residentId, effect.area, ctx.now);
+        await setResidentArea(tx, ctx.residentId, effect.invitationId, effect.area, ctx.now);
         break;
       default:
         return assertNever(effect);

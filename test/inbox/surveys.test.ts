@@ -90,6 +90,8 @@ describe("a survey answered by SMS, stored", () => {
     expect(stored.nextQuestion).toBe(3);
     expect(stored.completedAt).not.toBeNull();
     expect((await world.db.resident.findUniqueOrThrow({ where: { id: resident.id } })).area).toBe("Wadi al-Delm");
+    // The run's breakdown by area counts this answer under the area just given.
+    expect(stored.area).toBe("Wadi al-Delm");
     // No request was filed from the answers.
     expect(await world.db.ticket.count({ where: { residentId: resident.id } })).toBe(0);
   });

@@ -114,7 +114,7 @@ function next(turn: Turn, survey: SurveyView, index: number, value: string | nul
   const effects: Effect[] = [{ type: "surveyAnswer", invitationId: survey.invitationId, question: index, value, next: index + 1 }];
   const question = survey.questions[index]!;
   const option = question.area && value !== null ? question.options[Number(value) - 1] : undefined;
-  if (option) effects.push({ type: "setArea", area: option.en });
+  if (option) effects.push({ type: "setArea", area: option.en, invitationId: survey.invitationId });
   return ask(turn, survey, index + 1, [], effects);
 }
 

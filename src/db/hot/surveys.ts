@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LocalizedSchema, SurveyQuestionSchema, type SurveyQuestion, type SurveyView } from "../../conversation/types.js";
+import { StoredSurveyQuestionSchema, type SurveyQuestion, type SurveyView } from "../../conversation/types.js";
 import type { HotQ } from "./connect.js";
 
 /**
@@ -8,7 +8,8 @@ import type { HotQ } from "./connect.js";
  * they are plain queries, not prepared ones.
  */
 
-const QuestionsSchema = z.array(SurveyQuestionSchema);
+const QuestionsSchema = z.array(StoredSurveyQuestionSchema);
+const StoredText = z.object({ ar: z.string(), en: z.string() });
 
 /** A run's questions as stored (validated when the survey was saved; re-checked here all the same). */
 export function parseStoredQuestions(json: string): SurveyQuestion[] {
@@ -19,7 +20,7 @@ export function parseStoredQuestions(json: string): SurveyQuestion[] {
 /** A survey title or intro as stored: {"ar","en"}. */
 export function parseStoredText(json: string | null): { ar: string; en: string } | null {
   if (!json) return null;
-  const parsed = LocalizedSchema.safeParse(JSON.parse(json));
+  const parsed = StoredText.safeParse(JSON.parse(json));
   return parsed.success ? parsed.data : null;
 }
 
@@ -111,8 +112,10 @@ export async function markSurveyOffered(q: HotQ, residentId: number, now: Date) 
   await q.updateTable("Resident").set({ surveyOfferedAt: now, updatedAt: now }).where("id", "=", residentId).execute();
 }
 
-export async function setResidentArea(q: HotQ, residentId: number, area: string, now: Date) {
+/** The resident's neighbourhood, and the area this invitation is counted under in its run's results. */
+export async function setResidentArea(q: HotQ, residentId: number, invitationId: number, area: string, now: Date) {
   await q.updateTable("Resident").set({ area, updatedAt: now }).where("id", "=", residentId).execute();
+  await q.updateTable("SurveyInvitation").set({ area, updatedAt: now }).where("id", "=", invitationId).where("residentId", "=", residentId).execute();
 }
 
 /** Joined and not left since. */

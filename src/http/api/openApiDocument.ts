@@ -367,6 +367,9 @@ const FILTERS: Record<keyof z.input<typeof TicketQuery>, { description: string; 
 
 const FILTER_DOCS = new Map<string, { description: string; example?: unknown }>(Object.entries(FILTERS));
 
+/** The `run` query parameter of the survey results. */
+const runQuery = (description: string): Json => ({ name: "run", in: "query", required: false, description, schema: { type: "integer", minimum: 1 }, example: 31 });
+
 /** The queue filters as query parameters, from the same zod schema that parses them. */
 function filterParameters(): Json[] {
   const schema = z.toJSONSchema(TicketQuery, { io: "input" });
@@ -698,6 +701,7 @@ function surveyPaths(): Record<string, PathItem> {
       parameters: [surveyId],
       get: {
         operationId: "getSurveyResults",
+        parameters: [runQuery("One run only (its comparison is with the run before it). Without it: the 12 newest runs.")],
         tags: ["surveys"],
         summary: "The results, run by run",
         description: [
@@ -715,6 +719,7 @@ function surveyPaths(): Record<string, PathItem> {
       parameters: [surveyId],
       get: {
         operationId: "getSurveyResultsCsv",
+        parameters: [runQuery("One run's responses only. Without it: every run.")],
         tags: ["surveys"],
         summary: "The responses as CSV",
         description: [

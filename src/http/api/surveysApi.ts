@@ -43,6 +43,17 @@ import { apiActor } from "./bearerAuth.js";
  * confirms that number to schedule it (as staff do on the pages), pauses, resumes or cancels it,
  * and reads the results. Only admins and staff with the surveys permission may.
  */
+/** Runs GET /surveys/{id}/results returns without ?run. */
+const LATEST_RUNS = 12;
+
+/** The optional `?run=ID` of the results endpoints; a malformed one is a 400. */
+function runParam(req: Request): number | undefined {
+  const raw = req.query.run;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !/^[1-9]\d{0,9}$/.test(raw)) throw new HttpError(400, "run must be a run id (a positive integer)");
+  return Number(raw);
+}
+
 export function surveyRoutes(router: Router, deps: RouterDeps, auth: RequestHandler): void {
   const json = express.json({ limit: "64kb" });
   const surveysActor = (req: Request): Actor => {
@@ -145,7 +156,9 @@ export function surveyRoutes(router: Router, deps: RouterDeps, auth: RequestHand
     const actor = surveysActor(req);
     const id = surveyId(req);
     // The token's staff member may run surveys, so may read individual (masked) free answers.
-    const results = await surveyResults(deps.db, actor.municipalityId, id, { responses: true });
+    const runId = runParam(req);
+    // One run (?run=ID), or the newest runs: years of a monthly survey are not one answer.
+    const results = await surveyResults(deps.db, actor.municipalityId, id, { responses: true, ...(runId !== undefined ? { runId } : { latest: LATEST_RUNS }) });
     if (!results) throw notFound(id);
     res.json({
       survey: { id: results.survey.id, title: results.survey.title, status: results.survey.status },
@@ -156,7 +169,8 @@ export function surveyRoutes(router: Router, deps: RouterDeps, auth: RequestHand
   router.get("/surveys/:id/results.csv", auth, async (req, res) => {
     const actor = surveysActor(req);
     const id = surveyId(req);
-    const csv = await resultsCsv(deps.db, actor.municipalityId, id);
+    const runId = runParam(req);
+    const csv = await resultsCsv(deps.db, actor.municipalityId, id, runId !== undefined ? { runId } : {});
     if (csv === null) throw notFound(id);
     res
       .type("text/csv; charset=utf-8")
@@ -220,6 +234,10 @@ const QUESTION_MESSAGES: Record<string, string> = {
   options_only_for_choice: "only a choice question has options",
   rating_scale: "a rating is 1-5 (min 1, max 5) or 0-10 (min 0, max 10)",
   area_needs_choice: "only a choice question can ask the area",
+  scale_only_for_rating: "min and max are only for a rating question",
+  control_characters: "must not contain control characters",
+  invisible: "must contain visible text",
+  unknown_field: "is not a field of a survey (check its spelling)",
 };
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHANNELS, LOCALES, LocalizedSchema, SurveyQuestionSchema, type Localized, type SurveyQuestion } from "../../conversation/types.js";
+import { CHANNELS, LOCALES, LocalizedSchema, StaffText, StoredSurveyQuestionSchema, SurveyQuestionSchema, type Localized, type SurveyQuestion } from "../../conversation/types.js";
 
 /**
  * A survey as staff (the pages) and programs (the JSON API) define it. One schema for both, so a
@@ -24,11 +24,13 @@ export const AudienceSchema = z.object({
   channels: z.array(z.enum(CHANNELS)).default([]),
   languages: z.array(z.enum(LOCALES)).default([]),
   /** Neighbourhood names as stored on residents (import, an "area" question). */
-  areas: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
-});
+  areas: z.array(StaffText(100)).max(50).default([]),
+}).strict();
 export type Audience = z.infer<typeof AudienceSchema>;
 
-const TitleSchema = z.union([z.string().trim().min(1).max(120).transform((t) => ({ ar: t, en: t })), LocalizedSchema]);
+const TitleSchema = z.union([StaffText(120).transform((t) => ({ ar: t, en: t })), LocalizedSchema]);
+
+const INPUT_KEYS = new Set(["title", "intro", "questions", "audience", "schedule", "expiryHours", "id", "status", "nextRunAt", "confirmedSegments", "createdAt", "updatedAt", "estimate"]);
 
 export const SurveyInputSchema = z.object({
   title: TitleSchema,
@@ -41,10 +43,20 @@ export const SurveyInputSchema = z.object({
       startAt: z.iso.datetime({ offset: true }).nullish().transform((v) => (v ? new Date(v) : null)),
       recurrence: RecurrenceSchema.default({ kind: "once" }),
     })
+    .strict()
     .default({ startAt: null, recurrence: { kind: "once" } }),
   /** How long each run takes answers. */
   expiryHours: z.number().int().min(1).max(24 * 30).default(DEFAULT_EXPIRY_HOURS),
-});
+})
+  .loose()
+  // A misspelt key ("audiance") is refused, not silently dropped: the survey would go to everyone.
+  // The read-only fields of GET /surveys/{id} are let through (and ignored), so a survey read can be
+  // posted back as a new draft.
+  .superRefine((input, ctx) => {
+    for (const key of Object.keys(input)) {
+      if (!INPUT_KEYS.has(key)) ctx.addIssue({ code: "custom", path: [key], message: "unknown_field" });
+    }
+  });
 export type SurveyInput = z.infer<typeof SurveyInputSchema>;
 /** What a caller sends (before defaults and the title's string form are applied). */
 export type SurveyInputJson = z.input<typeof SurveyInputSchema>;
@@ -89,14 +101,23 @@ export interface SurveyRow {
   updatedAt: Date;
 }
 
+// Reading back what was validated when it was written: a stricter rule added later must not make a
+// stored survey unreadable (and every list that shows it fail).
+const StoredText = z.object({ ar: z.string(), en: z.string() });
+const StoredAudience = z.object({
+  channels: z.array(z.enum(CHANNELS)).default([]),
+  languages: z.array(z.enum(LOCALES)).default([]),
+  areas: z.array(z.string()).default([]),
+});
+
 /** Reads a stored row; the JSON was validated when it was written. */
 export function surveyRecord(row: SurveyRow): SurveyRecord {
   return {
     ...row,
-    title: LocalizedSchema.parse(JSON.parse(row.title)),
-    intro: row.intro ? LocalizedSchema.parse(JSON.parse(row.intro)) : null,
-    questions: z.array(SurveyQuestionSchema).parse(JSON.parse(row.questions)),
-    audience: AudienceSchema.parse(JSON.parse(row.audience)),
+    title: StoredText.parse(JSON.parse(row.title)),
+    intro: row.intro ? StoredText.parse(JSON.parse(row.intro)) : null,
+    questions: z.array(StoredSurveyQuestionSchema).parse(JSON.parse(row.questions)),
+    audience: StoredAudience.parse(JSON.parse(row.audience)),
     status: (SURVEY_STATUSES as readonly string[]).includes(row.status) ? (row.status as SurveyStatus) : "draft",
     recurrence: RecurrenceSchema.parse(JSON.parse(row.recurrence)),
   };

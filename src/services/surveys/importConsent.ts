@@ -16,7 +16,7 @@ const MAX_SOURCE = 80;
 const MAX_AREA = 100;
 
 /** Why a file or a row was refused; the page maps each to a message (surveys:import.errors.*). */
-export type ConsentImportErrorKey = "header" | "empty" | "tooManyRows" | "csv" | "columns" | "phone" | "language" | "consentSource" | "area" | "duplicate";
+export type ConsentImportErrorKey = "header" | "empty" | "tooManyRows" | "csv" | "columns" | "phone" | "language" | "consentSource" | "area" | "duplicate" | "control";
 export interface ConsentImportError {
   /** The file's line (the header is line 1); 0 for the whole file. */
   line: number;
@@ -52,6 +52,7 @@ interface ConsentRow {
   source: string;
 }
 
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
 const COLUMNS = ["phone", "language", "area", "consent_source"] as const;
 
 /** Reads and checks the whole file; rows only when every one is good. */
@@ -114,6 +115,12 @@ export function parseConsentCsv(csvText: string): { rows: ConsentRow[]; errors: 
     }
     if (area.length > MAX_AREA) {
       fail({ line, key: "area", params: { max: MAX_AREA } });
+      bad = true;
+    }
+    // A stray NUL or direction mark from a spreadsheet: PostgreSQL refuses the first, and the second
+    // would make an area never match its name.
+    if (CONTROL.test(area) || CONTROL.test(source)) {
+      fail({ line, key: "control" });
       bad = true;
     }
     if (phone && seen.has(phone)) {

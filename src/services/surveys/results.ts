@@ -206,7 +206,7 @@ function questionResult(question: SurveyQuestion, index: number, answers: Answer
     mean: meanOf(question, values),
     stats:
       question.type === "number"
-        ? { count: numbers.length, mean: mean(numbers), min: numbers.length ? Math.min(...numbers) : null, max: numbers.length ? Math.max(...numbers) : null, median: median(numbers) }
+        ? { count: numbers.length, mean: mean(numbers), min: numbers.length ? numbers.reduce((a, b) => Math.min(a, b)) : null, max: numbers.length ? numbers.reduce((a, b) => Math.max(a, b)) : null, median: median(numbers) }
         : null,
     answers: question.type === "text" ? free : null,
   };
@@ -361,7 +361,7 @@ async function runResult(
  * A survey's results, every run newest first; null when the municipality has no such survey.
  * `runId` limits the work to that run and the one before it (for the comparison).
  */
-export async function surveyResults(db: Db, municipalityId: string, surveyId: number, options: ResultsOptions & { runId?: number } = {}): Promise<SurveyResults | null> {
+export async function surveyResults(db: Db, municipalityId: string, surveyId: number, options: ResultsOptions & { runId?: number; latest?: number } = {}): Promise<SurveyResults | null> {
   const row = await db.survey.findFirst({ where: { id: surveyId, municipalityId } });
   if (!row) return null;
   const survey = surveyRecord(row);
@@ -374,11 +374,15 @@ export async function surveyResults(db: Db, municipalityId: string, surveyId: nu
   if (options.runId !== undefined) {
     const at = all.findIndex((r) => r.id === options.runId);
     selected = at < 0 ? [] : all.slice(at, at + 2);
+  } else if (options.latest !== undefined) {
+    // The newest `latest` runs, and the one before them for the last one's comparison.
+    selected = all.slice(0, options.latest + 1);
   }
   const runs: RunResult[] = [];
   for (const run of selected) runs.push(await runResult(db, run, options));
   for (let i = 0; i < runs.length - 1; i++) runs[i]!.comparison = compareRuns(runs[i]!, runs[i + 1]!);
   if (options.runId !== undefined && runs.length > 1) runs.pop();
+  if (options.latest !== undefined && runs.length > options.latest) runs.pop();
   return { survey, runs, comparison: runs[0]?.comparison ?? null };
 }
 

@@ -73,10 +73,13 @@ export async function scheduleSurvey(
   id: number,
   confirmedSegments: number,
   now: Date,
+  /** The draft's `updatedAt` as staff saw it: an edit since (even one costing the same) is confirmed again. */
+  seenVersion?: Date,
 ): Promise<SurveyResult<{ survey: SurveyRecord; estimate: SurveyEstimate }>> {
   const survey = await getSurvey(db, municipalityId, id);
   if (!survey) return refuse("not_found");
   if (survey.status !== "draft") return refuse("not_draft");
+  if (seenVersion && seenVersion.getTime() !== survey.updatedAt.getTime()) return refuse("estimate_changed");
   if (recurrenceProblem(survey.recurrence)) return refuse("bad_recurrence");
   if (survey.startAt && survey.startAt.getTime() < now.getTime() - 60_000) return refuse("start_in_past");
   const estimate = await estimateSurvey(db, i18next, municipalityId, survey);
@@ -84,10 +87,14 @@ export async function scheduleSurvey(
   if (estimate.estimatedSegments !== confirmedSegments) return refuse("estimate_changed");
   const nextRunAt = firstRunAt(survey.recurrence, survey.startAt, now);
   const { count } = await db.survey.updateMany({
-    where: { id, municipalityId, status: "draft" },
+    // Still the draft that was priced: an edit that landed meanwhile makes this match nothing.
+    where: { id, municipalityId, status: "draft", updatedAt: survey.updatedAt },
     data: { status: "scheduled", confirmedSegments, nextRunAt, updatedAt: now },
   });
-  if (count === 0) return refuse("not_draft");
+  if (count === 0) {
+    const current = await getSurvey(db, municipalityId, id);
+    return refuse(current?.status === "draft" ? "estimate_changed" : "not_draft");
+  }
   return { ok: true, survey: (await getSurvey(db, municipalityId, id))!, estimate };
 }
 
@@ -96,7 +103,7 @@ async function transition(db: Db, municipalityId: string, id: number, from: Surv
   const { count } = await db.survey.updateMany({ where: { id, municipalityId, status: { in: from } }, data: { status: to, updatedAt: now, ...extra } });
   const survey = await getSurvey(db, municipalityId, id);
   if (!survey) return refuse("not_found");
-  if (count === 0) return refuse(survey.status === "cancelled" ? "already_cancelled" : refusal);
+  if (count === 0) return refuse(survey.status === "cancelled" ? "already_cancelled" : survey.status === "finished" ? "not_scheduled" : refusal);
   return { ok: true, survey };
 }
 

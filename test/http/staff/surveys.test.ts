@@ -195,6 +195,20 @@ describe("scheduling is refused when it should be", () => {
   });
 });
 
+describe("two officers at once", () => {
+  it("a draft edited after the page was shown, even at the same cost, is confirmed again, not scheduled unseen", async () => {
+    const id = await createDraft(karim, { ...WASTE, title_en: "Seen", title_ar: "مرئي", recurrence: "once" });
+    const page = (await karim.get(`/staff/surveys/${id}`)).text;
+    const seen = /name="version" value="(\d+)"/.exec(page)?.[1];
+    expect(seen).toBeDefined();
+    // Another officer rewords the title meanwhile (no change in cost).
+    await world.db.survey.update({ where: { id }, data: { title: JSON.stringify({ ar: "عنوان آخر", en: "Another title" }), updatedAt: new Date(Date.now() + 1000) } });
+    const res = await karim.post(`/staff/surveys/${id}/schedule`, { confirmedSegments: confirmedOf(page)!, version: seen!, confirm: "on" });
+    expect(res.status).toBe(409);
+    expect((await world.db.survey.findUniqueOrThrow({ where: { id } })).status).toBe("draft");
+  });
+});
+
 describe("the form", () => {
   it("shows the problems in the staff member's language, next to the form kept as typed", async () => {
     await hala.get("/staff/surveys/new");

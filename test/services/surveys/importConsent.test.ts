@@ -31,6 +31,14 @@ describe("importConsent", () => {
     expect(already).toMatchObject({ locale: "ar", area: "Center", surveySource: "keyword", surveyJoinedAt: new Date("2025-01-01T00:00:00Z") });
   });
 
+  it("a stray NUL or direction mark in an area or a source is a line-numbered error, and nothing is written", async () => {
+    const csv = "phone,language,area,consent_source\n71000011,ar,Centre,drive\n71000012,ar,Cen\u0000tre,drive\n71000013,ar,\u202eCentre,drive\n";
+    const result = await importConsent(world.db, TOWN, csv, NOW);
+    expect(result.ok).toBe(false);
+    expect(result).toMatchObject({ errors: [{ line: 3, key: "control" }, { line: 4, key: "control" }] });
+    expect(await world.db.resident.count()).toBe(0);
+  });
+
   it("never re-joins a resident who said STOP or left surveys", async () => {
     await world.db.resident.create({ data: { municipalityId: TOWN, phone: "+96171000004", optedOut: true, optedOutAt: NOW } });
     await world.db.resident.create({ data: { municipalityId: TOWN, phone: "+96171000005", surveyJoinedAt: NOW, surveyLeftAt: NOW } });

@@ -306,7 +306,7 @@ ${breakdownTables(page, run)}
 ${comparisonSection(page, run, run.comparison)}`
     : html`<section class="card"><p>${r("noRuns")}</p></section>`
 }`;
-    res.type("html").send(staffPage(ctx, req.originalUrl, { title: r("title", { title }), body }));
+    res.type("html").send(staffPage(ctx, req.originalUrl, { section: "surveys", title: r("title", { title }), body }));
   });
 
   router.get("/surveys/:id/results.csv", ...allowed, async (req: Request, res: Response) => {
@@ -388,6 +388,6 @@ ${
   ${current < pages ? html`<a class="btn btn-ghost btn-small" href="${pageHref(current + 1)}" rel="next">${r("responses.next")}</a>` : null}
 </nav>`
 }`;
-    res.type("html").send(staffPage(ctx, req.originalUrl, { title: r("responses.title", { number: run.number }), body }));
+    res.type("html").send(staffPage(ctx, req.originalUrl, { section: "surveys", title: r("responses.title", { number: run.number }), body }));
   });
 }

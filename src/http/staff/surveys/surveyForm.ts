@@ -167,7 +167,10 @@ export function beirutLocalInstant(value: string): Date | null {
   const [year, month, day, hour, minute] = m.slice(1).map(Number) as [number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return null;
   const at = beirutInstant(year, month, day, hour, minute);
-  return Number.isNaN(at.getTime()) ? null : at;
+  if (Number.isNaN(at.getTime())) return null;
+  // "31 February" does not exist: refused, not moved to 3 March.
+  const shown = beirutTime(at);
+  return shown.year === year && shown.month === month && shown.day === day ? at : null;
 }
 
 /**
@@ -246,6 +249,10 @@ function dedupe(problems: FormProblem[]): FormProblem[] {
 export function issueProblems(error: z.ZodError, blocks: number[] = []): FormProblem[] {
   return error.issues.map((issue): FormProblem => {
     const [first, second, third, fourth] = issue.path;
+    // Whatever the field: say what is wrong with the text itself.
+    if (issue.message === "control_characters") return { key: "errors.control" };
+    if (issue.message === "invisible") return { key: "errors.invisible" };
+    if (issue.message === "scale_only_for_rating" && typeof second === "number") return { key: "errors.scaleOnlyForRating", params: { n: blocks[second] ?? second + 1 } };
     switch (first) {
       case "title":
         return { key: "errors.title" };

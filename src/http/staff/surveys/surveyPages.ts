@@ -30,7 +30,7 @@ export const surveysText =
   (key, params) =>
     t(`surveys:${key}`, params);
 
-const ConfirmForm = z.object({ confirmedSegments: z.string().regex(/^\d{1,12}$/), confirm: z.string().optional() });
+const ConfirmForm = z.object({ confirmedSegments: z.string().regex(/^\d{1,12}$/), version: z.string().regex(/^\d{1,15}$/).optional(), confirm: z.string().optional() });
 
 /**
  * The survey pages under /staff/surveys: the list, a draft's form (new and edit), a survey's page
@@ -167,7 +167,8 @@ ${previewCard(s, estimate)}`;
     const form = ConfirmForm.safeParse(req.body ?? {});
     if (!form.success || form.data.confirm !== "on") return renderSurvey(req, res, survey, [{ kind: "error", text: s("schedule.confirmRequired") }], 422);
     const confirmed = Number(form.data.confirmedSegments);
-    const result = await scheduleSurvey(deps.db, deps.i18n, municipalityId, survey.id, confirmed, deps.clock());
+    const seen = form.data.version ? new Date(Number(form.data.version)) : undefined;
+    const result = await scheduleSurvey(deps.db, deps.i18n, municipalityId, survey.id, confirmed, deps.clock(), seen);
     if (result.ok) {
       return redirectWithFlash(res, deps, `${SURVEYS_BASE}/${survey.id}`, [{ kind: "success", text: s("flash.scheduled", { segments: result.estimate.estimatedSegments }) }]);
     }
@@ -262,7 +263,7 @@ ${survey.status === "draft" ? html`<p><a class="btn btn-secondary" href="${SURVE
   const n = estimate.estimatedSegments;
   return html`<section class="card survey-schedule"><h2>${s("schedule.title")}</h2>
 <form method="post" action="${SURVEYS_BASE}/${survey.id}/schedule" class="stack">
-  ${csrfField(ctx)}<input type="hidden" name="confirmedSegments" value="${n}">
+  ${csrfField(ctx)}<input type="hidden" name="confirmedSegments" value="${n}"><input type="hidden" name="version" value="${survey.updatedAt.getTime()}">
   <label class="check"><input type="checkbox" name="confirm" value="on" required><span>${s("schedule.confirm", { count: n })}</span></label>
   <div class="actions"><button type="submit" class="btn btn-primary">${s("schedule.submit")}</button></div>
 </form></section>`;
