@@ -11,6 +11,8 @@ import { renderNotification } from "./i18n/render.js";
 import { createInbox, type Inbox } from "./inbox/handleInbound.js";
 import { KeyedQueue } from "./lib/keyedQueue.js";
 import { CategoryCache } from "./services/categories.js";
+import { PlaceCache } from "./services/places/placeCache.js";
+import { onPlacesChanged } from "./services/places/places.js";
 import { seedCategories, seedDemoAccounts, seedDemoData } from "./services/seed.js";
 import { ensureInitialAdmin } from "./services/staff.js";
 
@@ -36,8 +38,18 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   return db;
 }
 
-/** The inbox wired to the real database, translations and clock; `categories` is shared with the staff pages of the same process. */
-export function inboxFor(config: Config, db: Db, logger: Logger, categories: CategoryCache = new CategoryCache(), hot = openHot(db, config.database.url)): Inbox {
+/**
+ * The inbox wired to the real database, translations and clock; `categories` and `places` are
+ * shared with the staff pages of the same process (they invalidate them on an edit).
+ */
+export function inboxFor(
+  config: Config,
+  db: Db,
+  logger: Logger,
+  categories: CategoryCache = new CategoryCache(),
+  hot = openHot(db, config.database.url),
+  places: PlaceCache = new PlaceCache(),
+): Inbox {
   return createInbox({
     hot,
     i18n: createI18n(),
@@ -51,6 +63,8 @@ export function inboxFor(config: Config, db: Db, logger: Logger, categories: Cat
     outboxDeadlineMs: config.outbox.deadlineHours * 3600_000,
     surveyOffer: config.surveys.offer,
     categories,
+    places,
+    childZoneMetres: config.map.childZoneMetres,
   });
 }
 
@@ -66,11 +80,15 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
   const { accountSid, authToken } = config.twilio;
   // One per process: the inbox reads through it, the category admin invalidates it.
   const categories = new CategoryCache();
+  // Likewise for places and areas: the geocoding of new tickets reads through it.
+  const places = new PlaceCache();
+  // The places admin and the GeoJSON imports announce their changes: the next ticket sees them at once.
+  onPlacesChanged((municipalityId) => places.invalidate(municipalityId));
   const hot = openHot(db, config.database.url);
   return {
     db,
     hot,
-    inbox: inboxFor(config, db, logger, categories, hot),
+    inbox: inboxFor(config, db, logger, categories, hot, places),
     categories,
     logger,
     i18n,

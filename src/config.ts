@@ -60,6 +60,7 @@ const Env = z.object({
   SURVEY_SMS_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(30),
   SURVEY_WHATSAPP_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(20),
   TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
+  CHILD_ZONE_METRES: z.coerce.number().int("must be a whole number of metres").min(10, "must be at least 10 metres").max(2000, "must be at most 2000 metres").default(150),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -118,6 +119,10 @@ export interface Config {
     whatsappPerSecond: number;
     /** Content SID of the approved WhatsApp invitation (variable 1: the survey's title), for a closed 24-hour window. */
     whatsappTemplateSid?: string;
+  };
+  map: {
+    /** A request this close (metres) to a child-related place (school, playground...) is child-related whatever its category. */
+    childZoneMetres: number;
   };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
@@ -230,6 +235,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       whatsappPerSecond: e.SURVEY_WHATSAPP_PER_SECOND,
       ...(e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID } : {}),
     },
+    map: { childZoneMetres: e.CHILD_ZONE_METRES },
     log: { level: e.LOG_LEVEL },
   };
 }

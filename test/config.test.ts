@@ -16,6 +16,7 @@ describe("configuration", () => {
       staff: {},
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       surveys: { offer: true, smsPerMinute: 30, whatsappPerSecond: 20 },
+      map: { childZoneMetres: 150 },
       log: { level: "info" },
     });
   });

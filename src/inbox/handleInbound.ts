@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { CAPABILITIES } from "../channels/capabilities.js";
 import { step } from "../conversation/engine.js";
 import { parseState, STATE_VERSION } from "../conversation/state.js";
-import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type LinkOutcome, type Locale, type Lookups } from "../conversation/types.js";
+import { LOCALES, type CategoryView, type Effect, type LinkAccountEffect, type LinkOutcome, type Locale, type Lookups, type NewTicket } from "../conversation/types.js";
 import { isUniqueViolation } from "../db/errors.js";
 import type { Hot, HotQ } from "../db/hot/connect.js";
 import { checkAccountCode, linkAccountWithCode, linkedAccountsOf, linkingLockedFor, recordDisclosure, statementLinesOf } from "../db/hot/accounts.js";
@@ -32,6 +32,10 @@ import { maskPhone } from "../lib/maskPhone.js";
 import { CodeCheckNeeded } from "../services/accounts.js";
 import { CategoryCache } from "../services/categories.js";
 import { hotCategorySource } from "../db/hot/categories.js";
+import { hotPlaceSource } from "../db/hot/places.js";
+import { locate, type Placement } from "../services/places/locate.js";
+import { PlaceCache } from "../services/places/placeCache.js";
+import { DEFAULT_CHILD_ZONE_METRES } from "../services/places/placeTypes.js";
 import type { RandomInt } from "../services/tickets.js";
 import { guardInbound } from "./guardInbound.js";
 import type { GuardOptions } from "./inboundGuard.js";
@@ -62,12 +66,16 @@ export interface InboxDeps {
   surveyOffer?: boolean;
   /** The process's categories, shared with the staff pages that edit them; unset, the inbox keeps its own. */
   categories?: CategoryCache;
+  /** The process's places and areas (read when a ticket is filed), shared with the pages that edit them; unset, the inbox keeps its own. */
+  places?: PlaceCache;
+  /** A request this close to a child-related place is child-related (CHILD_ZONE_METRES; default 150). */
+  childZoneMetres?: number;
 }
 
 export { REDACTED_CODE } from "./inboundMessage.js";
 
 /** The inbox's dependencies once `createInbox` has filled in what was left unset. */
-type WiredDeps = InboxDeps & { categories: CategoryCache };
+type WiredDeps = InboxDeps & { categories: CategoryCache; places: PlaceCache };
 
 /** Handles one inbound message end to end; see `handleInbound`. */
 export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
@@ -84,7 +92,7 @@ export type Inbox = (message: InboundMessage) => Promise<InboundResult>;
  */
 export function createInbox(given: InboxDeps): Inbox {
   // Without the process's shared cache (tests, the simulator), the inbox keeps its own.
-  const deps: WiredDeps = { ...given, categories: given.categories ?? new CategoryCache() };
+  const deps: WiredDeps = { ...given, categories: given.categories ?? new CategoryCache(), places: given.places ?? new PlaceCache() };
   return (message) =>
     deps.queue.run(`${deps.municipalityId}:${message.from}`, async () => {
       const earlier = await storedReplies(deps.hot.db, message);
@@ -177,7 +185,15 @@ async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMe
     },
   );
 
-  const effectContext: EffectContext = { municipalityId, residentId: resident.id, inboundId, message, locale: result.locale, now };
+  const effectContext: EffectContext = {
+    municipalityId,
+    residentId: resident.id,
+    inboundId,
+    message,
+    locale: result.locale,
+    now,
+    locate: (ticket) => locateTicket(deps, tx, ticket),
+  };
   const applied: string[] = result.effects.map((e) => e.type);
   let ticketId = await applyEffects(tx, result.effects, effectContext);
   // A bill's code: whether it is right decides the rest of the turn (see PendingEffect). The
@@ -238,7 +254,35 @@ async function linkAccount(tx: HotQ, effect: LinkAccountEffect, ctx: EffectConte
   );
 }
 
+/**
+ * Where a request is: its pin, else the place named in its address or description (approximate),
+ * with its area and child zone. The places are read (through the cache) only here, when a ticket
+ * is filed, never for the other messages.
+ */
+async function locateTicket(deps: WiredDeps, tx: HotQ, ticket: NewTicket): Promise<Placement> {
+  const pin = ticket.location ? { latitude: ticket.location.latitude, longitude: ticket.location.longitude } : null;
+  // The address the resident gave is where the problem is. Only without one is the description
+  // read, and only for a request about a place ("a residence certificate for the public school" is not).
+  let texts: string[] = ticket.addressText ? [ticket.addressText] : [];
+  if (!ticket.addressText && ticket.description) {
+    const categories = await deps.categories.get(deps.municipalityId, hotCategorySource(tx, deps.municipalityId));
+    const category = categories.find((c) => c.code === ticket.categoryCode);
+    if (!category || category.needsLocation) texts = [ticket.description];
+  }
+  if (!pin && texts.length === 0) return locate(null, [], [], [], 0);
+  try {
+    const { places, areas } = await deps.places.get(deps.municipalityId, hotPlaceSource(tx, deps.municipalityId));
+    return locate(pin, texts, places, areas, deps.childZoneMetres ?? DEFAULT_CHILD_ZONE_METRES);
+  } catch (error) {
+    // Odd place data must never cost the resident their request: it is filed with its pin, if any.
+    deps.logger.error({ err: error, reference: ticket.reference }, "request not located");
+    return pin ? { ...locate(null, [], [], [], 0), latitude: pin.latitude, longitude: pin.longitude } : locate(null, [], [], [], 0);
+  }
+}
+
 interface EffectContext {
+  /** Locates a ticket about to be filed (see `locateTicket`). */
+  locate: (ticket: NewTicket) => Promise<Placement>;
   municipalityId: string;
   residentId: number;
   /** The stored row of the message being handled. */
@@ -263,13 +307,19 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         await setOptOut(tx, ctx.residentId, false, ctx.now);
         break;
       case "fileTicket": {
-        const ticket = await fileTicket(tx, effect.ticket, {
-          municipalityId: ctx.municipalityId,
-          residentId: ctx.residentId,
-          channel: ctx.message.channel,
-          route: ctx.message.route,
-          locale: ctx.locale,
-        }, ctx.now);
+        const ticket = await fileTicket(
+          tx,
+          effect.ticket,
+          {
+            municipalityId: ctx.municipalityId,
+            residentId: ctx.residentId,
+            channel: ctx.message.channel,
+            route: ctx.message.route,
+            locale: ctx.locale,
+          },
+          ctx.now,
+          await ctx.locate(effect.ticket),
+        );
         ticketId = ticket.id;
         await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.ticket.startedAt, ctx.now);
         break;

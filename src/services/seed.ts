@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "../db/createDb.js";
 import { REPO_ROOT } from "../lib/paths.js";
 import { importAccounts } from "./accountImport/importAccounts.js";
+import { importGeoJson } from "./places/geojsonImport.js";
 import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
@@ -123,7 +124,31 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
     }
     await tx.survey.create({ data: { municipalityId, ...surveyColumns(DEMO_SURVEY), status: "draft" } });
   });
+  await seedDemoPlaces(db, municipalityId, new Date());
   return DEMO.length;
+}
+
+/** The sample places and areas of the town (samples/qab-elias-*.geojson, approximate). */
+export const SAMPLE_PLACES_FILES = {
+  places: path.join(SEED_DIR, "..", "samples", "qab-elias-places.geojson"),
+  areas: path.join(SEED_DIR, "..", "samples", "qab-elias-areas.geojson"),
+} as const;
+
+/**
+ * With the demo data, the sample places and areas, so a fresh clone's map is not empty: imported
+ * through the real importer with source "sample", each layer only while the municipality has none.
+ * Returns how many places and areas were created.
+ */
+export async function seedDemoPlaces(db: Db, municipalityId: string, now: Date): Promise<{ places: number; areas: number }> {
+  const created = { places: 0, areas: 0 };
+  for (const layer of ["places", "areas"] as const) {
+    const count = layer === "places" ? await db.place.count({ where: { municipalityId } }) : await db.area.count({ where: { municipalityId } });
+    if (count > 0) continue;
+    const result = await importGeoJson(db, municipalityId, layer, readFileSync(SAMPLE_PLACES_FILES[layer], "utf8"), now, { source: "sample" });
+    if (!result.ok) throw new Error(`the sample ${layer} do not import: ${result.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
+    created[layer] = result.created;
+  }
+  return created;
 }
 
 /**

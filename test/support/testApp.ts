@@ -6,6 +6,7 @@ import { createI18n } from "../../src/i18n/createI18n.js";
 import { createInbox, type Inbox, type InboxDeps } from "../../src/inbox/handleInbound.js";
 import { KeyedQueue } from "../../src/lib/keyedQueue.js";
 import type { CategoryCache } from "../../src/services/categories.js";
+import type { PlaceCache } from "../../src/services/places/placeCache.js";
 import { seedCategories } from "../../src/services/seed.js";
 import { createTestDatabase, type TestDatabase } from "./testDb.js";
 import { PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN } from "./twilio.js";
@@ -38,10 +39,20 @@ export function inboxDeps(world: { hot: TestDatabase["hot"] }, overrides: Partia
 /**
  * A fresh database with the seeded categories, the real inbox and the real HTTP app around it.
  * References start at 10427 (five digits: 10000 + 427). With `categories`, the inbox and the staff
- * pages share that cache, as in production.
+ * pages share that cache, as in production. `places` and `childZoneMetres` go to the inbox's
+ * geocoding of new tickets (its own cache and 150 m unless given).
  */
 export async function createTestWorld(
-  options: { resources?: Resource; authToken?: string | null; whatsappTemplateSid?: string; categories?: CategoryCache; androidSigningKey?: string; surveyOffer?: boolean } = {},
+  options: {
+    resources?: Resource;
+    authToken?: string | null;
+    whatsappTemplateSid?: string;
+    categories?: CategoryCache;
+    androidSigningKey?: string;
+    surveyOffer?: boolean;
+    places?: PlaceCache;
+    childZoneMetres?: number;
+  } = {},
 ) {
   const database: TestDatabase = await createTestDatabase();
   await seedCategories(database.db, MUNICIPALITY);
@@ -56,6 +67,8 @@ export async function createTestWorld(
     clock: () => new Date(),
     categories: options.categories,
     surveyOffer: options.surveyOffer ?? false,
+    ...(options.places ? { places: options.places } : {}),
+    ...(options.childZoneMetres !== undefined ? { childZoneMetres: options.childZoneMetres } : {}),
   });
   const i18n = createI18n(options.resources);
   const deps: AppDeps = {

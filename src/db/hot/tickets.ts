@@ -93,12 +93,48 @@ export interface FilingContext {
 }
 
 /**
+ * Where a ticket is, as the geocoding found it (src/services/places/locate.ts): the point (a pin, or
+ * the named place's when `approximate`), the matched place, the area, the nearest child-related place
+ * within the child zone and how far, and whether that makes the request child-related.
+ */
+export interface TicketPlacement {
+  latitude: number | null;
+  longitude: number | null;
+  approximate: boolean;
+  placeId: number | null;
+  areaId: number | null;
+  childZonePlaceId: number | null;
+  childZoneMetres: number | null;
+  childRelated: boolean;
+}
+
+/**
  * A new ticket's columns, times aside: shared with the Prisma `fileTicket` the demo seed uses
  * (src/services/tickets.ts), so both file tickets the same way. `routing` is the category named by
- * the ticket's code, or "other"'s for a ticket without one.
+ * the ticket's code, or "other"'s for a ticket without one. Without a `placement` the ticket keeps
+ * the pin the conversation collected (if any) and no place, area or child zone.
  */
-export function newTicketColumns(ticket: NewTicket, filing: FilingContext, routing: { id: number; department: string } | null) {
+export function newTicketColumns(ticket: NewTicket, filing: FilingContext, routing: { id: number; department: string } | null, placement?: TicketPlacement) {
   const category = ticket.categoryCode ? routing : null;
+  return {
+    ...newTicketRow(ticket, filing, routing, category),
+    ...(placement
+      ? {
+          latitude: placement.latitude,
+          longitude: placement.longitude,
+          locationApproximate: placement.approximate,
+          placeId: placement.placeId,
+          areaId: placement.areaId,
+          childZonePlaceId: placement.childZonePlaceId,
+          childZoneMetres: placement.childZoneMetres,
+          // The category's flag or the child zone: either makes the request child-related.
+          childRelated: ticket.childRelated || placement.childRelated,
+        }
+      : {}),
+  };
+}
+
+function newTicketRow(ticket: NewTicket, filing: FilingContext, routing: { id: number; department: string } | null, category: { id: number } | null) {
   return {
     municipalityId: filing.municipalityId,
     reference: ticket.reference,
@@ -126,9 +162,10 @@ export const createdEventData = (ticket: NewTicket, filing: FilingContext) => JS
 /**
  * Stores a ticket the conversation collected, routed to its category's department, and records
  * its creation in the history. A ticket whose resident asked for a person waits for staff.
- * `now` stamps the ticket and its event (Prisma used the wall clock; the inbox passes its own).
+ * `now` stamps the ticket and its event (Prisma used the wall clock; the inbox passes its own);
+ * `placement` is where the inbox located it (see `TicketPlacement`).
  */
-export async function fileTicket(q: HotQ, ticket: NewTicket, filing: FilingContext, now: Date): Promise<{ id: number }> {
+export async function fileTicket(q: HotQ, ticket: NewTicket, filing: FilingContext, now: Date, placement?: TicketPlacement): Promise<{ id: number }> {
   // A ticket without a category (a resident who asked for a person) is routed like "other", so that
   // some department's agents see it, not only admins. Not from the process's CategoryCache: its
   // views carry neither ids nor departments, and any category (inactive ones too) routes.
@@ -141,7 +178,7 @@ export async function fileTicket(q: HotQ, ticket: NewTicket, filing: FilingConte
       .executeTakeFirst()) ?? null;
   const created = await q
     .insertInto("Ticket")
-    .values({ ...newTicketColumns(ticket, filing, routing), createdAt: now, updatedAt: now })
+    .values({ ...newTicketColumns(ticket, filing, routing, placement), createdAt: now, updatedAt: now })
     .returning("id")
     .executeTakeFirstOrThrow();
   await q

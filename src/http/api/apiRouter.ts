@@ -24,6 +24,7 @@ import {
   type TicketList,
 } from "./apiSchemas.js";
 import { apiActor, bearerAuth } from "./bearerAuth.js";
+import { geoRoutes } from "./geoApi.js";
 import { openApiDocument } from "./openApiDocument.js";
 import { surveyRoutes } from "./surveysApi.js";
 import { serializeQueueRow } from "./serializeQueueRow.js";
@@ -131,6 +132,7 @@ export function apiRouter(deps: RouterDeps): Router {
 
   // On this router (not a sub-router), so the routes are listed with the others.
   surveyRoutes(router, deps, auth);
+  geoRoutes(router, deps, auth);
 
   router.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.baseUrl}${req.path}`)));
   return router;

@@ -4,6 +4,8 @@ import { CHANNELS, LOCALES, SurveyQuestionSchema, TICKET_STATUSES } from "../../
 import { HttpError } from "../../lib/httpError.js";
 import { MAX_SURVEY_SEGMENTS } from "../../services/surveys/cost.js";
 import { AudienceSchema, RecurrenceSchema, SURVEY_STATUSES, SurveyInputSchema } from "../../services/surveys/definition.js";
+import { RequestExportFilters } from "../../services/places/geojsonExport.js";
+import { PLACE_KINDS } from "../../services/places/placeTypes.js";
 import { TicketFilters } from "../../services/ticketQueries.js";
 
 // The contract of /api/v1: what integrations send and what they get back. The router parses
@@ -206,6 +208,98 @@ export const TicketChangeResponse = z
     delivery: Delivery.optional().meta({ description: "Resolving or closing notifies the resident: what became of that message." }),
   })
   .meta({ description: "The ticket after the change." });
+
+// ─── GeoJSON (RFC 7946) ──────────────────────────────────────────────────────────────────────
+
+/** The filters of GET /requests.geojson: the map's (status, category, department, child-related, area, dates). */
+export const RequestsGeoJsonQuery = RequestExportFilters;
+
+const Position = z
+  .tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)])
+  .meta({ description: "[longitude, latitude], WGS84, at most 6 decimals.", examples: [[35.823712, 33.793401]] });
+const PointGeometry = z.object({ type: z.literal("Point"), coordinates: Position });
+const nameAr = () => z.string().meta({ examples: ["مدرسة قب الياس الرسمية"] });
+const nameEn = () => z.string().meta({ examples: ["Qab Elias Public School"] });
+
+export const ChildReason = z
+  .discriminatedUnion("kind", [
+    z
+      .object({
+        kind: z.literal("zone"),
+        place: z.string().nullable().meta({ description: "The child-related place (in `lang`); null if it was since removed." }),
+        metres: z.number().int().nullable().meta({ description: "How far from it, in metres." }),
+      })
+      .meta({ description: "The point is within the child zone (CHILD_ZONE_METRES, default 150 m) of a school, kindergarten, playground…" }),
+    z.object({ kind: z.literal("category") }).meta({ description: "Its category is child-related." }),
+    z.object({ kind: z.literal("words") }).meta({ description: "The resident's words were about children." }),
+  ])
+  .meta({
+    description: "Why the request is child-related (a zone first, then the category, then the words); null when it is not.",
+    examples: [{ kind: "zone", place: "Qab Elias Public School", metres: 80 }, { kind: "category" }, { kind: "words" }],
+  });
+
+export const RequestProperties = z
+  .strictObject({
+    reference: z.number().int().meta({ description: "The public ticket number (also the feature's id).", examples: [10427] }),
+    category: z.object({ code: z.string(), name_ar: z.string(), name_en: z.string() }).nullable(),
+    status: z.enum(TICKET_STATUSES),
+    child_related: z.boolean(),
+    child_reason: ChildReason.nullable(),
+    near_place: z.string().nullable().meta({ description: "The place the resident's landmark was matched to (in `lang`), else null.", examples: ["Qab Elias Public School"] }),
+    area: z.string().nullable().meta({ description: "The area the point falls in (in `lang`), else null.", examples: ["Wadi al-Delm"] }),
+    approximate: z.boolean().meta({ description: "The point is the matched place's, not a pin the resident dropped." }),
+    created_at: isoTime(),
+    resolved_at: isoTime()
+      .nullable()
+      .meta({ description: "For a resolved or closed request, when it was resolved or closed (since it was last reopened); null while open." }),
+  })
+  .meta({ description: "What a request is, where and when: never the resident's phone, name or words." });
+
+export const RequestFeatureCollection = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    features: z.array(z.strictObject({ type: z.literal("Feature"), id: z.number().int(), geometry: PointGeometry, properties: RequestProperties })),
+  })
+  .meta({ description: "Located requests, newest first, at most 10,000 (see the X-Total-Count header)." });
+
+export const PlaceFeatureCollection = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    features: z.array(
+      z.strictObject({
+        type: z.literal("Feature"),
+        id: z.number().int(),
+        geometry: PointGeometry,
+        properties: z.strictObject({ id: z.number().int(), kind: z.enum(PLACE_KINDS), name_ar: nameAr(), name_en: nameEn(), child_related: z.boolean() }),
+      }),
+    ),
+  })
+  .meta({ description: "The town's places: schools, kindergartens, playgrounds, clinics, landmarks." });
+
+const Ring = z.array(Position).min(4).meta({ description: "A closed ring: the last position repeats the first." });
+const PolygonCoordinates = z.array(Ring).min(1).meta({ description: "The exterior ring (counterclockwise), then any holes (clockwise)." });
+
+export const AreaFeatureCollection = z
+  .object({
+    type: z.literal("FeatureCollection"),
+    features: z.array(
+      z.strictObject({
+        type: z.literal("Feature"),
+        id: z.number().int(),
+        geometry: z.discriminatedUnion("type", [
+          z.object({ type: z.literal("Polygon"), coordinates: PolygonCoordinates }),
+          z.object({ type: z.literal("MultiPolygon"), coordinates: z.array(PolygonCoordinates).min(1) }),
+        ]),
+        properties: z.strictObject({
+          id: z.number().int(),
+          name_ar: z.string().meta({ examples: ["وادي الدلم"] }),
+          name_en: z.string().meta({ examples: ["Wadi al-Delm"] }),
+          child_population: z.number().int().nullable().meta({ description: "Children living in the area, as an admin entered it; null if unknown." }),
+        }),
+      }),
+    ),
+  })
+  .meta({ description: "The town's areas (neighbourhoods) as polygons." });
 
 // ─── Surveys ────────────────────────────────────────────────────────────────────────────────
 

@@ -10,8 +10,14 @@ import {
   NoteRequest,
   NoteResponse,
   OverBudgetMessage,
+  AreaFeatureCollection,
+  ChildReason,
+  PlaceFeatureCollection,
   RecategorizeRequest,
   ReplyRequest,
+  RequestFeatureCollection,
+  RequestProperties,
+  RequestsGeoJsonQuery,
   ReplyResponse,
   ScheduleRequest,
   StaffRef,
@@ -39,6 +45,7 @@ import {
   TicketQuery,
   TicketSummary,
 } from "./apiSchemas.js";
+import { REQUEST_EXPORT_LIMIT } from "../../services/places/geojsonExport.js";
 
 type Json = { [key: string]: unknown };
 
@@ -118,6 +125,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         name: "surveys",
         description:
           "Periodic surveys of the residents who joined them (SMS and WhatsApp): define, see the cost, schedule, pause, resume, cancel, read the results. Admins' tokens, and tokens of staff with the surveys permission; anyone else gets 403.",
+      },
+      {
+        name: "map",
+        description:
+          "GeoJSON (RFC 7946, `application/geo+json`) of the requests, places and areas, for QGIS, geojson.io and other GIS tools: positions are [longitude, latitude], WGS84, 6 decimals. Requests are scoped like the queue.",
       },
       { name: "meta", description: "This document." },
     ],
@@ -238,6 +250,7 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         },
       },
       ...surveyPaths(),
+      ...geoPaths(),
     },
     components: {
       schemas: componentSchemas(),
@@ -332,6 +345,11 @@ function componentSchemas(): Record<string, Json> {
     SurveyRunComparison,
     SurveyRunResult,
     SurveyResults,
+    ChildReason,
+    RequestProperties,
+    RequestFeatureCollection,
+    PlaceFeatureCollection,
+    AreaFeatureCollection,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
@@ -740,6 +758,169 @@ function surveyPaths(): Record<string, PathItem> {
           },
           ...surveyErrors(400, 403, 404),
         },
+      },
+    },
+  };
+}
+
+// ─── GeoJSON ────────────────────────────────────────────────────────────────────────────────
+
+const GEO_FILTERS: Record<keyof z.input<typeof RequestsGeoJsonQuery>, { description: string; example?: unknown }> = {
+  status: {
+    description:
+      "`all` (the default), `open` (new, waiting_staff, in_progress), or one status; repeat the parameter for several (`status=resolved&status=closed`: the finished ones).",
+    example: "open",
+  },
+  category: { description: "A category code.", example: "playgrounds" },
+  department: { description: "A department code (agents only ever get their own departments' requests).", example: "public_works" },
+  childRelated: { description: "Only child-related requests (true/1) or only the others (false/0)." },
+  area: { description: "An area id (see GET /areas.geojson): only requests whose point falls in it.", example: 3 },
+  from: {
+    description: "Created on or after: a date (from the start of that day in Beirut) or a date-time with its offset.",
+    example: "2026-03-01",
+  },
+  to: { description: "Created on or before: a date (until the end of that day in Beirut) or a date-time with its offset.", example: "2026-03-31" },
+  lang: { description: "The language of the place and area names in `near_place`, `area` and `child_reason.place`: `en` (the default) or `ar`." },
+};
+
+/** The filters of GET /requests.geojson as query parameters, from the zod schema that parses them. */
+function geoFilterParameters(): Json[] {
+  const schema = z.toJSONSchema(RequestsGeoJsonQuery, { io: "input", unrepresentable: "any" });
+  const docs = new Map<string, { description: string; example?: unknown }>(Object.entries(GEO_FILTERS));
+  return Object.entries(schema.properties ?? {}).map(([name, property]) => {
+    const doc = docs.get(name);
+    return {
+      name,
+      in: "query",
+      required: false,
+      ...(doc ? { description: doc.description } : {}),
+      schema: property,
+      ...(doc?.example !== undefined ? { example: doc.example } : {}),
+      ...(name === "status" ? { style: "form", explode: true } : {}),
+    };
+  });
+}
+
+function geoJsonResponse(description: string, id: string, example: unknown, headers: Json = {}) {
+  return { description, headers, content: { "application/geo+json": { schema: { $ref: `#/components/schemas/${id}` }, example } } };
+}
+
+const EXAMPLE_REQUESTS = {
+  type: "FeatureCollection",
+  features: [
+    {
+      type: "Feature",
+      id: 10431,
+      geometry: { type: "Point", coordinates: [35.823712, 33.793401] },
+      properties: {
+        reference: 10431,
+        category: { code: "playgrounds", name_ar: "حدائق وملاعب", name_en: "Parks and playgrounds" },
+        status: "new",
+        child_related: true,
+        child_reason: { kind: "zone", place: "Qab Elias Public School", metres: 80 },
+        near_place: "Qab Elias Public School",
+        area: "Wadi al-Delm",
+        approximate: true,
+        created_at: "2026-03-14T07:12:40.000Z",
+        resolved_at: null,
+      },
+    },
+    {
+      type: "Feature",
+      id: 10427,
+      geometry: { type: "Point", coordinates: [35.8237, 33.7934] },
+      properties: {
+        reference: 10427,
+        category: { code: "roads", name_ar: "طرقات وحفر", name_en: "Roads and potholes" },
+        status: "resolved",
+        child_related: false,
+        child_reason: null,
+        near_place: null,
+        area: "Centre",
+        approximate: false,
+        created_at: "2026-03-13T17:02:11.000Z",
+        resolved_at: "2026-03-15T10:05:00.000Z",
+      },
+    },
+  ],
+} satisfies z.input<typeof RequestFeatureCollection>;
+
+const EXAMPLE_PLACES = {
+  type: "FeatureCollection",
+  features: [
+    {
+      type: "Feature",
+      id: 4,
+      geometry: { type: "Point", coordinates: [35.82311, 33.79402] },
+      properties: { id: 4, kind: "school", name_ar: "مدرسة قب الياس الرسمية", name_en: "Qab Elias Public School", child_related: true },
+    },
+  ],
+} satisfies z.input<typeof PlaceFeatureCollection>;
+
+const EXAMPLE_AREAS = {
+  type: "FeatureCollection",
+  features: [
+    {
+      type: "Feature",
+      id: 3,
+      geometry: {
+        type: "Polygon",
+        coordinates: [
+          [
+            [35.81, 33.78],
+            [35.83, 33.78],
+            [35.83, 33.8],
+            [35.81, 33.8],
+            [35.81, 33.78],
+          ],
+        ],
+      },
+      properties: { id: 3, name_ar: "وادي الدلم", name_en: "Wadi al-Delm", child_population: 1200 },
+    },
+  ],
+} satisfies z.input<typeof AreaFeatureCollection>;
+
+function geoPaths(): Record<string, PathItem> {
+  const unauthorized = { "401": { $ref: "#/components/responses/Unauthorized" } };
+  return {
+    "/requests.geojson": {
+      get: {
+        operationId: "exportRequestsGeoJson",
+        tags: ["map"],
+        summary: "Requests as GeoJSON points",
+        description: [
+          "The requests the token's staff member may see (agents: their departments'; admins: all) that have a point — a pin the",
+          "resident dropped, or the place their landmark was matched to (`approximate: true`) — filtered like the map, newest first.",
+          `At most ${REQUEST_EXPORT_LIMIT.toLocaleString("en")} features: \`X-Total-Count\` says how many matched; narrow the dates to get the rest.`,
+          "Never a phone number, a name, the request's words or anything of an account; payment reports are not exported.",
+        ].join(" "),
+        parameters: geoFilterParameters(),
+        responses: {
+          "200": geoJsonResponse("A FeatureCollection (RFC 7946) of points; each feature's id is the request's reference.", "RequestFeatureCollection", EXAMPLE_REQUESTS, {
+            "X-Total-Count": { description: "Located requests matching the filters (more than the features when the limit cut the list).", schema: { type: "integer" } },
+            "X-Result-Limit": { description: `The most features one export returns (${REQUEST_EXPORT_LIMIT}).`, schema: { type: "integer" } },
+          }),
+          ...unauthorized,
+          "400": { $ref: "#/components/responses/BadRequest" },
+        },
+      },
+    },
+    "/places.geojson": {
+      get: {
+        operationId: "exportPlacesGeoJson",
+        tags: ["map"],
+        summary: "Places as GeoJSON points",
+        description: "Every place of the municipality (schools, kindergartens, playgrounds, clinics, places of worship, pharmacies, landmarks); each feature's id is the place's.",
+        responses: { "200": geoJsonResponse("A FeatureCollection (RFC 7946) of points.", "PlaceFeatureCollection", EXAMPLE_PLACES), ...unauthorized },
+      },
+    },
+    "/areas.geojson": {
+      get: {
+        operationId: "exportAreasGeoJson",
+        tags: ["map"],
+        summary: "Areas as GeoJSON polygons",
+        description: "Every area (neighbourhood) of the municipality, exterior rings counterclockwise; each feature's id is the area's (the `area` filter of GET /requests.geojson).",
+        responses: { "200": geoJsonResponse("A FeatureCollection (RFC 7946) of Polygons and MultiPolygons.", "AreaFeatureCollection", EXAMPLE_AREAS), ...unauthorized },
       },
     },
   };

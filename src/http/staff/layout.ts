@@ -9,7 +9,7 @@ import type { StaffContext, Translate } from "./staffContext.js";
 export const ASSETS = "/staff/assets";
 
 /** The sections in the navigation bar; admin ones only for admins. */
-export type Section = "queue" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels";
+export type Section = "queue" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels" | "places";
 const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
   { section: "staff", href: "/staff/admin/staff" },
   { section: "departments", href: "/staff/admin/departments" },
@@ -69,6 +69,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
       ${canWorkAccounts(actor) && link("accounts", "/staff/accounts")}
       ${canRunSurveys(actor) && html`<a href="/staff/surveys" class="${options.section === "surveys" ? "active" : ""}" ${options.section === "surveys" ? html`aria-current="page"` : null}>${t("surveys:nav")}</a>`}
       ${actor.role === "admin" && ADMIN_SECTIONS.map((s) => link(s.section, s.href))}
+      ${actor.role === "admin" && html`<a href="/staff/admin/places" class="${options.section === "places" ? "active" : ""}" ${options.section === "places" ? html`aria-current="page"` : null}>${t("places:nav")}</a>`}
     </nav>
     <div class="userbox">
       <span class="who"><strong>${actor.displayName}</strong> <span class="role">${t(`roles.${actor.role}`)}</span></span>

@@ -11,6 +11,7 @@ import { cannedRepliesAdmin } from "./admin/cannedRepliesAdmin.js";
 import { categoriesAdmin } from "./admin/categoriesAdmin.js";
 import { channelsAdmin } from "./admin/channelsAdmin.js";
 import { departmentsAdmin } from "./admin/departmentsAdmin.js";
+import { areasAdmin, placesAdmin, placesUploads } from "./admin/placesAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
 import { surveyImportPage } from "./surveys/surveyImportPage.js";
 import { surveyResultsRoutes } from "./surveys/resultsPage.js";
@@ -50,6 +51,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   // Its multipart upload is read before the CSRF check, so it checks sign-in, role and CSRF itself.
   accountImportAdmin(router, deps);
   surveyImportPage(router, deps);
+  placesUploads(router, deps);
   router.use(authenticate(deps), requireCsrf);
   router.use(queuePage(deps));
   router.use(ticketPage(deps));
@@ -70,6 +72,8 @@ export function staffRouter(deps: PaymentDeps): Router {
   admin.use("/canned-replies", cannedRepliesAdmin(deps));
   admin.use("/api-tokens", apiTokensAdmin(deps));
   admin.use("/channels", channelsAdmin(deps));
+  admin.use("/places", placesAdmin(deps));
+  admin.use("/areas", areasAdmin(deps));
   router.use("/admin", admin);
 
   router.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.originalUrl}`)));

@@ -9,7 +9,7 @@ import type { RouterDeps } from "../createApp.js";
 import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
 import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
-import { html, type HtmlValue, type SafeHtml } from "./html.js";
+import { escapeHtml, html, trustedHtml, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
 import { botPauseBanner } from "./botPause.js";
 import { paymentCard, paymentEventDescription, phoneAccountsCard, ticketAccountInfo, type TicketAccountInfo } from "./paymentCard.js";
@@ -32,7 +32,8 @@ async function lookups(deps: RouterDeps, detail: TicketDetail) {
     const data = eventData(event.data);
     for (const key of ["from", "to"]) if (typeof data[key] === "number") staffIds.add(data[key]);
   }
-  const [departments, categories, canned, assignees, named] = await Promise.all([
+  const placeIds = [ticket.placeId, ticket.childZonePlaceId].filter((id): id is number => id !== null);
+  const [departments, categories, canned, assignees, named, places, area] = await Promise.all([
     deps.db.department.findMany({ where: { municipalityId }, orderBy: { code: "asc" } }),
     deps.db.category.findMany({ where: { municipalityId }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
     deps.db.cannedReply.findMany({
@@ -49,8 +50,18 @@ async function lookups(deps: RouterDeps, detail: TicketDetail) {
       select: { id: true, displayName: true },
     }),
     deps.db.staff.findMany({ where: { id: { in: [...staffIds] } }, select: { id: true, displayName: true } }),
+    placeIds.length > 0 ? deps.db.place.findMany({ where: { id: { in: placeIds } }, select: { id: true, nameAr: true, nameEn: true } }) : [],
+    ticket.areaId !== null ? deps.db.area.findUnique({ where: { id: ticket.areaId }, select: { nameAr: true, nameEn: true } }) : null,
   ]);
-  return { departments, categories, canned, assignees, staffNames: new Map(named.map((s) => [s.id, s.displayName])) };
+  return {
+    departments,
+    categories,
+    canned,
+    assignees,
+    staffNames: new Map(named.map((s) => [s.id, s.displayName])),
+    places: new Map(places.map((p) => [p.id, p])),
+    area,
+  };
 }
 type Lookups = Awaited<ReturnType<typeof lookups>>;
 
@@ -81,6 +92,37 @@ function location(ctx: StaffContext, point: { latitude: number | null; longitude
   return html`<div class="location"><span dir="ltr" class="coords">${point.latitude.toFixed(5)}, ${point.longitude.toFixed(5)}</span>
   <a href="${mapLink(point.latitude, point.longitude)}" target="_blank" rel="noopener noreferrer">${ctx.t("ticket.openMap")}</a>
   ${point.label && html`<span class="muted" dir="auto">${point.label}</span>`}</div>`;
+}
+
+/**
+ * A translated sentence with a name in it ("within 80 m of {{place}}"): the text escaped, the
+ * name isolated in <bdi> so an English name in an Arabic sentence (or the reverse) keeps its order.
+ */
+function withName(t: StaffContext["t"], key: string, name: string, params: Record<string, string | number> = {}): SafeHtml {
+  const MARK = "\u0001";
+  const parts = t(key, { ...params, place: MARK }).split(MARK);
+  return trustedHtml(parts.map(escapeHtml).join(html`<bdi>${name}</bdi>`.toString()));
+}
+
+/** Where the request is, as the geocoding found it: the place named, the area, the child zone. */
+function placementRows(ctx: StaffContext, look: Lookups, ticket: TicketDetail["ticket"], row: (label: string, value: HtmlValue) => SafeHtml): SafeHtml {
+  const { t, locale } = ctx;
+  const place = ticket.placeId !== null ? look.places.get(ticket.placeId) : undefined;
+  const zonePlace = ticket.childZonePlaceId !== null ? look.places.get(ticket.childZonePlaceId) : undefined;
+  const located = ticket.latitude !== null && ticket.longitude !== null;
+  return html`${located && ticket.locationApproximate ? html`<div class="dl-row dl-note"><dt></dt><dd class="muted approximate">${t("geo:ticket.approximate")}</dd></div>` : null}
+    ${place ? row(t("geo:ticket.place"), html`<bdi>${localName(place, locale)}</bdi>`) : null}
+    ${look.area ? row(t("geo:ticket.area"), html`<bdi>${localName(look.area, locale)}</bdi>`) : null}
+    ${zonePlace && ticket.childZoneMetres !== null
+      ? row(
+          t("geo:ticket.childZone"),
+          html`<span class="child-zone" title="${t("geo:ticket.zoneHint")}">${
+            ticket.childZoneMetres === 0
+              ? withName(t, "geo:ticket.at", localName(zonePlace, locale))
+              : withName(t, "geo:ticket.within", localName(zonePlace, locale), { metres: ticket.childZoneMetres })
+          }</span>`,
+        )
+      : null}`;
 }
 
 type DetailMessage = TicketDetail["messages"][number];
@@ -311,6 +353,7 @@ function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, acc
     ${row(t("ticket.created"), formatDateTime(ticket.createdAt, locale))}
     ${row(t("ticket.updated"), formatDateTime(ticket.updatedAt, locale))}
     ${row(t("ticket.location"), location(ctx, { latitude: ticket.latitude, longitude: ticket.longitude, label: ticket.locationLabel }) ?? html`<span class="muted">${t("ticket.noLocation")}</span>`)}
+    ${placementRows(ctx, look, ticket, row)}
     ${row(t("ticket.address"), ticket.addressText ? html`<span dir="auto">${ticket.addressText}</span>` : html`<span class="muted">${t("ticket.noAddress")}</span>`)}
   </dl>
   <h3>${t("ticket.description")}</h3>

@@ -31,7 +31,12 @@ export interface PlaceRecord {
 }
 
 const Position = z.tuple([z.number(), z.number()]).rest(z.number());
-const Ring = z.array(Position).min(4);
+const Ring = z
+  .array(Position)
+  .min(4)
+  // Closed, as RFC 7946 wants (turf refuses an open ring): a stored area that is not is ignored.
+  .refine((ring) => ring[0]![0] === ring.at(-1)![0] && ring[0]![1] === ring.at(-1)![1], "ring_not_closed")
+  .refine((ring) => ring.every((p) => Number.isFinite(p[0]) && Number.isFinite(p[1])), "not_finite");
 /** GeoJSON Polygon or MultiPolygon, [lon, lat] (RFC 7946). */
 export const AreaGeometrySchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("Polygon"), coordinates: z.array(Ring).min(1) }),

@@ -133,6 +133,12 @@ describe("fileTicket", () => {
       channel: "whatsapp",
       route: "twilio",
       locale: "ar",
+      // Filed without a placement: a pin as it is, no place, area or child zone.
+      locationApproximate: false,
+      placeId: null,
+      areaId: null,
+      childZonePlaceId: null,
+      childZoneMetres: null,
       createdAt: NOW,
       updatedAt: NOW,
     });
