@@ -1,5 +1,5 @@
 import { boundedMemo } from "../lib/boundedMemo.js";
-import { matchesPhrase, toPhrase, type Phrase } from "./matchesPhrase.js";
+import { matchesPhrase, phraseStart, phraseStarts, toPhrase, type Phrase } from "./matchesPhrase.js";
 import { normalizeText, tokens } from "./normalizeText.js";
 
 /** What matching needs of a place: its id, kind and the names residents may use for it. */
@@ -161,10 +161,11 @@ export function matchPlace(text: string, places: readonly PlaceNames[]): PlaceMa
   };
 
   const candidates: Candidate[] = [];
+  const starts = phraseStarts(words);
   for (const place of places) {
     let best: Candidate | null = null;
-    for (const name of [place.nameAr, place.nameEn, ...place.aliases]) {
-      const phrase = namePhrase(name);
+    for (const { name, phrase, start } of preparedNames(place)) {
+      if (!starts.has(start)) continue;
       if (phrase.length === 0) continue;
       if (namesTheAddressee(phrase)) continue;
       if (phrase.length === 1) {
@@ -194,7 +195,29 @@ export function matchPlace(text: string, places: readonly PlaceNames[]): PlaceMa
   return { placeId, matchedName };
 }
 
+// A place's names, normalised once for as long as the caller keeps the place object (the process's
+// place cache hands every ticket the same frozen records): a town of thousands of places would
+// otherwise overflow namePhrase's memo and normalise every name on every filed ticket.
+interface PreparedName {
+  name: string;
+  phrase: Phrase;
+  start: string;
+}
+const prepared = new WeakMap<PlaceNames, readonly PreparedName[]>();
+
+function preparedNames(place: PlaceNames): readonly PreparedName[] {
+  let names = prepared.get(place);
+  if (!names) {
+    names = [place.nameAr, place.nameEn, ...place.aliases].map((name) => {
+      const phrase = namePhraseOf(name);
+      return { name, phrase, start: phraseStart(phrase) };
+    });
+    prepared.set(place, names);
+  }
+  return names;
+}
+
 /** Does one of the place's names contain one of these (normalised) words? */
 function namedWithAny(place: PlaceNames, words: readonly string[]): boolean {
-  return [place.nameAr, place.nameEn, ...place.aliases].some((name) => namePhrase(name).some((word) => words.includes(word)));
+  return preparedNames(place).some(({ phrase }) => phrase.some((word) => words.includes(word)));
 }

@@ -39,6 +39,20 @@ function wordMatches(word: string, keywordWord: string): boolean {
   return wordForms(word).some((form) => (stem ? form.startsWith(keywordWord) : form === keywordWord));
 }
 
+/**
+ * What any phrase that can match somewhere in these words must start with: the first three letters
+ * (or the whole of a shorter word) of every form of every word. A phrase whose first word starts
+ * otherwise cannot match, so a caller with thousands of phrases skips most of them unread.
+ */
+export function phraseStarts(messageWords: readonly string[]): ReadonlySet<string> {
+  const starts = new Set<string>();
+  for (const word of messageWords) for (const form of wordForms(word)) starts.add(form.slice(0, 3));
+  return starts;
+}
+
+/** The key `phraseStarts` holds for a phrase that could match. */
+export const phraseStart = (phrase: Phrase) => (phrase[0] ?? "").slice(0, 3);
+
 /** A keyword or phrase prepared once: its normalised words. */
 export type Phrase = readonly string[];
 
