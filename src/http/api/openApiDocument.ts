@@ -389,10 +389,12 @@ const FILTER_DOCS = new Map<string, { description: string; example?: unknown }>(
 const runQuery = (description: string): Json => ({ name: "run", in: "query", required: false, description, schema: { type: "integer", minimum: 1 }, example: 31 });
 
 /** The queue filters as query parameters, from the same zod schema that parses them. */
-function filterParameters(): Json[] {
-  const schema = z.toJSONSchema(TicketQuery, { io: "input" });
+const filterParameters = (): Json[] => queryParameters(z.toJSONSchema(TicketQuery, { io: "input" }), FILTER_DOCS);
+
+/** Query parameters from a zod object's JSON schema, each with its description and example. */
+function queryParameters(schema: { properties?: Record<string, unknown> }, docs: ReadonlyMap<string, { description: string; example?: unknown }>): Json[] {
   return Object.entries(schema.properties ?? {}).map(([name, property]) => {
-    const doc = FILTER_DOCS.get(name);
+    const doc = docs.get(name);
     return {
       name,
       in: "query",
@@ -784,22 +786,8 @@ const GEO_FILTERS: Record<keyof z.input<typeof RequestsGeoJsonQuery>, { descript
 };
 
 /** The filters of GET /requests.geojson as query parameters, from the zod schema that parses them. */
-function geoFilterParameters(): Json[] {
-  const schema = z.toJSONSchema(RequestsGeoJsonQuery, { io: "input", unrepresentable: "any" });
-  const docs = new Map<string, { description: string; example?: unknown }>(Object.entries(GEO_FILTERS));
-  return Object.entries(schema.properties ?? {}).map(([name, property]) => {
-    const doc = docs.get(name);
-    return {
-      name,
-      in: "query",
-      required: false,
-      ...(doc ? { description: doc.description } : {}),
-      schema: property,
-      ...(doc?.example !== undefined ? { example: doc.example } : {}),
-      ...(name === "status" ? { style: "form", explode: true } : {}),
-    };
-  });
-}
+const geoFilterParameters = (): Json[] =>
+  queryParameters(z.toJSONSchema(RequestsGeoJsonQuery, { io: "input", unrepresentable: "any" }), new Map(Object.entries(GEO_FILTERS)));
 
 function geoJsonResponse(description: string, id: string, example: unknown, headers: Json = {}) {
   return { description, headers, content: { "application/geo+json": { schema: { $ref: `#/components/schemas/${id}` }, example } } };

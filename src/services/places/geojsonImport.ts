@@ -1,7 +1,7 @@
 import { centroid } from "@turf/centroid";
 import type { Db } from "../../db/createDb.js";
 import { notifyPlacesChanged } from "./places.js";
-import { CHILD_KINDS, PLACE_KINDS, type AreaGeometry, type PlaceKind } from "./placeTypes.js";
+import { CHILD_KINDS, PLACE_KINDS, type AreaGeometry, type PlaceKind, type PlaceRecord } from "./placeTypes.js";
 
 /**
  * GeoJSON imports of places (points; polygons reduced to their centroid) and areas (polygons), all
@@ -92,16 +92,8 @@ function error(feature: number, key: GeoJsonErrorKey, params: Record<string, str
   return { feature, key, params, message: englishOf(feature, key, params) };
 }
 
-interface PlaceData {
-  kind: PlaceKind;
-  nameAr: string;
-  nameEn: string;
-  aliases: string[];
-  childRelated: boolean;
-  latitude: number;
-  longitude: number;
-  externalId: string | null;
-}
+/** A place as a file describes it (the import adds the municipality and the source). */
+type PlaceData = Omit<PlaceRecord, "id" | "municipalityId" | "source">;
 interface AreaData {
   nameAr: string;
   nameEn: string;
