@@ -1,6 +1,4 @@
-import path from "node:path";
 import { createInterface } from "node:readline/promises";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { prepareDatabase } from "../boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "../config.js";
@@ -10,6 +8,7 @@ import { assertNever } from "../lib/assertNever.js";
 import { createLogger } from "../lib/logger.js";
 import { hashPassword } from "../services/passwords.js";
 import { createStaff } from "../services/staff.js";
+import { runAsScript } from "./runCli.js";
 
 /** What ADMIN_USERNAME accepts, and the staff admin page. */
 const USERNAME = /^[a-z0-9._-]{3,40}$/;
@@ -154,13 +153,4 @@ function messageFor(result: CreateAdminResult, text: (key: string, params?: Reco
   }
 }
 
-const invokedAsScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedAsScript) {
-  main().catch((error: unknown) => {
-    // Operator mistakes get one clear line, without a stack trace.
-    if (error instanceof ConfigError) {
-      if (error.message) console.error(error.message);
-    } else console.error(error);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

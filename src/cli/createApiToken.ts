@@ -1,5 +1,3 @@
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { prepareDatabase } from "../boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "../config.js";
@@ -7,6 +5,7 @@ import type { Db } from "../db/createDb.js";
 import { createI18n } from "../i18n/createI18n.js";
 import { createLogger } from "../lib/logger.js";
 import { createApiToken } from "../services/apiTokens.js";
+import { runAsScript } from "./runCli.js";
 
 /** The longest token name, as on the staff page that creates tokens. */
 export const MAX_TOKEN_NAME = 80;
@@ -62,13 +61,4 @@ async function main() {
   }
 }
 
-const invokedAsScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedAsScript) {
-  main().catch((error: unknown) => {
-    // Operator mistakes get one clear line, without a stack trace.
-    if (error instanceof ConfigError) {
-      if (error.message) console.error(error.message);
-    } else console.error(error);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

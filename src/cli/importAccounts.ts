@@ -1,7 +1,6 @@
 import { access, constants } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { TFunction } from "i18next";
 import { prepareDatabase } from "../boot.js";
@@ -12,6 +11,7 @@ import { createLogger } from "../lib/logger.js";
 import { IMPORT_LEASE, IMPORT_LEASE_TTL_MS, importAccounts, type ImportProgress, type ImportResult } from "../services/accountImport/importAccounts.js";
 import type { ImportError } from "../services/accountImport/rows.js";
 import { withLease, type LeaseResult } from "../services/jobLease.js";
+import { runAsScript } from "./runCli.js";
 
 /** Where the command writes: a terminal gets one progress line updated in place, anything else plain lines. */
 export interface CliOutput {
@@ -139,16 +139,4 @@ async function main(): Promise<number> {
   }
 }
 
-const invokedAsScript = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedAsScript) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // Operator mistakes get one clear line, without a stack trace.
-      console.error(error instanceof ConfigError ? error.message : error);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsScript(import.meta.url, main);
