@@ -61,6 +61,14 @@ const Env = z.object({
   SURVEY_WHATSAPP_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(20),
   TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID: z.string().regex(/^HX[0-9a-fA-F]{32}$/, "must be HX followed by 32 hex digits").optional(),
   CHILD_ZONE_METRES: z.coerce.number().int("must be a whole number of metres").min(10, "must be at least 10 metres").max(2000, "must be at most 2000 metres").default(150),
+  // The map's background tiles: an XYZ template ({z}/{x}/{y}, optional {s}) on https, or "off" for none.
+  MAP_TILE_URL: z
+    .string()
+    .default("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    .refine((v) => v === "off" || /^https:\/\/[^/?#\s"'<>]+\/[^\s"'<>]*\{z\}[^\s"'<>]*\{x\}[^\s"'<>]*\{y\}[^\s"'<>]*$/.test(v), {
+      message: 'must be an https URL template with {z}, {x} and {y} (such as https://tile.openstreetmap.org/{z}/{x}/{y}.png), or "off"',
+    }),
+  MAP_TILE_ATTRIBUTION: z.string().max(300).default("© OpenStreetMap contributors"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -123,6 +131,10 @@ export interface Config {
   map: {
     /** A request this close (metres) to a child-related place (school, playground...) is child-related whatever its category. */
     childZoneMetres: number;
+    /** The map's background tiles (an XYZ URL template), or null: areas, places and requests on a plain background. */
+    tileUrl: string | null;
+    /** Shown in the map's corner, as the tiles' licence asks (OpenStreetMap: "© OpenStreetMap contributors"). */
+    tileAttribution: string;
   };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
@@ -235,7 +247,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       whatsappPerSecond: e.SURVEY_WHATSAPP_PER_SECOND,
       ...(e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID } : {}),
     },
-    map: { childZoneMetres: e.CHILD_ZONE_METRES },
+    map: { childZoneMetres: e.CHILD_ZONE_METRES, tileUrl: e.MAP_TILE_URL === "off" ? null : e.MAP_TILE_URL, tileAttribution: e.MAP_TILE_ATTRIBUTION },
     log: { level: e.LOG_LEVEL },
   };
 }

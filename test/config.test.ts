@@ -16,7 +16,7 @@ describe("configuration", () => {
       staff: {},
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       surveys: { offer: true, smsPerMinute: 30, whatsappPerSecond: 20 },
-      map: { childZoneMetres: 150 },
+      map: { childZoneMetres: 150, tileUrl: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", tileAttribution: "© OpenStreetMap contributors" },
       log: { level: "info" },
     });
   });
@@ -106,6 +106,14 @@ describe("configuration", () => {
     expect(loadConfig({ NODE_ENV: "development", TWILIO_API_URL: "http://twilio-mock.internal:4010" }).twilio.apiUrl).toBe("http://twilio-mock.internal:4010");
   });
 
+  it("takes the map's tiles from MAP_TILE_URL, or none with off", () => {
+    expect(loadConfig({ MAP_TILE_URL: "https://{s}.tile.example.org/{z}/{x}/{y}.png", MAP_TILE_ATTRIBUTION: "© Example" }).map).toMatchObject({
+      tileUrl: "https://{s}.tile.example.org/{z}/{x}/{y}.png",
+      tileAttribution: "© Example",
+    });
+    expect(loadConfig({ MAP_TILE_URL: "off" }).map.tileUrl).toBeNull();
+  });
+
   it("treats empty values as unset, so a copied .env.example works", () => {
     expect(loadConfig({ PORT: "", TWILIO_AUTH_TOKEN: "" }).server.port).toBe(3000);
   });
@@ -122,6 +130,9 @@ describe("configuration", () => {
     ["DEMO_DATA", "yes please"],
     ["SESSION_SECRET", "short"],
     ["TWILIO_WHATSAPP_TEMPLATE_SID", "template-1"],
+    ["MAP_TILE_URL", "http://tiles.example.org/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://tiles.example.org/tile.png"],
+    ["MAP_TILE_URL", 'https://tiles.example.org/{z}/{x}/{y}.png"><script>'],
   ])("a bad %s (%s) stops start-up with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

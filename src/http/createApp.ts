@@ -3,6 +3,7 @@ import helmet from "helmet";
 import type { i18n } from "i18next";
 import type { Logger } from "pino";
 import type { RouteDirectory } from "../channels/routes.js";
+import type { Config } from "../config.js";
 import type { Db } from "../db/createDb.js";
 import type { Hot } from "../db/hot/connect.js";
 import type { Inbox } from "../inbox/handleInbound.js";
@@ -11,6 +12,7 @@ import type { CategoryCache } from "../services/categories.js";
 import type { OutboxContext } from "../services/outbox.js";
 import { apiRouter } from "./api/apiRouter.js";
 import { errorHandler } from "./errorHandler.js";
+import { tileOrigin } from "./staff/map/mapFrame.js";
 import { androidSmsWebhook } from "./routes/androidSmsWebhook.js";
 import { twilioStatusWebhook } from "./routes/twilioStatus.js";
 import { twilioWebhook } from "./routes/twilioWebhook.js";
@@ -52,6 +54,8 @@ export interface AppDeps {
   categories?: CategoryCache;
   /** ANDROID_SMS_SIGNING_KEY: checks the Android gateway's webhooks (503 without it). */
   androidSms?: { signingKey?: string | undefined };
+  /** The map and the child zones (config.map); without it, no background tiles and 150 m zones. */
+  map?: Config["map"];
   /** The SMS/WhatsApp routes this process sends through and their state (admin page, /healthz); none when unset. */
   routes?: RouteDirectory;
 }
@@ -83,7 +87,9 @@ export function createApp(deps: AppDeps): Express {
       clock,
     }),
   );
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } } }));
+  // Images: our own, data: URLs, and the map's background tiles (MAP_TILE_URL) when there are any.
+  const tiles = tileOrigin(deps.map?.tileUrl ?? null);
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null, imgSrc: ["'self'", "data:", ...(tiles ? [tiles] : [])] } } }));
 
   app.get("/healthz", async (_req, res) => {
     // The routes' state is information (an SMPP bind reconnecting), not a reason to take the instance out.

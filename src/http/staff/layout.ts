@@ -25,6 +25,8 @@ export interface PageOptions {
   section?: Section;
   /** Script files under /staff/assets, loaded with `defer`. */
   scripts?: string[];
+  /** Extra stylesheets under /staff/assets (a map's), before staff.css so ours win. */
+  styles?: string[];
   flash?: FlashMessage[];
 }
 
@@ -33,7 +35,7 @@ export function csrfField(ctx: { csrfToken: string }): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrfToken}">`;
 }
 
-function documentShell(locale: Locale, t: Translate, title: string, content: SafeHtml, scripts: string[] = [], bodyClass = ""): string {
+function documentShell(locale: Locale, t: Translate, title: string, content: SafeHtml, scripts: string[] = [], bodyClass = "", styles: string[] = []): string {
   const dir = locale === "ar" ? "rtl" : "ltr";
   return `<!doctype html>\n${html`<html lang="${locale}" dir="${dir}">
 <head>
@@ -42,7 +44,7 @@ function documentShell(locale: Locale, t: Translate, title: string, content: Saf
 <meta name="referrer" content="same-origin">
 <title>${title} · ${t("app.name")}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="${ASSETS}/staff.css">
+${styles.map((s) => html`<link rel="stylesheet" href="${ASSETS}/${s}">\n`)}<link rel="stylesheet" href="${ASSETS}/staff.css">
 ${scripts.map((s) => html`<script src="${ASSETS}/${s}" defer></script>\n`)}</head>
 <body class="${bodyClass}">
 ${content}
@@ -88,7 +90,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
 ${flashList(options.flash)}
 ${options.body}
 </main>`;
-  return documentShell(ctx.locale, t, options.title, content, options.scripts);
+  return documentShell(ctx.locale, t, options.title, content, options.scripts, "", options.styles);
 }
 
 /** A page for someone not signed in (the sign-in form, errors before authentication). */

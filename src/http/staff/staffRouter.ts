@@ -22,6 +22,7 @@ import { authenticate, CSRF_FAILED, requireAccountsAccess, requireAdmin, require
 import { html } from "./html.js";
 import { publicPage, staffPage } from "./layout.js";
 import { loginRoutes } from "./loginRoutes.js";
+import { VENDOR_DIRS } from "./map/mapFrame.js";
 import { mediaProxy } from "./mediaProxy.js";
 import { paymentActions, type PaymentDeps } from "./paymentActions.js";
 import { botPauseActions } from "./botPause.js";
@@ -42,6 +43,8 @@ const EXPLAINED = new Set([400, 403, 404, 413, 429]);
  */
 export function staffRouter(deps: PaymentDeps): Router {
   const router = Router();
+  // Leaflet and its plugin from node_modules, never a CDN (see map/mapFrame.ts).
+  for (const [name, dir] of Object.entries(VENDOR_DIRS)) router.use(`/assets/vendor/${name}`, express.static(dir, { index: false, maxAge: "1d" }));
   router.use("/assets", express.static(ASSETS_DIR, { index: false, maxAge: "1h" }), (req, _res, next) => next(new HttpError(404, `No asset ${req.path}`)));
   router.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 200 }));
   router.use(express.json({ limit: "64kb" }));
