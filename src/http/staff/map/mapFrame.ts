@@ -22,7 +22,7 @@ export const VENDOR_DIRS: Readonly<Record<string, string>> = {
 
 /** The scripts and stylesheets (under /staff/assets) of a page with a map, in load order. */
 export const MAP_SCRIPTS = ["vendor/leaflet/leaflet.js", "vendor/markercluster/leaflet.markercluster.js", "mapBase.js"];
-export const MAP_STYLES = ["vendor/leaflet/leaflet.css", "vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"];
+export const MAP_STYLES = ["vendor/leaflet/leaflet.css", "vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css", "map.css"];
 
 export type MapSettings = Pick<Config["map"], "tileUrl" | "tileAttribution">;
 export const NO_TILES: MapSettings = { tileUrl: null, tileAttribution: "" };
