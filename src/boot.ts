@@ -30,7 +30,7 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   const admin = await ensureInitialAdmin(db, municipalityId, config.staff.initialAdmin);
   if (admin) logger.info({ username: admin.username }, "created the first admin from ADMIN_USERNAME");
   if (config.municipality.seedDemoData) {
-    const demo = await seedDemoData(db, municipalityId);
+    const demo = await seedDemoData(db, municipalityId, config.map.childZoneMetres);
     if (demo > 0) logger.info({ tickets: demo }, "seeded demo data");
     const accounts = await seedDemoAccounts(db, municipalityId, config.accounts.pinKey);
     if (accounts > 0) logger.info({ accounts }, "seeded demo accounts from samples/");

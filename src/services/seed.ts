@@ -6,6 +6,9 @@ import type { Db } from "../db/createDb.js";
 import { REPO_ROOT } from "../lib/paths.js";
 import { importAccounts } from "./accountImport/importAccounts.js";
 import { importGeoJson } from "./places/geojsonImport.js";
+import { locate } from "./places/locate.js";
+import { DEFAULT_CHILD_ZONE_METRES } from "./places/placeTypes.js";
+import { placementColumns, placeSetOf, storedPlacement } from "./places/setTicketLocation.js";
 import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
 import { fileTicket } from "./tickets.js";
@@ -52,11 +55,16 @@ export async function seedCategories(db: Db, municipalityId: string): Promise<nu
 }
 
 // Demo residents use Lebanon's reserved-looking 70 000 00x range; they never receive real messages.
+// Each address names a sample place (samples/qab-elias-places.geojson), so the demo requests are on
+// the map next to it: a pothole at the public school (child-related by its zone, not its category),
+// a street light at the Omari mosque (not child-related), the broken playground in the municipal garden.
 const DEMO = [
-  { phone: "+96170000001", locale: "ar", area: "Qab Elias", category: "roads", description: "في جورة كبيرة بالطريق العام قرب الجامع", address: "الطريق العام، قرب الجامع" },
-  { phone: "+96170000002", locale: "en", area: "Wadi al-Delm", category: "lighting", description: "Street light broken on our street for a week", address: "Wadi al-Delm, near the school" },
+  { phone: "+96170000001", locale: "ar", area: "Qab Elias", category: "roads", description: "في جورة كبيرة بالطريق قدام المدرسة الرسمية والولاد بيقطعوا من حدها", address: "قدام المدرسة الرسمية" },
+  { phone: "+96170000002", locale: "en", area: "Qab Elias", category: "lighting", description: "Street light broken next to the Omari mosque for a week", address: "next to the Omari mosque" },
   { phone: "+96170000003", locale: "ar", area: "Qab Elias", category: "parks_playgrounds", description: "الملعب تبع الولاد مكسر والألعاب خطرة", address: "حديقة البلدية" },
 ] as const;
+/** The demo tickets' references: 10001, 10002, 10003. */
+const DEMO_FIRST_REFERENCE = 10001;
 
 /** The demo's draft survey: what an officer would set up for the town every month. */
 export const DEMO_SURVEY: SurveyInput = {
@@ -89,9 +97,17 @@ export const DEMO_STAFF = [
   { username: "karim", password: "baladiya-agent", displayName: "Karim", role: "agent", departments: ["electricity", "water"], locale: "en" },
 ] as const;
 
-/** On an empty database, a few residents, tickets and staff so a newcomer has something to look at. */
-export async function seedDemoData(db: Db, municipalityId: string): Promise<number> {
-  if ((await db.resident.count({ where: { municipalityId } })) > 0) return 0;
+/**
+ * On an empty database, a few residents, tickets and staff so a newcomer has something to look at,
+ * and the sample places and areas; the demo tickets are then located like a resident's SMS
+ * (`locateDemoTickets`). On a database that has residents, only demo tickets still without a point
+ * are located (a clone seeded before they were). `childZoneMetres`: CHILD_ZONE_METRES.
+ */
+export async function seedDemoData(db: Db, municipalityId: string, childZoneMetres = DEFAULT_CHILD_ZONE_METRES): Promise<number> {
+  if ((await db.resident.count({ where: { municipalityId } })) > 0) {
+    await locateDemoTickets(db, municipalityId, childZoneMetres);
+    return 0;
+  }
   const staffExists = (await db.staff.count({ where: { municipalityId } })) > 0;
   // Hashed before the transaction: scrypt is slow on purpose.
   const hashes = staffExists ? [] : await Promise.all(DEMO_STAFF.map((s) => hashPassword(s.password)));
@@ -109,7 +125,7 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
       await fileTicket(
         tx,
         {
-          reference: 10001 + i,
+          reference: DEMO_FIRST_REFERENCE + i,
           categoryCode: demo.category,
           description: demo.description,
           location: null,
@@ -125,7 +141,40 @@ export async function seedDemoData(db: Db, municipalityId: string): Promise<numb
     await tx.survey.create({ data: { municipalityId, ...surveyColumns(DEMO_SURVEY), status: "draft" } });
   });
   await seedDemoPlaces(db, municipalityId, new Date());
+  await locateDemoTickets(db, municipalityId, childZoneMetres);
   return DEMO.length;
+}
+
+/**
+ * Gives the demo tickets that have no point yet the point of the place their address names, its
+ * area and child zone, as the inbox does for an SMS request (`locate` on the address the resident
+ * typed), so a fresh clone's map shows them next to their landmarks. Only the demo residents'
+ * demo references; a ticket staff have put on the map keeps its point. Returns how many it located.
+ */
+export async function locateDemoTickets(db: Db, municipalityId: string, childZoneMetres = DEFAULT_CHILD_ZONE_METRES): Promise<number> {
+  const tickets = await db.ticket.findMany({
+    where: {
+      municipalityId,
+      reference: { in: DEMO.map((_, i) => DEMO_FIRST_REFERENCE + i) },
+      resident: { phone: { in: DEMO.map((d) => d.phone) } },
+      latitude: null,
+      addressText: { not: null },
+    },
+    select: { id: true, addressText: true, childRelated: true },
+  });
+  if (tickets.length === 0) return 0;
+  const { places, areas } = await placeSetOf(db, municipalityId);
+  let located = 0;
+  await db.$transaction(async (tx) => {
+    for (const ticket of tickets) {
+      const placement = locate(null, [ticket.addressText], places, areas, childZoneMetres);
+      if (placement.latitude === null) continue;
+      // Not already placed meanwhile (another instance starting at the same time).
+      const updated = await tx.ticket.updateMany({ where: { id: ticket.id, latitude: null }, data: placementColumns(storedPlacement(placement, ticket.childRelated)) });
+      located += updated.count;
+    }
+  });
+  return located;
 }
 
 /** The sample places and areas of the town (samples/qab-elias-*.geojson, approximate). */

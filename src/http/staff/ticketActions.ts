@@ -5,6 +5,8 @@ import { assertNever } from "../../lib/assertNever.js";
 import { HttpError } from "../../lib/httpError.js";
 import { smsCost } from "../../lib/smsSegments.js";
 import type { Enqueued, OutboxContext } from "../../services/outbox.js";
+import { DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
+import { setTicketLocation, type SetTicketLocationResult } from "../../services/places/setTicketLocation.js";
 import {
   addNote,
   assignTicket,
@@ -17,8 +19,10 @@ import {
   type ActionResult,
   type DeliveryActionResult,
 } from "../../services/staffActions.js";
+import { foldDigits } from "../../understand/foldDigits.js";
 import type { RouterDeps } from "../createApp.js";
 import { redirectWithFlash, type FlashMessage } from "./flash.js";
+import { localName } from "./format.js";
 import { staffContext, type StaffContext, type Translate } from "./staffContext.js";
 import { parseReference } from "./ticketPage.js";
 
@@ -34,6 +38,26 @@ const CategoryForm = z.object({
 });
 const StatusForm = z.object({ status: z.string().max(40) });
 const SmsCostRequest = z.object({ text: z.string().max(20_000) });
+const LocationForm = z.object({ latitude: z.string().max(100).catch(""), longitude: z.string().max(100).catch("") });
+
+/** A decimal number as staff type it: Arabic-Indic digits and the Arabic decimal mark too. */
+const DECIMAL = /^[-+]?\d{1,3}(?:\.\d{1,15})?$/;
+const decimal = (text: string): number | null => {
+  const folded = foldDigits(text.normalize("NFKC")).replace(/\u066b/g, ".").trim();
+  return DECIMAL.test(folded) ? Number(folded) : null;
+};
+
+/**
+ * The point of the location form, or null when it is not two numbers. "33.7951, 35.8262" pasted
+ * into the latitude field (as map sites copy a point) is read as both when the longitude is empty.
+ */
+export function parsePoint(form: { latitude: string; longitude: string }): { latitude: number; longitude: number } | null {
+  const pair = form.longitude.trim() === "" ? form.latitude.trim().split(/\s*[,\u060c]\s*|\s+/) : [form.latitude, form.longitude];
+  if (pair.length !== 2) return null;
+  const latitude = decimal(pair[0]!);
+  const longitude = decimal(pair[1]!);
+  return latitude === null || longitude === null ? null : { latitude, longitude };
+}
 
 /** A message id from the URL; anything else names no message (refused as "not failed"). */
 function parseMessageId(raw: unknown): number {
@@ -162,6 +186,32 @@ export function ticketActions(deps: RouterDeps): Router {
         const status = StatusForm.parse(req.body).status;
         const messages: FlashMessage[] = [{ kind: "success", text: ctx.t("actions.statusChanged", { status: ctx.t(`status.${status}`) }) }];
         if (result.delivery) messages.push(deliveryOutcome(ctx.t, result.delivery, "notification"));
+        return messages;
+      },
+    ),
+  );
+
+  router.post("/tickets/:reference/location", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference): Promise<Exclude<SetTicketLocationResult, { error: "refused" }> | FlashMessage> => {
+        const point = parsePoint(LocationForm.parse(req.body ?? {}));
+        if (!point) return { kind: "error", text: ctx.t("geo:setPoint.errors.notNumbers") };
+        const zoneMetres = deps.map?.childZoneMetres ?? DEFAULT_CHILD_ZONE_METRES;
+        const result = await setTicketLocation(tx, ctx.actor, reference, point, { zoneMetres, now: deps.clock() });
+        return !result.ok && result.error === "refused" ? { kind: "error", text: ctx.t(`geo:setPoint.errors.${result.reason}`) } : result;
+      },
+      (result, ctx) => {
+        const { t, locale } = ctx;
+        if (!result.changed) return [{ kind: "info", text: t("geo:setPoint.unchanged") }];
+        const messages: FlashMessage[] = [
+          { kind: "success", text: result.area ? t("geo:setPoint.savedInArea", { area: localName(result.area, locale) }) : t("geo:setPoint.saved") },
+        ];
+        if (result.zonePlace && result.placement.childZoneMetres !== null) {
+          const where = { place: localName(result.zonePlace, locale), metres: result.placement.childZoneMetres };
+          messages.push({ kind: "info", text: t(result.becameChildRelated ? "geo:setPoint.nowChildRelated" : "geo:setPoint.inChildZone", where) });
+        }
         return messages;
       },
     ),

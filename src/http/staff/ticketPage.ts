@@ -4,6 +4,7 @@ import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { smsCost } from "../../lib/smsSegments.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
+import { AreaGeometrySchema, DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
 import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
@@ -11,6 +12,7 @@ import { takeFlash } from "./flash.js";
 import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
 import { escapeHtml, html, trustedHtml, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
+import { MAP_SCRIPTS, MAP_STYLES, mapFrame, NO_TILES } from "./map/mapFrame.js";
 import { botPauseBanner } from "./botPause.js";
 import { paymentCard, paymentEventDescription, phoneAccountsCard, ticketAccountInfo, type TicketAccountInfo } from "./paymentCard.js";
 import { staffContext, type StaffContext } from "./staffContext.js";
@@ -32,8 +34,16 @@ async function lookups(deps: RouterDeps, detail: TicketDetail) {
     const data = eventData(event.data);
     for (const key of ["from", "to"]) if (typeof data[key] === "number") staffIds.add(data[key]);
   }
-  const placeIds = [ticket.placeId, ticket.childZonePlaceId].filter((id): id is number => id !== null);
-  const [departments, categories, canned, assignees, named, places, area] = await Promise.all([
+  // The ticket's landmark, area and child zone, and those its location changes name in the history.
+  const placeIds = new Set([ticket.placeId, ticket.childZonePlaceId].filter((id): id is number => id !== null));
+  const areaIds = new Set(ticket.areaId !== null ? [ticket.areaId] : []);
+  for (const event of detail.ticket.events) {
+    if (event.kind !== "location_set") continue;
+    const { from, to } = locationEvent(event.data);
+    for (const id of [from?.placeId, to?.childZonePlaceId]) if (typeof id === "number") placeIds.add(id);
+    for (const id of [from?.areaId, to?.areaId]) if (typeof id === "number") areaIds.add(id);
+  }
+  const [departments, categories, canned, assignees, named, places, areas] = await Promise.all([
     deps.db.department.findMany({ where: { municipalityId }, orderBy: { code: "asc" } }),
     deps.db.category.findMany({ where: { municipalityId }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
     deps.db.cannedReply.findMany({
@@ -50,9 +60,15 @@ async function lookups(deps: RouterDeps, detail: TicketDetail) {
       select: { id: true, displayName: true },
     }),
     deps.db.staff.findMany({ where: { id: { in: [...staffIds] } }, select: { id: true, displayName: true } }),
-    placeIds.length > 0 ? deps.db.place.findMany({ where: { id: { in: placeIds } }, select: { id: true, nameAr: true, nameEn: true } }) : [],
-    ticket.areaId !== null ? deps.db.area.findUnique({ where: { id: ticket.areaId }, select: { nameAr: true, nameEn: true } }) : null,
+    placeIds.size > 0
+      ? deps.db.place.findMany({
+          where: { id: { in: [...placeIds] }, municipalityId },
+          select: { id: true, nameAr: true, nameEn: true, kind: true, childRelated: true, latitude: true, longitude: true },
+        })
+      : [],
+    areaIds.size > 0 ? deps.db.area.findMany({ where: { id: { in: [...areaIds] }, municipalityId }, select: { id: true, nameAr: true, nameEn: true, geometry: true } }) : [],
   ]);
+  const areaNames = new Map(areas.map((a) => [a.id, a]));
   return {
     departments,
     categories,
@@ -60,12 +76,32 @@ async function lookups(deps: RouterDeps, detail: TicketDetail) {
     assignees,
     staffNames: new Map(named.map((s) => [s.id, s.displayName])),
     places: new Map(places.map((p) => [p.id, p])),
-    area,
+    areas: areaNames,
+    area: ticket.areaId !== null ? (areaNames.get(ticket.areaId) ?? null) : null,
   };
 }
 type Lookups = Awaited<ReturnType<typeof lookups>>;
 
 const EventData = z.record(z.string(), z.unknown());
+
+/** One side of a `location_set` event (src/services/places/setTicketLocation.ts), read leniently. */
+const StoredPlacement = z
+  .object({
+    latitude: z.number().nullable().catch(null),
+    longitude: z.number().nullable().catch(null),
+    approximate: z.boolean().catch(false),
+    placeId: z.number().nullable().catch(null),
+    areaId: z.number().nullable().catch(null),
+    childZonePlaceId: z.number().nullable().catch(null),
+    childZoneMetres: z.number().nullable().catch(null),
+    childRelated: z.boolean().catch(false),
+  })
+  .nullable()
+  .catch(null);
+const LocationEvent = z.object({ from: StoredPlacement, to: StoredPlacement });
+function locationEvent(json: string): z.infer<typeof LocationEvent> {
+  return LocationEvent.catch({ from: null, to: null }).parse(eventData(json));
+}
 function eventData(json: string): Record<string, unknown> {
   try {
     return EventData.catch({}).parse(JSON.parse(json));
@@ -103,6 +139,23 @@ function withName(t: StaffContext["t"], key: string, name: string, params: Recor
   const parts = t(key, { ...params, place: MARK }).split(MARK);
   return trustedHtml(parts.map(escapeHtml).join(html`<bdi>${name}</bdi>`.toString()));
 }
+
+/**
+ * A translated sentence with markup for some of its parameters (a name in <bdi>, coordinates kept
+ * left-to-right): the rest of the text escaped.
+ */
+function withMarkup(t: StaffContext["t"], key: string, markup: Record<string, SafeHtml>, params: Record<string, string | number> = {}): SafeHtml {
+  const names = Object.keys(markup);
+  const text = t(key, { ...params, ...Object.fromEntries(names.map((name, i) => [name, `\u0001${i}\u0002`])) });
+  return trustedHtml(
+    text
+      .split(/\u0001(\d+)\u0002/)
+      .map((part, i) => (i % 2 === 1 ? (markup[names[Number(part)]!]?.toString() ?? "") : escapeHtml(part)))
+      .join(""),
+  );
+}
+
+const coordinates = (latitude: number, longitude: number) => html`<bdi dir="ltr" class="coords">${latitude.toFixed(5)}, ${longitude.toFixed(5)}</bdi>`;
 
 /** Where the request is, as the geocoding found it: the place named, the area, the child zone. */
 function placementRows(ctx: StaffContext, look: Lookups, ticket: TicketDetail["ticket"], row: (label: string, value: HtmlValue) => SafeHtml): SafeHtml {
@@ -219,9 +272,39 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
     case "payment_confirmed":
     case "payment_rejected":
       return paymentEventDescription(ctx, kind, data);
+    case "location_set":
+      return locationSetDescription(ctx, look, data);
     default:
       return html`${t("history.other", { kind })}`;
   }
+}
+
+/** "Set the location to …, before: …", the area and the child zone it is now in. */
+function locationSetDescription(ctx: StaffContext, look: Lookups, data: Record<string, unknown>): SafeHtml {
+  const { t, locale } = ctx;
+  const { from, to } = LocationEvent.catch({ from: null, to: null }).parse(data);
+  if (!to || to.latitude === null || to.longitude === null) return html`${t("history.other", { kind: "location_set" })}`;
+  const name = (named: { nameAr: string; nameEn: string } | undefined) => (named ? html`<bdi>${localName(named, locale)}</bdi>` : null);
+  const landmark = from?.placeId != null ? name(look.places.get(from.placeId)) : null;
+  const before =
+    !from || from.latitude === null || from.longitude === null
+      ? html`${t("geo:history.beforeNone")}`
+      : !from.approximate
+        ? withMarkup(t, "geo:history.before", { from: coordinates(from.latitude, from.longitude) })
+        : landmark
+          ? withMarkup(t, "geo:history.beforeLandmark", { from: coordinates(from.latitude, from.longitude), place: landmark })
+          : withMarkup(t, "geo:history.beforeApproximate", { from: coordinates(from.latitude, from.longitude) });
+  const area = to.areaId !== null ? name(look.areas.get(to.areaId)) : null;
+  const zonePlace = to.childZonePlaceId !== null ? look.places.get(to.childZonePlaceId) : undefined;
+  const zone =
+    zonePlace && to.childZoneMetres !== null
+      ? to.childZoneMetres === 0
+        ? withName(t, "geo:ticket.at", localName(zonePlace, locale))
+        : withName(t, "geo:ticket.within", localName(zonePlace, locale), { metres: to.childZoneMetres })
+      : null;
+  return html`${withMarkup(t, "geo:history.locationSet", { to: coordinates(to.latitude, to.longitude) })} <span class="muted">(${before})</span>${
+    area ? html`<br>${withMarkup(t, "geo:history.area", { area })}` : null
+  }${zone ? html`<br>${zone}${to.childRelated && from?.childRelated !== true ? html` · ${t("geo:history.nowChildRelated")}` : null}` : null}`;
 }
 
 function history(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
@@ -362,6 +445,71 @@ function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, acc
 </section>`;
 }
 
+/** The id of the ticket page's small map, and of the form its clicks fill in (ticketMap.js). */
+const MAP_ID = "ticket-map";
+const LOCATION_FORM_ID = "ticket-location-form";
+
+/**
+ * What the small map draws, as JSON for data attributes (rendered here, escaped by `html`, read
+ * by ticketMap.js as text): the request's point, the place its landmark was matched to, the child
+ * zone's place and circle, and the area's outline. Names are in the reader's language.
+ */
+function mapData(ctx: StaffContext, deps: RouterDeps, look: Lookups, ticket: TicketDetail["ticket"]) {
+  const { t, locale } = ctx;
+  const located = ticket.latitude !== null && ticket.longitude !== null;
+  const place = ticket.placeId !== null ? look.places.get(ticket.placeId) : undefined;
+  const zonePlace = ticket.childZonePlaceId !== null ? look.places.get(ticket.childZonePlaceId) : undefined;
+  const zoneMetres = deps.map?.childZoneMetres ?? DEFAULT_CHILD_ZONE_METRES;
+  const placeJson = (p: NonNullable<typeof place>) => ({ lat: p.latitude, lng: p.longitude, name: localName(p, locale), kind: p.kind, childRelated: p.childRelated });
+  let geometry: unknown = null;
+  try {
+    const parsed = look.area ? AreaGeometrySchema.safeParse(JSON.parse(look.area.geometry)) : null;
+    geometry = parsed?.success ? parsed.data : null;
+  } catch {
+    // an outline that cannot be read is not drawn; the area's name is still in the text above
+  }
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  return {
+    point: json(
+      located
+        ? { lat: ticket.latitude, lng: ticket.longitude, status: ticket.status, childRelated: ticket.childRelated, approximate: ticket.locationApproximate, label: t("geo:map.request", { reference: ticket.reference }) }
+        : null,
+    ),
+    place: json(place ? placeJson(place) : null),
+    zone: json(located && zonePlace && ticket.childZoneMetres !== null ? { ...placeJson(zonePlace), radius: zoneMetres, label: t("geo:map.zone", { metres: zoneMetres, place: localName(zonePlace, locale) }) } : null),
+    area: json(look.area && geometry ? { name: localName(look.area, locale), geometry } : null),
+    labels: json({ newPoint: t("geo:map.newPoint") }),
+    form: LOCATION_FORM_ID,
+  };
+}
+
+/**
+ * The request on a small map, and the form that sets its point by hand (works without scripts:
+ * two inputs; with them, a click on the map fills the inputs). Without a point the map shows the
+ * town and the form is open.
+ */
+function locationCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, ticket: TicketDetail["ticket"]): SafeHtml {
+  const { t } = ctx;
+  const located = ticket.latitude !== null && ticket.longitude !== null;
+  const value = (x: number | null) => (x === null ? "" : x.toFixed(6));
+  return html`<section class="card ticket-location" aria-labelledby="location-title">
+  <h2 id="location-title">${t("geo:map.title")}</h2>
+  ${mapFrame(ctx, deps.map ?? NO_TILES, { id: MAP_ID, className: "map-small", label: t("geo:map.label", { reference: ticket.reference }), data: mapData(ctx, deps, look, ticket) })}
+  ${located ? null : html`<p class="muted">${t("geo:map.noPoint")}</p>`}
+  <details class="set-point"${located ? null : trustedHtml(" open")}>
+    <summary>${located ? t("geo:setPoint.correct") : t("geo:setPoint.title")}</summary>
+    <form method="post" action="/staff/tickets/${ticket.reference}/location" class="stack" id="${LOCATION_FORM_ID}">
+      ${csrfField(ctx)}
+      <p class="hint">${t("geo:setPoint.hint")}</p>
+      <label class="field"><span>${t("geo:setPoint.latitude")}</span><input type="text" name="latitude" inputmode="decimal" dir="ltr" autocomplete="off" maxlength="40" required value="${value(ticket.latitude)}"></label>
+      <label class="field"><span>${t("geo:setPoint.longitude")}</span><input type="text" name="longitude" inputmode="decimal" dir="ltr" autocomplete="off" maxlength="40" value="${value(ticket.longitude)}"></label>
+      <p class="hint">${t("geo:setPoint.exact")}</p>
+      <div class="form-foot"><span></span><button type="submit" class="btn btn-secondary">${t("geo:setPoint.submit")}</button></div>
+    </form>
+  </details>
+</section>`;
+}
+
 /** `GET /staff/tickets/:reference`: everything about one ticket, and the forms to work it. */
 export function ticketPage(deps: RouterDeps): Router {
   const router = Router();
@@ -392,6 +540,7 @@ export function ticketPage(deps: RouterDeps): Router {
   </div>
   <aside class="ticket-side">
     ${detailsCard(ctx, look, detail, accounts)}
+    ${locationCard(ctx, deps, look, ticket)}
     ${phoneAccountsCard(ctx, accounts)}
     ${actionsCard(ctx, look, detail)}
     <section class="card" aria-labelledby="history-title">
@@ -400,7 +549,9 @@ export function ticketPage(deps: RouterDeps): Router {
     </section>
   </aside>
 </div>`;
-    res.type("html").send(staffPage(ctx, req.originalUrl, { title, section: "queue", body, scripts: ["ticket.js"], flash: takeFlash(req, res, deps) }));
+    res.type("html").send(
+      staffPage(ctx, req.originalUrl, { title, section: "queue", body, scripts: ["ticket.js", ...MAP_SCRIPTS, "ticketMap.js"], styles: MAP_STYLES, flash: takeFlash(req, res, deps) }),
+    );
   });
   return router;
 }

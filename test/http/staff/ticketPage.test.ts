@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAP_SCRIPTS } from "../../../src/http/staff/map/mapFrame.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
 import { freshPhone, hire, residentAsksForPerson, residentFiles, residentSays, signedIn, StaffBrowser, textOf, type World } from "./staffBrowser.js";
 
@@ -52,8 +53,10 @@ describe("opening a ticket", () => {
     const page = await rania.get(`/staff/tickets/${refs.pothole}`);
     expect(page.text).not.toContain("<script>alert(1)</script>");
     expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect([...page.text.matchAll(/<script\b/g)]).toHaveLength(1); // only our own ticket.js
-    expect(page.text).toContain('<script src="/staff/assets/ticket.js" defer></script>');
+    // Only our own scripts: ticket.js and the small map's.
+    expect([...page.text.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual(
+      ["ticket.js", ...MAP_SCRIPTS, "ticketMap.js"].map((s) => `<script src="/staff/assets/${s}" defer>`),
+    );
   });
 
   it("an agent cannot open another department's ticket by typing its URL: a 404 page, as for one that does not exist", async () => {
