@@ -23,6 +23,7 @@ import { html } from "./html.js";
 import { publicPage, staffPage } from "./layout.js";
 import { loginRoutes } from "./loginRoutes.js";
 import { VENDOR_DIRS } from "./map/mapFrame.js";
+import { mapPage } from "./map/mapPage.js";
 import { mediaProxy } from "./mediaProxy.js";
 import { paymentActions, type PaymentDeps } from "./paymentActions.js";
 import { botPauseActions } from "./botPause.js";
@@ -57,6 +58,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   placesUploads(router, deps);
   router.use(authenticate(deps), requireCsrf);
   router.use(queuePage(deps));
+  router.use(mapPage(deps));
   router.use(ticketPage(deps));
   router.use(mediaProxy(deps));
   router.use(ticketActions(deps));

@@ -137,11 +137,10 @@ export interface RequestExport {
 /** A coordinate rounded to 6 decimals (JSON then prints at most 6). */
 export const round6 = (value: number) => Math.round(value * 1e6) / 1e6 || 0;
 
-function whereFor(actor: Actor, f: RequestExportFilters) {
+function whereFor(actor: Actor, f: RequestExportFilters, located = true) {
   const and: object[] = [
     ticketScope(actor),
-    { latitude: { not: null } },
-    { longitude: { not: null } },
+    located ? { latitude: { not: null }, longitude: { not: null } } : { OR: [{ latitude: null }, { longitude: null }] },
     // A payment report is about an account, not a place.
     { paymentReport: { is: null } },
   ];
@@ -188,6 +187,15 @@ const nameIn = (lang: "ar" | "en", named: { nameAr: string; nameEn: string } | n
   const [first, second] = lang === "ar" ? [named.nameAr, named.nameEn] : [named.nameEn, named.nameAr];
   return first.trim() || second.trim() || null;
 };
+
+/**
+ * How many requests the same filters select that have no point (an SMS naming no known landmark),
+ * so the map can say how many it cannot show. An area filter selects located requests only: 0.
+ */
+export async function countUnlocated(tx: Tx, actor: Actor, filters: RequestExportFilters): Promise<number> {
+  if (filters.area !== undefined) return 0;
+  return tx.ticket.count({ where: whereFor(actor, filters, false) });
+}
 
 /**
  * The requests an actor may see (agents: their departments'; admins: all) that have a point,

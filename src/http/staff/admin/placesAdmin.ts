@@ -11,6 +11,7 @@ import { checkboxField, selectField, textField } from "../components.js";
 import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
+import { MAP_SCRIPTS, MAP_STYLES, mapFrame, NO_TILES, type MapSettings } from "../map/mapFrame.js";
 import { readMultipartBody } from "../multipartUpload.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
 import { checkbox, parseId } from "./adminForms.js";
@@ -29,6 +30,8 @@ import { checkbox, parseId } from "./adminForms.js";
 
 export const PLACES_BASE = "/staff/admin/places";
 export const AREAS_BASE = "/staff/admin/areas";
+/** A page with a place form carries the map to click on (placePicker.js). */
+const PICKER_PAGE = { scripts: [...MAP_SCRIPTS, "placePicker.js"], styles: MAP_STYLES };
 /** The upload: the file and the form's fields. */
 const MAX_UPLOAD_BYTES = MAX_GEOJSON_BYTES + 64 * 1024;
 
@@ -127,13 +130,25 @@ interface PlaceValues {
   longitude: number | string;
 }
 
-function placeFields(ctx: StaffContext, values: PlaceValues): SafeHtml {
+/**
+ * A map to click on to place the point (placePicker.js), with the town's places and areas: it fills
+ * the latitude and longitude fields, which stay plain inputs (the form works without scripts).
+ */
+function placePicker(ctx: StaffContext, settings: MapSettings): SafeHtml {
+  const s = p(ctx.t);
+  return html`<div class="field field-wide place-picker">
+    ${mapFrame(ctx, settings, { id: "place-picker", className: "map-picker", label: s("places.mapLabel"), data: { places: "/staff/map/places.geojson", areas: "/staff/map/areas.geojson", lang: ctx.locale } })}
+    <small class="hint">${s("places.mapHint")}</small></div>`;
+}
+
+function placeFields(ctx: StaffContext, values: PlaceValues, settings: MapSettings): SafeHtml {
   const s = p(ctx.t);
   return html`${selectField(s("places.kind"), "kind", PLACE_KINDS.map((k) => ({ value: k, label: s(`kinds.${k}`) })), values.kind, { required: true })}
   ${textField(s("places.nameAr"), "nameAr", values.nameAr, { required: true, maxlength: 200, dir: "rtl", lang: "ar" })}
   ${textField(s("places.nameEn"), "nameEn", values.nameEn, { required: true, maxlength: 200, dir: "ltr", lang: "en" })}
   ${textField(s("places.latitude"), "latitude", values.latitude, { required: true, dir: "ltr", hint: s("places.coordinatesHint") })}
   ${textField(s("places.longitude"), "longitude", values.longitude, { required: true, dir: "ltr" })}
+  ${placePicker(ctx, settings)}
   <label class="field field-wide"><span>${s("places.aliases")}</span>
     <textarea name="aliases" rows="5" dir="auto">${values.aliases.join("\n")}</textarea>
     <small class="hint">${s("places.aliasesHint")}</small></label>
@@ -173,14 +188,14 @@ ${outcomeCard(t, outcome)}
 <section class="card form-card"><h2>${s("places.add")}</h2>
 <form method="post" action="${PLACES_BASE}" class="form-grid">
   ${csrfField(ctx)}
-  ${placeFields(ctx, { kind: "landmark", nameAr: "", nameEn: "", aliases: [], childRelated: false, latitude: "", longitude: "" })}
+  ${placeFields(ctx, { kind: "landmark", nameAr: "", nameEn: "", aliases: [], childRelated: false, latitude: "", longitude: "" }, deps.map ?? NO_TILES)}
   <div class="actions"><button type="submit" class="btn btn-primary">${s("places.addSubmit")}</button></div>
 </form></section>
 ${uploadForm(ctx, "places")}`;
   res
     .status(status)
     .type("html")
-    .send(staffPage(ctx, PLACES_BASE, { title: s("places.title"), section: "places", body, flash: outcome ? [] : takeFlash(req, res, deps) }));
+    .send(staffPage(ctx, PLACES_BASE, { title: s("places.title"), section: "places", body, ...PICKER_PAGE, flash: outcome ? [] : takeFlash(req, res, deps) }));
 }
 
 async function renderAreas(req: Request, res: Response, deps: RouterDeps, outcome: Outcome | null, status: number): Promise<void> {
@@ -243,12 +258,12 @@ export function placesAdmin(deps: RouterDeps): ExpressRouter {
   <h1 dir="auto">${title}</h1><p class="muted">${s(`kinds.${place.kind}`)} · ${sourceLabel(ctx.t, place.source)}${place.externalId && html` · <span class="mono" dir="ltr">${place.externalId}</span>`}</p></div>
 <section class="card form-card"><h2>${s("places.editTitle")}</h2><form method="post" action="${PLACES_BASE}/${place.id}" class="form-grid">
   ${csrfField(ctx)}
-  ${placeFields(ctx, { ...place, latitude: fixed(place.latitude), longitude: fixed(place.longitude) })}
+  ${placeFields(ctx, { ...place, latitude: fixed(place.latitude), longitude: fixed(place.longitude) }, deps.map ?? NO_TILES)}
   <div class="actions"><button type="submit" class="btn btn-primary">${s("places.save")}</button> <a class="btn btn-ghost" href="${PLACES_BASE}">${s("places.cancel")}</a></div>
 </form></section>
 <section class="card"><h2>${s("places.removeTitle")}</h2><p class="hint">${s("places.removeHint")}</p>
 <form method="post" action="${PLACES_BASE}/${place.id}/delete" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-danger">${s("places.remove")}</button></form></section>`;
-    res.type("html").send(staffPage(ctx, req.originalUrl, { title, section: "places", body, flash: takeFlash(req, res, deps) }));
+    res.type("html").send(staffPage(ctx, req.originalUrl, { title, section: "places", body, ...PICKER_PAGE, flash: takeFlash(req, res, deps) }));
   });
 
   router.post("/:id", async (req, res) => {

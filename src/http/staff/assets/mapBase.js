@@ -59,7 +59,8 @@
    * when none loads; the plain background otherwise. Options: Leaflet map options.
    */
   function create(container, options) {
-    var map = L.map(container, Object.assign({ zoomControl: true, attributionControl: true }, options || {}));
+    // maxZoom set here, not only by the tiles: without tiles the map would have none (clustering needs one).
+    var map = L.map(container, Object.assign({ zoomControl: true, attributionControl: true, maxZoom: 19 }, options || {}));
     map.setView(TOWN.center, TOWN.zoom);
     var url = container.dataset.tiles;
     if (url) {
@@ -96,7 +97,7 @@
   function areasLayer(collection, name) {
     return L.geoJSON(collection, {
       style: function () {
-        return { color: "#1f6f5c", weight: 2, opacity: 0.8, fillColor: "#1f6f5c", fillOpacity: 0.06 };
+        return { color: "#1f6f5c", weight: 2, opacity: 0.8, fillColor: "#1f6f5c", fillOpacity: 0.06, className: "map-area" };
       },
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(el("span", name(feature.properties)), { sticky: true, direction: "auto" });
@@ -113,8 +114,9 @@
           radius: p.child_related ? 7 : 5,
           color: p.child_related ? "#ffd43b" : "#ffffff",
           weight: p.child_related ? 3 : 1.5,
-          fillColor: PLACE_COLOURS[p.kind] || "#495057",
+          fillColor: placeColour(p.kind),
           fillOpacity: 0.95,
+          className: "map-place" + (p.child_related ? " map-place-child" : ""),
         });
       },
       onEachFeature: function (feature, layer) {
@@ -124,20 +126,34 @@
     });
   }
 
-  /** One request as a circle coloured by status; child-related ones bigger, with a dark ring. */
+  /**
+   * One request as a circle coloured by status; child-related ones bigger, with a dark ring. Its
+   * SVG path has the class map-request (plus map-request-child, map-request-approximate), and the
+   * marker remembers `childRelated` (the map page's clusters are marked by it).
+   */
   function requestMarker(latlng, status, childRelated, approximate) {
-    return L.circleMarker(latlng, {
+    var marker = L.circleMarker(latlng, {
       radius: childRelated ? 9 : 7,
       color: childRelated ? "#111827" : "#ffffff",
       weight: childRelated ? 3 : 1.5,
       dashArray: approximate ? "3 3" : null,
       fillColor: statusColour(status),
       fillOpacity: 0.9,
+      className: "map-request" + (childRelated ? " map-request-child" : "") + (approximate ? " map-request-approximate" : ""),
     });
+    marker.childRelated = Boolean(childRelated);
+    return marker;
   }
 
-  /** Fits the map to the layers that have something in them; the town otherwise. */
-  function fitTo(map, layers) {
+  function placeColour(kind) {
+    return PLACE_COLOURS[kind] || "#495057";
+  }
+
+  /**
+   * Fits the map to the layers that have something in them; the town otherwise. `options` (optional)
+   * go to Leaflet's fitBounds/setView, such as { animate: false } for a page's first view.
+   */
+  function fitTo(map, layers, options) {
     var bounds = null;
     layers.forEach(function (layer) {
       if (!layer || typeof layer.getBounds !== "function") return;
@@ -145,8 +161,8 @@
       if (!b.isValid()) return;
       bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
     });
-    if (bounds) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
-    else map.setView(TOWN.center, TOWN.zoom);
+    if (bounds) map.fitBounds(bounds, Object.assign({ padding: [24, 24], maxZoom: 17 }, options || {}));
+    else map.setView(TOWN.center, TOWN.zoom, options || {});
   }
 
   /** GET a JSON document of this site with the staff session; rejects on any non-2xx answer. */
@@ -167,5 +183,6 @@
     getJson: getJson,
     el: el,
     STATUS_COLOURS: STATUS_COLOURS,
+    placeColour: placeColour,
   };
 })();
