@@ -25,6 +25,7 @@ import {
 } from "./apiSchemas.js";
 import { apiActor, bearerAuth } from "./bearerAuth.js";
 import { geoRoutes } from "./geoApi.js";
+import { indicatorsApiRoutes } from "./indicatorsApi.js";
 import { openApiDocument } from "./openApiDocument.js";
 import { surveyRoutes } from "./surveysApi.js";
 import { serializeQueueRow } from "./serializeQueueRow.js";
@@ -36,8 +37,9 @@ import { ticketSummary } from "./ticketSummary.js";
  * actions staff take in the browser, authenticated with per-staff bearer tokens and bound by the
  * same role rules (an agent's view of another department's ticket is a 404, like a missing one).
  * Each route parses its input with zod (400 listing the problems), runs one service call in one
- * transaction, and maps the result. The survey routes (surveysApi.ts) are registered on this same
- * router. Documented at GET /api/v1/openapi.json.
+ * transaction, and maps the result. The survey routes (surveysApi.ts), the GeoJSON exports
+ * (geoApi.ts) and the indicators (indicatorsApi.ts) are registered on this same router.
+ * Documented at GET /api/v1/openapi.json.
  */
 export function apiRouter(deps: RouterDeps): Router {
   const router = Router();
@@ -133,6 +135,7 @@ export function apiRouter(deps: RouterDeps): Router {
   // On this router (not a sub-router), so the routes are listed with the others.
   surveyRoutes(router, deps, auth);
   geoRoutes(router, deps, auth);
+  indicatorsApiRoutes(router, deps, auth);
 
   router.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.baseUrl}${req.path}`)));
   return router;

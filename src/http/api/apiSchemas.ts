@@ -566,6 +566,82 @@ export const SurveyResults = z
   })
   .meta({ description: "A survey's results, run by run." });
 
+// ─── Indicators ─────────────────────────────────────────────────────────────────────────────
+
+const IndicatorArea = z
+  .object({ id: z.number().int(), nameAr: z.string(), nameEn: z.string() })
+  .meta({ description: "An area (neighbourhood); its id is the one of GET /areas.geojson.", examples: [{ id: 3, nameAr: "وادي الدلم", nameEn: "Wadi al-Delm" }] });
+
+const MedianDays = z
+  .object({
+    n: count().meta({ description: "Requests resolved or closed in the month." }),
+    medianDays: z.number().min(0).nullable().meta({ description: "The median days from filing to resolution, 2 decimals (the mean of the two middle ones for an even n); null when n is 0." }),
+  })
+  .meta({ description: "How long requests took to be resolved." });
+
+const MonthResolution = z
+  .object({
+    month: z.string().regex(/^\d{4}-\d{2}$/).meta({ description: "The Beirut calendar month.", examples: ["2026-03"] }),
+    from: isoTime().meta({ description: "Its first midnight in Beirut." }),
+    to: isoTime().meta({ description: "The next month's first midnight in Beirut, or now for the current month (exclusive)." }),
+    childRelated: MedianDays,
+    others: MedianDays.meta({ description: "Every request that is not child-related." }),
+  })
+  .meta({ description: "Requests resolved in one month, child-related against all others." });
+
+export const ChildIndicatorsResponse = z
+  .strictObject({
+    generatedAt: isoTime(),
+    scope: z
+      .object({ allDepartments: z.boolean(), departments: z.array(z.string()).meta({ description: "The token's staff member's departments when not all; empty otherwise." }) })
+      .meta({ description: "Whose requests are counted: an admin's token counts the whole town, an agent's only their departments' requests (as in GET /tickets). Places and areas are always the town's." }),
+    zoneMetres: z.number().int().meta({ description: "The radius of a child-related place's zone (CHILD_ZONE_METRES).", examples: [150] }),
+    openChildRelated: z
+      .object({
+        total: count(),
+        areas: z
+          .array(
+            z.object({
+              area: IndicatorArea.nullable().meta({ description: "null: requests with no area (no location, or outside every area); listed last, only when there are some." }),
+              open: count(),
+              categories: z.array(z.object({ category: CategoryRef.nullable().meta({ description: "null: no category." }), open: count() })).meta({ description: "Most first." }),
+            }),
+          )
+          .meta({ description: "Every area, with zero too, most open first." }),
+      })
+      .meta({ description: "Open (new, waiting_staff, in_progress) child-related requests by area and category." }),
+    places: z
+      .array(
+        z.object({
+          place: z.object({ id: z.number().int(), kind: z.enum(PLACE_KINDS), nameAr: z.string(), nameEn: z.string() }),
+          open: count().meta({ description: "Open requests whose point is within `zoneMetres` of the place (a request near two places counts for both)." }),
+          oldestOpenCreatedAt: isoTime().nullable().meta({ description: "When the oldest of them was filed; null when none." }),
+          oldestOpenAgeDays: count().nullable().meta({ description: "Its age in whole days; null when none." }),
+        }),
+      )
+      .meta({ description: "Every child-related place (schools, kindergartens, childcare, playgrounds, schoolyards, parks marked child-related), even with no open request; most open first." }),
+    placesComplete: z.boolean().meta({ description: "False when over 20,000 open requests have a location: only the oldest 20,000 were counted for `places`." }),
+    resolution: z.object({ thisMonth: MonthResolution, lastMonth: MonthResolution }).meta({ description: "Median days to resolve, this month (so far) and last month." }),
+    perThousandChildren: z
+      .object({
+        from: isoTime().meta({ description: "Midnight in Beirut of the same date 12 months ago." }),
+        to: isoTime().meta({ description: "Now." }),
+        areas: z
+          .array(
+            z.object({
+              area: IndicatorArea,
+              childPopulation: count().nullable().meta({ description: "As an admin entered it; null when not entered." }),
+              childRelatedRequests: count().meta({ description: "Child-related requests filed in the area in the period." }),
+              perThousand: z.number().min(0).nullable().meta({ description: "childRelatedRequests / childPopulation × 1000, 2 decimals; null without a (non-zero) population." }),
+            }),
+          )
+          .meta({ description: "Every area, highest rate first, areas without a population last." }),
+        withoutArea: count().meta({ description: "Child-related requests of the period with no area (in no rate)." }),
+      })
+      .meta({ description: "Child-related requests per 1,000 children, over the last 12 months." }),
+  })
+  .meta({ description: "The town's child-safety indicators: counts, dates and names of places, areas and categories only — never a phone number, a name or a request's words." });
+
 // ─── Parsing ────────────────────────────────────────────────────────────────────────────────
 
 /**

@@ -11,6 +11,7 @@ import {
   NoteResponse,
   OverBudgetMessage,
   AreaFeatureCollection,
+  ChildIndicatorsResponse,
   ChildReason,
   PlaceFeatureCollection,
   RecategorizeRequest,
@@ -130,6 +131,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         name: "map",
         description:
           "GeoJSON (RFC 7946, `application/geo+json`) of the requests, places and areas, for QGIS, geojson.io and other GIS tools: positions are [longitude, latitude], WGS84, 6 decimals. Requests are scoped like the queue.",
+      },
+      {
+        name: "indicators",
+        description:
+          "The child-safety indicators of the staff page /staff/indicators: open child-related requests by area and category, open requests around each school and playground, median days to resolve, requests per 1,000 children. Scoped like the queue.",
       },
       { name: "meta", description: "This document." },
     ],
@@ -251,6 +257,7 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
       },
       ...surveyPaths(),
       ...geoPaths(),
+      ...indicatorPaths(),
     },
     components: {
       schemas: componentSchemas(),
@@ -350,6 +357,7 @@ function componentSchemas(): Record<string, Json> {
     RequestFeatureCollection,
     PlaceFeatureCollection,
     AreaFeatureCollection,
+    ChildIndicatorsResponse,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
@@ -909,6 +917,88 @@ function geoPaths(): Record<string, PathItem> {
         summary: "Areas as GeoJSON polygons",
         description: "Every area (neighbourhood) of the municipality, exterior rings counterclockwise; each feature's id is the area's (the `area` filter of GET /requests.geojson).",
         responses: { "200": geoJsonResponse("A FeatureCollection (RFC 7946) of Polygons and MultiPolygons.", "AreaFeatureCollection", EXAMPLE_AREAS), ...unauthorized },
+      },
+    },
+  };
+}
+
+// ─── Indicators ─────────────────────────────────────────────────────────────────────────────
+
+const EXAMPLE_INDICATORS = {
+  generatedAt: "2026-03-15T08:00:00.000Z",
+  scope: { allDepartments: true, departments: [] },
+  zoneMetres: 150,
+  openChildRelated: {
+    total: 4,
+    areas: [
+      {
+        area: { id: 3, nameAr: "وادي الدلم", nameEn: "Wadi al-Delm" },
+        open: 3,
+        categories: [
+          { category: { code: "parks_playgrounds", nameAr: "حدائق وملاعب", nameEn: "Parks and playgrounds" }, open: 2 },
+          { category: { code: "roads", nameAr: "طرقات وحفر", nameEn: "Roads and potholes" }, open: 1 },
+        ],
+      },
+      { area: { id: 4, nameAr: "الوسط", nameEn: "Centre" }, open: 0, categories: [] },
+      { area: null, open: 1, categories: [{ category: null, open: 1 }] },
+    ],
+  },
+  places: [
+    {
+      place: { id: 4, kind: "school", nameAr: "مدرسة قب الياس الرسمية", nameEn: "Qab Elias Public School" },
+      open: 2,
+      oldestOpenCreatedAt: "2026-03-02T07:12:40.000Z",
+      oldestOpenAgeDays: 13,
+    },
+    { place: { id: 9, kind: "playground", nameAr: "ملعب الحي", nameEn: "Neighbourhood playground" }, open: 0, oldestOpenCreatedAt: null, oldestOpenAgeDays: null },
+  ],
+  placesComplete: true,
+  resolution: {
+    thisMonth: {
+      month: "2026-03",
+      from: "2026-02-28T22:00:00.000Z",
+      to: "2026-03-15T08:00:00.000Z",
+      childRelated: { n: 3, medianDays: 2.5 },
+      others: { n: 0, medianDays: null },
+    },
+    lastMonth: {
+      month: "2026-02",
+      from: "2026-01-31T22:00:00.000Z",
+      to: "2026-02-28T22:00:00.000Z",
+      childRelated: { n: 4, medianDays: 3.25 },
+      others: { n: 11, medianDays: 6 },
+    },
+  },
+  perThousandChildren: {
+    from: "2025-03-14T22:00:00.000Z",
+    to: "2026-03-15T08:00:00.000Z",
+    areas: [
+      { area: { id: 3, nameAr: "وادي الدلم", nameEn: "Wadi al-Delm" }, childPopulation: 1200, childRelatedRequests: 18, perThousand: 15 },
+      { area: { id: 4, nameAr: "الوسط", nameEn: "Centre" }, childPopulation: null, childRelatedRequests: 7, perThousand: null },
+    ],
+    withoutArea: 2,
+  },
+} satisfies z.input<typeof ChildIndicatorsResponse>;
+
+function indicatorPaths(): Record<string, PathItem> {
+  return {
+    "/indicators/children": {
+      get: {
+        operationId: "getChildIndicators",
+        tags: ["indicators"],
+        summary: "The child-safety indicators",
+        description: [
+          "Open child-related requests by area and category; for every child-related place (school, kindergarten, childcare, playground,",
+          "schoolyard, park marked child-related) the open requests whose point is within `zoneMetres` of it and the age of the oldest;",
+          "the median days from filing to resolution of child-related requests and of all others, for the requests resolved this month",
+          "(so far) and last month (Beirut calendar months); child-related requests of the last 12 months per 1,000 children in each area",
+          "whose child population an admin entered. Requests are counted as the token's staff member sees them (agents: their",
+          "departments'). Counts, dates and names of places, areas and categories only: never a phone number, a name or a request's words.",
+        ].join(" "),
+        responses: {
+          "200": { description: "The indicators, computed now.", content: { "application/json": { schema: { $ref: "#/components/schemas/ChildIndicatorsResponse" }, example: EXAMPLE_INDICATORS } } },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+        },
       },
     },
   };

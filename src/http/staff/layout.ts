@@ -9,7 +9,7 @@ import type { StaffContext, Translate } from "./staffContext.js";
 export const ASSETS = "/staff/assets";
 
 /** The sections in the navigation bar; admin ones only for admins. */
-export type Section = "queue" | "map" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels" | "places";
+export type Section = "queue" | "map" | "indicators" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels" | "places";
 const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
   { section: "staff", href: "/staff/admin/staff" },
   { section: "departments", href: "/staff/admin/departments" },
@@ -69,6 +69,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
     <nav class="mainnav" aria-label="${t("nav.label")}">
       ${link("queue", "/staff")}
       ${link("map", "/staff/map")}
+      <a href="/staff/indicators" class="${options.section === "indicators" ? "active" : ""}" ${options.section === "indicators" ? html`aria-current="page"` : null}>${t("indicators:nav")}</a>
       ${canWorkAccounts(actor) && link("accounts", "/staff/accounts")}
       ${canRunSurveys(actor) && html`<a href="/staff/surveys" class="${options.section === "surveys" ? "active" : ""}" ${options.section === "surveys" ? html`aria-current="page"` : null}>${t("surveys:nav")}</a>`}
       ${actor.role === "admin" && ADMIN_SECTIONS.map((s) => link(s.section, s.href))}

@@ -20,6 +20,7 @@ import { accountActions } from "./accountActions.js";
 import { accountPages } from "./accountPages.js";
 import { authenticate, CSRF_FAILED, requireAccountsAccess, requireAdmin, requireCsrf, wantsJson } from "./auth.js";
 import { html } from "./html.js";
+import { indicatorsRoutes } from "./indicatorsPage.js";
 import { publicPage, staffPage } from "./layout.js";
 import { loginRoutes } from "./loginRoutes.js";
 import { VENDOR_DIRS } from "./map/mapFrame.js";
@@ -66,6 +67,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   router.use(paymentActions(deps));
   router.use("/accounts", requireAccountsAccess, accountPages(deps), accountActions(deps));
   surveyResultsRoutes(router, deps);
+  indicatorsRoutes(router, deps);
   router.use("/surveys", requireSurveys, surveyPages(deps));
 
   const admin = Router();

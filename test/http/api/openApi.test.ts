@@ -141,6 +141,7 @@ describe("GET /api/v1/openapi.json", () => {
       AssignmentRequest: schemas.AssignmentRequest,
       StatusRequest: schemas.StatusRequest,
       RecategorizeRequest: schemas.RecategorizeRequest,
+      ChildIndicatorsResponse: schemas.ChildIndicatorsResponse,
       Error: schemas.ErrorResponse,
     };
     const Content = zod.object({
