@@ -65,12 +65,27 @@ const Env = z.object({
   MAP_TILE_URL: z
     .string()
     .default("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    .refine((v) => v === "off" || /^https:\/\/[^/?#\s"'<>]+\/[^\s"'<>]*\{z\}[^\s"'<>]*\{x\}[^\s"'<>]*\{y\}[^\s"'<>]*$/.test(v), {
-      message: 'must be an https URL template with {z}, {x} and {y} (such as https://tile.openstreetmap.org/{z}/{x}/{y}.png), or "off"',
+    .refine((v) => v === "off" || isTileTemplate(v), {
+      message:
+        'must be an https URL template on one host ({s}. may start it) with {z}, {x} and {y} and no other placeholder than {s}, {r} or {-y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; or "off"',
     }),
   MAP_TILE_ATTRIBUTION: z.string().max(300).default("© OpenStreetMap contributors"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
+
+/**
+ * An XYZ tile URL template the staff maps (Leaflet) and the Content-Security-Policy can both use:
+ * https, one host name (optionally "{s}." in front, for a/b/c subdomains) and port, no user or
+ * password, a path with {z}, {x} and {y} and no placeholder Leaflet would not fill in.
+ */
+export function isTileTemplate(value: string): boolean {
+  const match = /^https:\/\/((?:\{s\}\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::\d{1,5})?)(\/[^\s"'<>\\\x00-\x1f\x7f]*)$/i.exec(value);
+  if (!match) return false;
+  const path = match[2]!;
+  const placeholders = path.match(/\{[^}]*\}/g) ?? [];
+  const allowed = new Set(["{z}", "{x}", "{y}", "{s}", "{r}", "{-y}"]);
+  return placeholders.every((p) => allowed.has(p)) && !/[{}]/.test(path.replace(/\{(?:z|x|y|s|r|-y)\}/g, "")) && ["{z}", "{x}"].every((p) => path.includes(p)) && /\{-?y\}/.test(path);
+}
 
 /** The service's configuration, grouped by concern. */
 export interface Config {

@@ -112,6 +112,7 @@ describe("configuration", () => {
       tileAttribution: "© Example",
     });
     expect(loadConfig({ MAP_TILE_URL: "off" }).map.tileUrl).toBeNull();
+    for (const url of ["https://tiles.example.org:8443/osm/{z}/{x}/{y}.png?key=abc123", "https://tiles.example.org/{z}/{x}/{-y}{r}.png"]) expect(loadConfig({ MAP_TILE_URL: url }).map.tileUrl).toBe(url);
   });
 
   it("treats empty values as unset, so a copied .env.example works", () => {
@@ -133,6 +134,15 @@ describe("configuration", () => {
     ["MAP_TILE_URL", "http://tiles.example.org/{z}/{x}/{y}.png"],
     ["MAP_TILE_URL", "https://tiles.example.org/tile.png"],
     ["MAP_TILE_URL", 'https://tiles.example.org/{z}/{x}/{y}.png"><script>'],
+    ["MAP_TILE_URL", "https://*/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://{s}/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://tiles.{s}/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://tiles.example.org:{s}/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://*.org/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://user:pw@tiles.example.org/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://a.com,b.com/{z}/{x}/{y}.png"],
+    ["MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}.png?key={apikey}"],
+    ["MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}\u0007.png"],
   ])("a bad %s (%s) stops start-up with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

@@ -157,7 +157,13 @@ function newTicketRow(ticket: NewTicket, filing: FilingContext, routing: { id: n
 }
 
 /** The "created" event's data of a ticket filed by a resident. */
-export const createdEventData = (ticket: NewTicket, filing: FilingContext) => JSON.stringify({ channel: filing.channel, route: filing.route ?? DEFAULT_ROUTE, needsHuman: ticket.needsHuman });
+/**
+ * The creation event's data. `childRelatedAtFiling`: child-related by its category or the
+ * resident's words, before any child zone, so a point corrected later can tell a zone that no
+ * longer applies from a reason that still does (see setTicketLocation).
+ */
+export const createdEventData = (ticket: NewTicket, filing: FilingContext) =>
+  JSON.stringify({ channel: filing.channel, route: filing.route ?? DEFAULT_ROUTE, needsHuman: ticket.needsHuman, childRelatedAtFiling: ticket.childRelated });
 
 /**
  * Stores a ticket the conversation collected, routed to its category's department, and records

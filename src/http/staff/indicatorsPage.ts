@@ -122,6 +122,7 @@ function openSection(page: Page, data: ChildIndicators): SafeHtml {
 
 function placesSection(page: Page, data: ChildIndicators): SafeHtml {
   const { r, locale } = page;
+  const quiet = data.places.filter((p) => p.open === 0).length;
   return html`<section class="card indicators-section" id="places" aria-labelledby="places-h">
   <h2 id="places-h">${r("places.heading")}</h2>
   ${
@@ -130,7 +131,8 @@ function placesSection(page: Page, data: ChildIndicators): SafeHtml {
       : html`<table class="indicators-table">
     <thead><tr><th scope="col">${r("places.place")}</th><th scope="col">${r("places.kind")}</th><th scope="col" class="num">${r("places.open", { metres: number(data.zoneMetres) })}</th><th scope="col" class="num">${r("places.oldest")}</th></tr></thead>
     <tbody>${data.places.map(
-      (p) => html`<tr data-place="${p.place.id}">
+      // On paper, places with no open request are left out (counted below): the council's one page.
+      (p) => html`<tr data-place="${p.place.id}" class="${p.open === 0 ? "no-print" : ""}">
       <th scope="row"><bdi>${nameOf(p.place, locale)}</bdi></th>
       <td>${r(`places:kinds.${p.place.kind}`)}</td>
       <td class="num">${number(p.open)}</td>
@@ -139,6 +141,7 @@ function placesSection(page: Page, data: ChildIndicators): SafeHtml {
     )}</tbody>
   </table>`
   }
+  ${quiet > 0 && html`<p class="muted print-only">${r("places.quietNotPrinted", { count: quiet })}</p>`}
   ${!data.placesComplete && html`<p class="notice notice-warn">${r("places.partial", { limit: number(ZONE_TICKET_LIMIT) })}</p>`}
 </section>`;
 }
@@ -177,7 +180,7 @@ function ratesSection(page: Page, data: ChildIndicators): SafeHtml {
       <th scope="row"><bdi>${nameOf(a.area, locale)}</bdi></th>
       <td class="num">${a.childPopulation === null ? "—" : number(a.childPopulation)}</td>
       <td class="num">${number(a.requests)}</td>
-      <td class="num">${a.perThousand === null ? notEntered : html`<strong>${decimal(a.perThousand)}</strong>`}</td>
+      <td class="num">${a.perThousand === null ? (a.childPopulation === 0 ? html`<span class="muted">${r("rates.noChildren")}</span>` : notEntered) : html`<strong>${decimal(a.perThousand)}</strong>`}</td>
     </tr>`,
     )}</tbody>
   </table>`

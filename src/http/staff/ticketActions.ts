@@ -43,7 +43,8 @@ const LocationForm = z.object({ latitude: z.string().max(100).catch(""), longitu
 /** A decimal number as staff type it: Arabic-Indic digits and the Arabic decimal mark too. */
 const DECIMAL = /^[-+]?\d{1,3}(?:\.\d{1,15})?$/;
 const decimal = (text: string): number | null => {
-  const folded = foldDigits(text.normalize("NFKC")).replace(/\u066b/g, ".").trim();
+  // Direction marks come along when a point is copied from right-to-left text.
+  const folded = foldDigits(text.normalize("NFKC")).replace(/[\u200e\u200f\u061c]/g, "").replace(/\u066b/g, ".").trim();
   return DECIMAL.test(folded) ? Number(folded) : null;
 };
 

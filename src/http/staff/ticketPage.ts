@@ -540,7 +540,7 @@ export function ticketPage(deps: RouterDeps): Router {
   </div>
   <aside class="ticket-side">
     ${detailsCard(ctx, look, detail, accounts)}
-    ${locationCard(ctx, deps, look, ticket)}
+    ${accounts.report ? null : locationCard(ctx, deps, look, ticket)}
     ${phoneAccountsCard(ctx, accounts)}
     ${actionsCard(ctx, look, detail)}
     <section class="card" aria-labelledby="history-title">

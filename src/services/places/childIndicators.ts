@@ -155,7 +155,8 @@ export async function childIndicators(tx: Tx, actor: Actor, options: ChildIndica
 
   const openGroups = await tx.ticket.groupBy({
     by: ["areaId", "categoryId"],
-    where: { AND: [scope, { status: { in: [...OPEN] } }, { childRelated: true }] },
+    // A payment report is about an account, not a place or a child: never counted here.
+    where: { AND: [scope, { status: { in: [...OPEN] } }, { childRelated: true }, { paymentReport: { is: null } }] },
     _count: { _all: true },
   });
 
@@ -184,6 +185,8 @@ export async function childIndicators(tx: Tx, actor: Actor, options: ChildIndica
       AND: [
         scope,
         { status: { in: [...FINISHED] } },
+        // Settled payment reports close within hours: they would swamp "all other requests".
+        { paymentReport: { is: null } },
         // A superset: the resolution instant is one of these status changes (see resolvedAt).
         { events: { some: { kind: "status_changed", createdAt: { gte: lastMonth.from, lt: thisMonth.to } } } },
       ],
@@ -198,7 +201,7 @@ export async function childIndicators(tx: Tx, actor: Actor, options: ChildIndica
 
   const rateGroups = await tx.ticket.groupBy({
     by: ["areaId"],
-    where: { AND: [scope, { childRelated: true }, { createdAt: { gte: ratesFrom, lte: now } }] },
+    where: { AND: [scope, { childRelated: true }, { createdAt: { gte: ratesFrom, lte: now } }, { paymentReport: { is: null } }] },
     _count: { _all: true },
   });
 

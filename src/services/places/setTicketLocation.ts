@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Tx } from "../../db/createDb.js";
 import type { ActionError, ActionResult } from "../staffActions.js";
 import { ticketForActor } from "../staffActions.js";
@@ -8,7 +9,7 @@ import type { PlaceSet } from "./placeCache.js";
 import { areaRecord, placeRecord, type AreaRecord } from "./placeTypes.js";
 
 /** Why a point is not taken; the ticket page explains it (geo.json `setPoint.errors.*`). */
-export type LocationRefusal = "outside_lebanon" | "swapped";
+export type LocationRefusal = "outside_lebanon" | "swapped" | "payment_report";
 
 /** Where a ticket is, as its columns store it: the event records it before and after. */
 export interface StoredPlacement {
@@ -52,7 +53,8 @@ const rounded = (x: number) => Number(x.toFixed(DECIMALS));
  * comes from the place the resident named (what they typed stays in the address), and the export's
  * `near_place` must not name a place the request may be far from. The area and the child zone are
  * recomputed by `locate`, as for a resident's pin; a point in a child zone makes the request
- * child-related, and a point outside one never turns a child-related request back. One
+ * child-related, and a point outside every zone leaves it child-related only for its category or
+ * the resident's words (see `childRelatedWithoutZone`). One
  * `location_set` event records the placement before and after. The same point again (to 6
  * decimals, already exact, same area and zone) changes nothing and records nothing. Runs in the
  * caller's transaction; another department's ticket is "not found", as for every staff action.
@@ -68,6 +70,8 @@ export async function setTicketLocation(
   if (refusal) return { ok: false, error: "refused", reason: refusal };
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return { ok: false, error: "not_found", message: `No ticket #${reference}` };
+  // A payment report is about an account, not a place: it is never on the map or in the indicators.
+  if ((await tx.paymentReport.count({ where: { ticketId: ticket.id } })) > 0) return { ok: false, error: "refused", reason: "payment_report" };
   const before: StoredPlacement = {
     latitude: ticket.latitude,
     longitude: ticket.longitude,
@@ -85,7 +89,7 @@ export async function setTicketLocation(
   const at: Point = samePoint ? { latitude: before.latitude!, longitude: before.longitude! } : { latitude: rounded(point.latitude), longitude: rounded(point.longitude) };
   const { places, areas } = await placeSetOf(tx, actor.municipalityId);
   const found = locate(at, [], places, areas, options.zoneMetres);
-  const after = storedPlacement(found, ticket.childRelated);
+  const after = storedPlacement(found, await childRelatedWithoutZone(tx, ticket.id, before));
   const names = {
     area: named(areas.find((a) => a.id === after.areaId)),
     zonePlace: named(places.find((p) => p.id === after.childZonePlaceId)),
@@ -97,6 +101,27 @@ export async function setTicketLocation(
     data: { ticketId: ticket.id, actorType: "staff", actorId: actor.id, kind: "location_set", data: JSON.stringify({ from: before, to: after }), createdAt: options.now },
   });
   return { ok: true, changed: true, placement: after, ...names };
+}
+
+const CreatedEvent = z.object({ childRelatedAtFiling: z.boolean() });
+
+/**
+ * Whether the request is child-related for a reason other than its point: its category or the
+ * resident's words, which the creation event records (`childRelatedAtFiling`). A request that was
+ * child-related only because its old point was in a child zone stops being so when staff move it
+ * out; otherwise the map and the indicators would give a reason that no longer holds. A request
+ * filed before that was recorded keeps its flag, as it cannot tell.
+ */
+async function childRelatedWithoutZone(tx: Tx, ticketId: number, before: StoredPlacement): Promise<boolean> {
+  if (!before.childRelated) return false;
+  const created = await tx.ticketEvent.findFirst({ where: { ticketId, kind: "created" }, orderBy: { id: "asc" }, select: { data: true } });
+  let parsed: z.infer<typeof CreatedEvent> | undefined;
+  try {
+    parsed = CreatedEvent.safeParse(JSON.parse(created?.data ?? "null")).data;
+  } catch {
+    // unreadable data: cannot tell, keep the flag
+  }
+  return parsed ? parsed.childRelatedAtFiling : true;
 }
 
 /** Why a point cannot be a request's, or null: inside Lebanon only (and saying so when swapped). */

@@ -83,8 +83,14 @@ describe("the child-safety indicators page", () => {
     expect(rowOf(page, "<th scope=\"col\">Area</th>")).toBe("Area Parks and playgrounds Roads and potholes School surroundings Waste collection No category Open");
     expect(rowOf(page, "Centre")).toBe("Centre 1 1 1 0 0 3");
     expect(rowOf(page, "Wadi al-Delm Playground")).toBe("Wadi al-Delm Playground Playground 2 23 days");
+    // On paper (the council's one page) the places with no open request are left out, and counted.
+    const rows = [...page.matchAll(/<tr data-place="\d+" class="([^"]*)">[\s\S]*?<td class="num">(\d+)<\/td>/g)];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const [, cls, open] of rows) expect(cls).toBe(open === "0" ? "no-print" : "");
+    const quiet = rows.filter(([, , open]) => open === "0").length;
+    if (quiet > 0) expect(page).toContain(quiet === 1 ? "1 place with no open request is not printed." : `${quiet} places with no open request are not printed.`);
     expect(rowOf(page, "resolution-others")).toBe("All others 7.0 (1 resolved) 2.3 (2 resolved)");
-    expect(rowOf(page, `data-area="${town.areas.a4}"`)).toBe("Industrial zone 0 0 Population not entered Enter it");
+    expect(rowOf(page, `data-area="${town.areas.a4}"`)).toBe("Industrial zone 0 0 No children: no rate");
     expect(rowOf(page, `data-area="${town.areas.a2}"`)).toBe("Wadi al-Delm 500 3 6.0");
     expect(page).toContain("1 child-related request of the period has no area and is in no rate.");
     expect(page).toContain("at most 150 m from the place");

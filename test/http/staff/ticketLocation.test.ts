@@ -185,6 +185,7 @@ describe("reading the form's point", () => {
     [{ latitude: "33.7951, 35.8262", longitude: "" }, { latitude: 33.7951, longitude: 35.8262 }],
     [{ latitude: "33.7951 35.8262", longitude: " " }, { latitude: 33.7951, longitude: 35.8262 }],
     [{ latitude: "٣٣٫٧٩٥١، ٣٥٫٨٢٦٢", longitude: "" }, { latitude: 33.7951, longitude: 35.8262 }],
+    [{ latitude: "\u200f33.7951\u200e", longitude: "\u061c35.8262" }, { latitude: 33.7951, longitude: 35.8262 }],
     [{ latitude: "33.7951, 35.8262, 12", longitude: "" }, null],
     [{ latitude: "33,7951", longitude: "35,8262" }, null],
     [{ latitude: "1e2", longitude: "35" }, null],

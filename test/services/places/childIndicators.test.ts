@@ -234,3 +234,26 @@ describe("the CSV", () => {
     expect(csv).toContain(`open_child_requests,,"'=HYPERLINK(""http://x"",""click"")",,,open_total,1`);
   });
 });
+
+describe("payment reports", () => {
+  it("are about an account, not a child or a place: settled or located, they change no figure", async () => {
+    const before = await compute(admin);
+    const payment = await database.db.ticket.findFirstOrThrow({ where: { municipalityId: MUNICIPALITY, reference: 30007 } });
+    // A report finance settled within the hour, wrongly flagged child-related and placed in an area.
+    const centre = await database.db.area.findFirstOrThrow({ where: { municipalityId: MUNICIPALITY }, orderBy: { id: "asc" } });
+    await database.db.ticket.update({ where: { id: payment.id }, data: { status: "resolved", childRelated: true, areaId: centre.id } });
+    const settledAt = new Date(payment.createdAt.getTime() + 3600_000);
+    await database.db.ticketEvent.create({ data: { ticketId: payment.id, actorType: "staff", kind: "status_changed", data: JSON.stringify({ from: "new", to: "resolved" }), createdAt: settledAt } });
+    try {
+      const after = await compute(admin);
+      expect(after.resolution).toEqual(before.resolution);
+      expect(after.openChildRelated).toEqual(before.openChildRelated);
+      expect(after.rates).toEqual(before.rates);
+      await database.db.ticket.update({ where: { id: payment.id }, data: { status: "new" } });
+      expect((await compute(admin)).openChildRelated).toEqual(before.openChildRelated);
+    } finally {
+      await database.db.ticketEvent.deleteMany({ where: { ticketId: payment.id, kind: "status_changed" } });
+      await database.db.ticket.update({ where: { id: payment.id }, data: { status: payment.status, childRelated: payment.childRelated, areaId: payment.areaId } });
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { distance } from "@turf/distance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pointRefusal, setTicketLocation } from "../../../src/services/places/setTicketLocation.js";
 import type { Actor } from "../../../src/services/staff.js";
+import { inbound } from "../../support/builders.js";
 import { residentFiles, staffMember, type World } from "../../support/staffWorld.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
 
@@ -83,7 +84,22 @@ describe("staff set a request's point by hand", () => {
     });
   });
 
-  it("a request placed at the landmark it named: the hand-set point is exact, the landmark no longer applies, and child-related stays on outside the zone", async () => {
+  it("a pothole child-related only because its pin was by the school is no longer so when staff move it away", async () => {
+    const from = "+96170990001";
+    const say = (fields: Partial<Parameters<typeof inbound>[0]>) => world.inbox(inbound({ from, channel: "whatsapp", ...fields }));
+    await say({ text: "في جورة كبيرة بالطريق العام" });
+    await say({ text: "1" });
+    await say({ location: { ...SCHOOL, label: "Qab Elias" } });
+    await say({ media: [{ url: "https://api.twilio.com/x/Media/ME1", contentType: "image/jpeg" }] });
+    const filed = (await say({ text: "1" })).replies.join("\n");
+    const reference = Number(/#(\d+)/.exec(filed)?.[1]);
+    expect(await ticketOf(reference)).toMatchObject({ childZonePlaceId: ids.school, childRelated: true });
+
+    expect(await setBy(rania, reference, SQUARE)).toMatchObject({ ok: true, changed: true, zonePlace: null });
+    expect(await ticketOf(reference)).toMatchObject({ ...SQUARE, childZonePlaceId: null, childRelated: false });
+  });
+
+  it("a request placed at the landmark it named: the hand-set point is exact, the landmark no longer applies, and the resident's words keep it child-related", async () => {
     const { reference } = await residentFiles(world, { lines: ["في جورة كبيرة بالطريق العام", "1", "قدام المدرسة الرسمية", "1"] });
     expect(await ticketOf(reference)).toMatchObject({ ...SCHOOL, locationApproximate: true, placeId: ids.school, childZonePlaceId: ids.school, childZoneMetres: 0, childRelated: true });
     expect(metresBetween(SQUARE, SCHOOL)).toBeGreaterThan(150);
@@ -96,11 +112,26 @@ describe("staff set a request's point by hand", () => {
       areaId: ids.centre,
       childZonePlaceId: null,
       childZoneMetres: null,
-      // The request was child-related: a point staff set never turns that off.
+      // "قدام المدرسة الرسمية": the resident's own words are about a school.
       childRelated: true,
     });
     const [event] = await eventsOf(reference);
     expect(JSON.parse(event!.data).from).toMatchObject({ ...SCHOOL, approximate: true, placeId: ids.school, childZonePlaceId: ids.school, childZoneMetres: 0 });
+  });
+
+  it("a broken swing stays child-related wherever staff put it: its category is about children", async () => {
+    const { reference } = await residentFiles(world, { lines: ["المرجوحة مكسورة بالملعب", "1", "قدام المدرسة الرسمية", "1"] });
+    expect(await ticketOf(reference)).toMatchObject({ childZonePlaceId: ids.school, childRelated: true });
+    expect(await setBy(rania, reference, SQUARE)).toMatchObject({ ok: true, changed: true, zonePlace: null });
+    expect(await ticketOf(reference)).toMatchObject({ childZonePlaceId: null, childRelated: true });
+  });
+
+  it("a request filed before its creation said why it was child-related keeps the flag when moved out of the zone", async () => {
+    const { reference } = await residentFiles(world, { lines: ["في جورة كبيرة بالطريق العام", "1", "قدام المدرسة الرسمية", "1"] });
+    const ticket = await ticketOf(reference);
+    await world.db.ticketEvent.updateMany({ where: { ticketId: ticket.id, kind: "created" }, data: { data: JSON.stringify({ channel: "sms", route: "twilio", needsHuman: false }) } });
+    await setBy(rania, reference, SQUARE);
+    expect(await ticketOf(reference)).toMatchObject({ childZonePlaceId: null, childRelated: true });
   });
 
   it("confirming the landmark's own point makes it exact: a change", async () => {
@@ -137,6 +168,16 @@ describe("staff set a request's point by hand", () => {
     expect(await setBy(rania, reference, { latitude: 48.8566, longitude: 2.3522 })).toEqual({ ok: false, error: "refused", reason: "outside_lebanon" });
     expect(await setBy(rania, reference, { latitude: 35.8262, longitude: 33.7951 })).toEqual({ ok: false, error: "refused", reason: "swapped" });
     expect(await ticketOf(reference)).toEqual(before);
+    expect(await eventsOf(reference)).toHaveLength(0);
+  });
+
+  it("a payment report is about an account, not a place: refused, nothing changes", async () => {
+    const reference = await unlocatedPothole();
+    const ticket = await ticketOf(reference);
+    const account = await world.db.account.create({ data: { municipalityId: MUNICIPALITY, number: "PR-1", holderName: "Nour", accountType: "property", verificationCodeHash: "x" } });
+    await world.db.paymentReport.create({ data: { municipalityId: MUNICIPALITY, ticketId: ticket.id, accountId: account.id, amount: 1250000, currency: "LBP", paidAt: "OMT" } });
+    expect(await setBy(rania, reference, SQUARE)).toEqual({ ok: false, error: "refused", reason: "payment_report" });
+    expect(await ticketOf(reference)).toEqual(ticket);
     expect(await eventsOf(reference)).toHaveLength(0);
   });
 

@@ -17,16 +17,23 @@
   var map = M.create(container, { zoomControl: false });
   L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
 
-  Promise.all([M.getJson(container.dataset.areas), M.getJson(container.dataset.places), M.getJson(container.dataset.requests)])
-    .then(function (collections) {
-      draw(collections[0], collections[1], collections[2]);
-    })
-    .catch(function (error) {
+  // Each layer on its own: the requests are drawn even when the areas could not be loaded.
+  var EMPTY = { type: "FeatureCollection", features: [] };
+  var failed = false;
+  function load(url) {
+    return M.getJson(url).catch(function (error) {
       if (window.console) console.error(error);
-      var note = M.el("p", labels.loadFailed, "map-error-note");
-      note.setAttribute("role", "alert");
-      container.appendChild(note);
+      failed = true;
+      return EMPTY;
     });
+  }
+  Promise.all([load(container.dataset.areas), load(container.dataset.places), load(container.dataset.requests)]).then(function (collections) {
+    draw(collections[0], collections[1], collections[2]);
+    if (!failed) return;
+    var note = M.el("p", labels.loadFailed, "map-error-note");
+    note.setAttribute("role", "alert");
+    container.appendChild(note);
+  });
 
   function draw(areas, places, requests) {
     var areaLayer = M.areasLayer(areas, localName);
@@ -34,8 +41,10 @@
     var requestLayer = L.markerClusterGroup({
       maxClusterRadius: 40,
       showCoverageOnHover: false,
+      // Requests at one landmark share its point: at the last zoom their cluster spreads them out.
       spiderfyOnMaxZoom: true,
-      disableClusteringAtZoom: 18,
+      // Thousands of requests are clustered in steps, so an office PC's page stays responsive.
+      chunkedLoading: true,
       iconCreateFunction: clusterIcon,
     });
     var markers = [];

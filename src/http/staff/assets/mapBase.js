@@ -64,7 +64,9 @@
     map.setView(TOWN.center, TOWN.zoom);
     var url = container.dataset.tiles;
     if (url) {
-      var layer = L.tileLayer(url, { maxZoom: 19, attribution: "" });
+      // The staff pages send no Referer (Referrer-Policy), but tile servers such as OpenStreetMap's
+      // refuse tiles without one: the tiles alone send our origin, never a page's path.
+      var layer = L.tileLayer(url, { maxZoom: 19, attribution: "", referrerPolicy: "strict-origin-when-cross-origin" });
       var loaded = 0;
       var errors = 0;
       layer.on("tileload", function () {

@@ -14,7 +14,7 @@
   var lang = container.dataset.lang === "en" ? "en" : "ar";
   var rtl = container.dataset.dir === "rtl";
   /** Where the town may be: a typed point outside this is not followed (a half-typed number). */
-  var LEBANON = L.latLngBounds([33.0, 35.0], [34.7, 36.7]);
+  var LEBANON = L.latLngBounds([33.0, 35.0], [34.8, 36.7]); // as the server checks (LEBANON_BBOX)
 
   var map = M.create(container, { zoomControl: false });
   L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);

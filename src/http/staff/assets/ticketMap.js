@@ -101,10 +101,34 @@
     if (details) details.open = true;
   });
 
+  /** A number as staff type it, as the server reads it: Arabic-Indic digits, the Arabic decimal mark. */
+  function decimal(text) {
+    var folded = String(text)
+      .replace(/[\u200e\u200f\u061c]/g, "")
+      .replace(/[\u0660-\u0669]/g, function (d) {
+        return String(d.charCodeAt(0) - 0x0660);
+      })
+      .replace(/[\u06f0-\u06f9]/g, function (d) {
+        return String(d.charCodeAt(0) - 0x06f0);
+      })
+      .replace(/\u066b/g, ".")
+      .trim();
+    return /^[-+]?\d{1,3}(?:\.\d{1,15})?$/.test(folded) ? Number(folded) : NaN;
+  }
+
   function typed() {
-    var lat = Number(latInput.value.trim());
-    var lng = Number(lngInput.value.trim());
-    if (!latInput.value.trim() || !lngInput.value.trim() || !isFinite(lat) || !isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) return;
+    var latText = latInput.value.trim();
+    var lngText = lngInput.value.trim();
+    // "33.7951, 35.8262" pasted into the latitude box, as the server reads it.
+    if (!lngText) {
+      var pair = latText.split(/\s*[,\u060c]\s*|\s+/);
+      if (pair.length !== 2) return;
+      latText = pair[0];
+      lngText = pair[1];
+    }
+    var lat = decimal(latText);
+    var lng = decimal(lngText);
+    if (!isFinite(lat) || !isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) return;
     if (point && lat.toFixed(6) === Number(point.lat).toFixed(6) && lng.toFixed(6) === Number(point.lng).toFixed(6)) return;
     showDraft([lat, lng]);
     map.panTo([lat, lng]);

@@ -29,17 +29,15 @@ export const NO_TILES: MapSettings = { tileUrl: null, tileAttribution: "" };
 
 /**
  * The origin the Content-Security-Policy must let images come from for the tiles, or null:
- * "https://{s}.tile.example.org/{z}/{x}/{y}.png" gives "https://*.tile.example.org".
+ * "https://{s}.tile.example.org/{z}/{x}/{y}.png" gives "https://*.tile.example.org". The
+ * configuration accepts only templates whose host is a plain name, "{s}." at most in front
+ * (config.ts: isTileTemplate), so this never widens to more than that host's subdomains.
  */
 export function tileOrigin(tileUrl: string | null): string | null {
   if (!tileUrl) return null;
-  const match = /^https:\/\/([^/?#]+)/.exec(tileUrl);
+  const match = /^https:\/\/((?:\{s\}\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)\//.exec(tileUrl);
   if (!match) return null;
-  const host = match[1]!.replace(/\{[a-z]+\}/g, "*");
-  // A placeholder in the middle of a label ("a{s}.example") cannot be a CSP wildcard: allow the parent.
-  const labels = host.split(".");
-  const cut = labels.findIndex((l) => l.includes("*"));
-  return `https://${cut === -1 ? host : ["*", ...labels.slice(cut + 1)].join(".")}`;
+  return `https://${match[1]!.replace(/^\{s\}\./, "*.").toLowerCase()}`;
 }
 
 export interface MapFrameOptions {
