@@ -144,7 +144,7 @@ describe("fileTicket", () => {
     });
     const events = await eventsOf(filed.id);
     expect(events).toEqual([
-      { id: expect.any(Number), ticketId: filed.id, actorType: "resident", actorId: null, kind: "created", data: '{"channel":"whatsapp","route":"twilio","needsHuman":false}', createdAt: NOW },
+      { id: expect.any(Number), ticketId: filed.id, actorType: "resident", actorId: null, kind: "created", data: '{"channel":"whatsapp","route":"twilio","needsHuman":false,"childRelatedAtFiling":false}', createdAt: NOW },
     ]);
   });
 
@@ -163,7 +163,7 @@ describe("fileTicket", () => {
     const filed = await fileTicket(hot, ticket, { municipalityId: M, residentId: r.id, channel: "sms", locale: "en" }, NOW);
     const row = await t.db.ticket.findUniqueOrThrow({ where: { id: filed.id } });
     expect(row).toMatchObject({ categoryId: null, department: "administration", status: "waiting_staff", needsHuman: true, childRelated: true, addressText: null, latitude: null, locationLabel: null, media: "[]" });
-    expect((await eventsOf(filed.id)).map((e) => e.data)).toEqual(['{"channel":"sms","route":"twilio","needsHuman":true}']);
+    expect((await eventsOf(filed.id)).map((e) => e.data)).toEqual(['{"channel":"sms","route":"twilio","needsHuman":true,"childRelatedAtFiling":true}']);
   });
 
   it("a department given by the caller wins; an unknown category files without one", async () => {
@@ -449,7 +449,7 @@ describe("reportPayment", () => {
       createdAt: NOW,
       updatedAt: NOW,
     });
-    expect(ticket.events.map((e) => [e.kind, e.data, e.createdAt])).toEqual([["created", '{"channel":"whatsapp","route":"twilio","needsHuman":false}', NOW]]);
+    expect(ticket.events.map((e) => [e.kind, e.data, e.createdAt])).toEqual([["created", '{"channel":"whatsapp","route":"twilio","needsHuman":false,"childRelatedAtFiling":false}', NOW]]);
     expect(ticket.paymentReport).toMatchObject({
       municipalityId: M,
       ticketId: filed.id,

@@ -168,7 +168,7 @@ describe("GET /api/v1/tickets/:reference", () => {
     expect(ticket.messages.some((m) => m.direction === "inbound" && m.kind === "resident")).toBe(true);
     const rania = { id: world.staff.rania.id, displayName: "Rania" };
     expect(ticket.history).toEqual([
-      { kind: "created", actorType: "resident", actor: null, data: { channel: "sms", route: "twilio", needsHuman: false }, createdAt: expect.any(String) },
+      { kind: "created", actorType: "resident", actor: null, data: { channel: "sms", route: "twilio", needsHuman: false, childRelatedAtFiling: false }, createdAt: expect.any(String) },
       { kind: "assigned", actorType: "staff", actor: rania, data: { from: null, to: rania.id }, createdAt: expect.any(String) },
       { kind: "reply", actorType: "staff", actor: rania, data: { messageId: ticket.messages.at(-1)!.id, delivery: "queued" }, createdAt: expect.any(String) },
       { kind: "status_changed", actorType: "staff", actor: rania, data: { from: "new", to: "in_progress" }, createdAt: expect.any(String) },
