@@ -1,4 +1,5 @@
 import { isRoute, type Route } from "../../channels/routes.js";
+import { TICKET_STATUSES } from "../../conversation/types.js";
 import { html, type SafeHtml } from "./html.js";
 import type { Translate } from "./staffContext.js";
 
@@ -55,6 +56,21 @@ export interface Option {
 }
 
 /** `<option>`s with one selected. */
+/**
+ * The options the queue's and the map's filters share: status (open, all, each), the departments
+ * the staff member may pick (agents: their own, the others would always be empty), yes/no/any.
+ */
+export function sharedFilterOptions<D extends { code: string }>(t: Translate, actor: { role: string; departments: readonly string[] }, departments: readonly D[]) {
+  const any: Option = { value: "", label: t("filters.any") };
+  const statuses: Option[] = [
+    { value: "open", label: t("filters.open") },
+    { value: "all", label: t("filters.all") },
+    ...TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
+  ];
+  const yesNo: Option[] = [any, { value: "true", label: t("filters.yes") }, { value: "false", label: t("filters.no") }];
+  return { any, statuses, yesNo, departments: actor.role === "admin" ? departments : departments.filter((d) => actor.departments.includes(d.code)) };
+}
+
 export function selectOptions(options: readonly Option[], selected: string | undefined | null): SafeHtml {
   return html`${options.map((o) => html`<option value="${o.value}" ${o.value === (selected ?? "") ? html`selected` : null}>${o.label}</option>`)}`;
 }

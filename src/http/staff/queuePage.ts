@@ -1,10 +1,10 @@
 import { Router, type Request } from "express";
-import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
+import { CHANNELS, LOCALES } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { listTickets, pausedResidents, TicketFilters, type QueueRow } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { botPauseBadge, pausedResidentsPanel } from "./botPause.js";
-import { channelBadge, flagBadges, languageBadge, selectField, statusBadge, textField, type Option } from "./components.js";
+import { channelBadge, flagBadges, languageBadge, selectField, sharedFilterOptions, statusBadge, textField } from "./components.js";
 import { takeFlash } from "./flash.js";
 import { departmentLabel, excerpt, formatAge, formatDateTime, localName } from "./format.js";
 import { html, type SafeHtml } from "./html.js";
@@ -72,14 +72,7 @@ ${rows.length === 0 ? html`<tr class="empty"><td colspan="8">${ctx.t("queue.empt
 
 function filterForm(ctx: StaffContext, look: Lookups, query: Record<string, string>): SafeHtml {
   const { t, locale, actor } = ctx;
-  const any: Option = { value: "", label: t("filters.any") };
-  const statuses: Option[] = [
-    { value: "open", label: t("filters.open") },
-    { value: "all", label: t("filters.all") },
-    ...TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
-  ];
-  const departments = actor.role === "admin" ? look.departments : look.departments.filter((d) => actor.departments.includes(d.code));
-  const yesNo: Option[] = [any, { value: "true", label: t("filters.yes") }, { value: "false", label: t("filters.no") }];
+  const { any, statuses, departments, yesNo } = sharedFilterOptions(t, actor, look.departments);
   return html`<form method="get" action="/staff" class="filters card" role="search">
   <div class="filter-grid">
     <label class="field field-search"><span>${t("filters.search")}</span>

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Tx } from "../../db/createDb.js";
+import type { TicketPlacement } from "../../db/hot/tickets.js";
 import type { ActionError, ActionResult } from "../staffActions.js";
 import { ticketForActor } from "../staffActions.js";
 import type { Actor } from "../staff.js";
@@ -11,17 +12,8 @@ import { areaRecord, placeRecord, type AreaRecord } from "./placeTypes.js";
 /** Why a point is not taken; the ticket page explains it (geo.json `setPoint.errors.*`). */
 export type LocationRefusal = "outside_lebanon" | "swapped" | "payment_report";
 
-/** Where a ticket is, as its columns store it: the event records it before and after. */
-export interface StoredPlacement {
-  latitude: number | null;
-  longitude: number | null;
-  approximate: boolean;
-  placeId: number | null;
-  areaId: number | null;
-  childZonePlaceId: number | null;
-  childZoneMetres: number | null;
-  childRelated: boolean;
-}
+/** Where a ticket is, as its columns store it (the inbox files it so): the event records it before and after. */
+export type StoredPlacement = TicketPlacement;
 
 /** A name in both languages, for the page's message. */
 export interface Named {

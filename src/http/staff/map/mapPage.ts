@@ -5,7 +5,7 @@ import { HttpError } from "../../../lib/httpError.js";
 import { countUnlocated, exportAreas, exportPlaces, exportRequests, REQUEST_EXPORT_LIMIT, RequestExportFilters } from "../../../services/places/geojsonExport.js";
 import { PLACE_KINDS } from "../../../services/places/placeTypes.js";
 import type { RouterDeps } from "../../createApp.js";
-import { selectField, textField, type Option } from "../components.js";
+import { selectField, sharedFilterOptions, textField } from "../components.js";
 import { localName } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { staffPage } from "../layout.js";
@@ -158,15 +158,7 @@ function pageHead(ctx: StaffContext, counts: { total: number; unlocated: number 
 function filterForm(ctx: StaffContext, look: Lookups, query: Record<string, string>): SafeHtml {
   const { t, locale, actor } = ctx;
   const m = mapText(t);
-  const any: Option = { value: "", label: t("filters.any") };
-  const statuses: Option[] = [
-    { value: "open", label: t("filters.open") },
-    { value: "all", label: t("filters.all") },
-    ...TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
-  ];
-  // Agents choose among their own departments: the others would always be empty.
-  const departments = actor.role === "admin" ? look.departments : look.departments.filter((d) => actor.departments.includes(d.code));
-  const yesNo: Option[] = [any, { value: "true", label: t("filters.yes") }, { value: "false", label: t("filters.no") }];
+  const { any, statuses, departments, yesNo } = sharedFilterOptions(t, actor, look.departments);
   const active = FILTER_KEYS.filter((k) => k !== "status" && query[k] !== undefined).length + (query.status !== DEFAULT_STATUS ? 1 : 0);
   return html`<details class="card map-filters" id="map-filters" open>
   <summary>${m("filters.title")}${active > 0 && html` <span class="badge">${active}</span>`}</summary>
