@@ -139,6 +139,7 @@ describe("fileTicket", () => {
       areaId: null,
       childZonePlaceId: null,
       childZoneMetres: null,
+      open311Hidden: false,
       createdAt: NOW,
       updatedAt: NOW,
     });
