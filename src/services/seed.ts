@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { Db } from "../db/createDb.js";
+import { isUniqueViolation } from "../db/errors.js";
 import { REPO_ROOT } from "../lib/paths.js";
 import { importAccounts } from "./accountImport/importAccounts.js";
 import { importGeoJson } from "./places/geojsonImport.js";
+import { AttributeDefinition, MAX_ATTRIBUTES_PER_CATEGORY } from "./open311/attributes.js";
 import { locate } from "./places/locate.js";
 import { DEFAULT_CHILD_ZONE_METRES } from "./places/placeTypes.js";
 import { placementColumns, placeSetOf, storedPlacement } from "./places/setTicketLocation.js";
@@ -19,20 +21,32 @@ const SeedCategory = z.object({
   code: z.string().regex(/^[a-z_]+$/),
   nameAr: z.string().min(1),
   nameEn: z.string().min(1),
+  /** What the service is, for Open311 clients. */
+  descriptionAr: z.string().trim().min(1).max(500),
+  descriptionEn: z.string().trim().min(1).max(500),
   department: z.string().min(1),
   childRelated: z.boolean(),
   needsLocation: z.boolean(),
+  /** Never shown through Open311 (certificates carry residents' civil-status requests). */
+  isPrivate: z.boolean(),
   keywords: z.array(z.string()),
+  /** The questions Open311 clients answer, in order. */
+  attributes: z.array(AttributeDefinition).max(MAX_ATTRIBUTES_PER_CATEGORY).default([]),
 });
+type SeedCategory = z.infer<typeof SeedCategory>;
 
 /** The categories shipped in seed/categories.json, validated. */
-export function seedCategoryList(): z.infer<typeof SeedCategory>[] {
+export function seedCategoryList(): SeedCategory[] {
   return z.array(SeedCategory).parse(JSON.parse(readFileSync(path.join(SEED_DIR, "categories.json"), "utf8")));
 }
 
 const SeedDepartment = z.object({ code: z.string().regex(/^[a-z_]+$/), nameAr: z.string().min(1), nameEn: z.string().min(1) });
 
-/** Creates the shipped departments (any missing) and categories (when there are none); later edits by staff are kept. */
+/**
+ * Creates the shipped departments (any missing) and categories with their Open311 questions (when
+ * there are no categories); later edits by staff are kept. On a municipality that already has
+ * categories, only `seedCategoryAttributes` runs. Returns how many categories it created.
+ */
 export async function seedCategories(db: Db, municipalityId: string): Promise<number> {
   // Departments the code relies on (finance receives payment reports) are added when missing;
   // names staff have changed are kept.
@@ -42,16 +56,63 @@ export async function seedCategories(db: Db, municipalityId: string): Promise<nu
       await tx.department.upsert({ where: { municipalityId_code: { municipalityId, code: d.code } }, create: { ...d, municipalityId }, update: {} });
     }
   });
-  if ((await db.category.count({ where: { municipalityId } })) > 0) return 0;
+  if ((await db.category.count({ where: { municipalityId } })) > 0) {
+    await seedCategoryAttributes(db, municipalityId);
+    return 0;
+  }
   const categories = seedCategoryList();
   await db.$transaction(async (tx) => {
-    for (const [i, c] of categories.entries()) {
+    for (const [i, { attributes, ...c }] of categories.entries()) {
       await tx.category.create({
-        data: { ...c, municipalityId, keywords: JSON.stringify(c.keywords), sortOrder: (i + 1) * 10 },
+        data: {
+          ...c,
+          municipalityId,
+          keywords: JSON.stringify(c.keywords),
+          sortOrder: (i + 1) * 10,
+          attributes: { create: attributes.map((a, j) => attributeColumns(municipalityId, a, j)) },
+        },
       });
     }
   });
   return categories.length;
+}
+
+/**
+ * For a municipality seeded before categories had Open311 questions: gives each shipped category
+ * that has questions in seed/categories.json (stray_animals) those questions, once. "Once" is the
+ * category having no CategoryAttribute row at all, active or not: the admin never deletes a
+ * question (it deactivates it, so that its code is never reused), so a category without rows has
+ * never had any, and a question staff deactivated, or questions staff wrote themselves, are never
+ * touched. Runs at every start; after the first it only reads. Returns how many questions it created.
+ */
+export async function seedCategoryAttributes(db: Db, municipalityId: string): Promise<number> {
+  let created = 0;
+  for (const seeded of seedCategoryList().filter((c) => c.attributes.length > 0)) {
+    const category = await db.category.findUnique({
+      where: { municipalityId_code: { municipalityId, code: seeded.code } },
+      select: { id: true, _count: { select: { attributes: true } } },
+    });
+    if (!category || category._count.attributes > 0) continue;
+    try {
+      await db.$transaction(async (tx) => {
+        for (const [j, a] of seeded.attributes.entries()) {
+          await tx.categoryAttribute.create({ data: { ...attributeColumns(municipalityId, a, j), categoryId: category.id } });
+        }
+        // The category's version moves, so caches and the Open311 changeset see the new questions.
+        await tx.category.update({ where: { id: category.id }, data: { updatedAt: new Date() } });
+      });
+      created += seeded.attributes.length;
+    } catch (error) {
+      // Another instance starting at the same moment added them first.
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+  return created;
+}
+
+/** A seeded question as a CategoryAttribute row (order by position, 10 apart so staff can slot one in). */
+function attributeColumns(municipalityId: string, a: AttributeDefinition, index: number) {
+  return { ...a, municipalityId, values: JSON.stringify(a.values), sortOrder: (index + 1) * 10 };
 }
 
 // Demo residents use Lebanon's reserved-looking 70 000 00x range; they never receive real messages.

@@ -3,13 +3,15 @@ import { z } from "zod";
 import { HttpError } from "../../../lib/httpError.js";
 import type { RouterDeps } from "../../createApp.js";
 import { checkboxField, selectField, textField } from "../components.js";
-import { redirectWithFlash, takeFlash } from "../flash.js";
+import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
 import { departmentLabel, localName } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
-import { staffContext, type StaffContext } from "../staffContext.js";
+import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
 import { isUniqueViolation } from "../../../db/errors.js";
+import { FINANCE_DEPARTMENT } from "../../../services/accountStaff.js";
 import { checkbox, codeField, formErrors, parseId } from "./adminForms.js";
+import { categoryAttributesAdmin, o311 } from "./categoryAttributesAdmin.js";
 
 const fields = {
   nameAr: z.string().trim().min(1, "admin.errors.nameAr").max(80, "admin.errors.nameAr"),
@@ -21,15 +23,36 @@ const fields = {
     .max(20_000, "admin.errors.keywords")
     .catch("")
     .transform((text) => [...new Set(text.split(/\r?\n/).map((k) => k.trim()).filter((k) => k !== ""))]),
+  /** What the service is, for Open311 clients ("" = none); older forms without the fields send nothing. */
+  descriptionAr: z.string().trim().max(500, "open311Admin:errors.categoryDescription").optional().transform((v) => v ?? ""),
+  descriptionEn: z.string().trim().max(500, "open311Admin:errors.categoryDescription").optional().transform((v) => v ?? ""),
   childRelated: checkbox,
   needsLocation: checkbox,
   active: checkbox,
+  /** Never shown through Open311. */
+  isPrivate: checkbox,
   sortOrder: z.coerce.number({ error: "admin.errors.sortOrder" }).int("admin.errors.sortOrder").min(0, "admin.errors.sortOrder").max(100_000, "admin.errors.sortOrder"),
 };
 const NewCategoryForm = z.object({ code: codeField("admin.errors.code"), ...fields });
 const EditCategoryForm = z.object(fields);
 
 const BASE = "/staff/admin/categories";
+
+/** `formErrors`, also for the Open311 fields, whose texts are in the open311Admin namespace. */
+function categoryFormErrors(t: Translate, error: z.ZodError): FlashMessage[] {
+  const own = error.issues.filter((i) => i.message.startsWith("open311Admin:"));
+  const rest = error.issues.filter((i) => !own.includes(i));
+  return [...(rest.length > 0 ? formErrors(t, new z.ZodError(rest)) : []), ...[...new Set(own.map((i) => i.message))].map((key): FlashMessage => ({ kind: "error", text: t(key) }))];
+}
+
+/**
+ * Finance categories are private by default: created in finance, or moved there from another
+ * department, a category is saved private whatever the box said (staff may publish it afterwards).
+ */
+function privateByDefault(department: string, previousDepartment: string | null): boolean {
+  return department === FINANCE_DEPARTMENT && previousDepartment !== FINANCE_DEPARTMENT;
+}
+
 const Keywords = z.array(z.string()).catch([]);
 
 function keywordsOf(json: string): string[] {
@@ -43,17 +66,22 @@ function keywordsOf(json: string): string[] {
 interface CategoryValues {
   nameAr: string;
   nameEn: string;
+  descriptionAr: string;
+  descriptionEn: string;
   department: string;
   keywords: string[];
   childRelated: boolean;
   needsLocation: boolean;
   active: boolean;
+  isPrivate: boolean;
   sortOrder: number;
 }
 
 /**
  * Categories residents choose from: names in both languages, the keywords the bot recognises,
- * the department that works them, flags, menu order, and whether they are offered at all.
+ * the department that works them, flags, menu order, and whether they are offered at all; for
+ * Open311, whether they are private, their descriptions and their questions
+ * (categoryAttributesAdmin.ts, under /:id/attributes).
  */
 export function categoriesAdmin(deps: RouterDeps): Router {
   const router = Router();
@@ -62,6 +90,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
 
   function categoryFields(ctx: StaffContext, departments: Awaited<ReturnType<typeof departmentsOf>>, values: CategoryValues): SafeHtml {
     const { t, locale } = ctx;
+    const s = o311(t);
     return html`${textField(t("admin.nameAr"), "nameAr", values.nameAr, { required: true, maxlength: 80, dir: "rtl", lang: "ar" })}
   ${textField(t("admin.nameEn"), "nameEn", values.nameEn, { required: true, maxlength: 80, dir: "ltr", lang: "en" })}
   ${selectField(t("admin.categories.department"), "department", departments.map((d) => ({ value: d.code, label: localName(d, locale) })), values.department, { required: true })}
@@ -73,20 +102,35 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     ${checkboxField(t("admin.categories.childRelated"), "childRelated", values.childRelated)}
     ${checkboxField(t("admin.categories.needsLocation"), "needsLocation", values.needsLocation)}
     ${checkboxField(t("admin.categories.active"), "active", values.active)}
-  </fieldset>`;
+  </fieldset>
+  <fieldset class="field checks field-wide"><legend>${s("category.open311")}</legend>
+    ${checkboxField(s("category.private"), "isPrivate", values.isPrivate)}
+    <small class="hint">${s("category.privateHint")}</small>
+  </fieldset>
+  <label class="field field-wide"><span>${s("category.descriptionAr")}</span>
+    <textarea name="descriptionAr" rows="2" maxlength="500" dir="rtl" lang="ar">${values.descriptionAr}</textarea>
+    <small class="hint">${s("category.descriptionHint")}</small></label>
+  <label class="field field-wide"><span>${s("category.descriptionEn")}</span>
+    <textarea name="descriptionEn" rows="2" maxlength="500" dir="ltr" lang="en">${values.descriptionEn}</textarea></label>`;
   }
 
   router.get("/", async (req, res) => {
     const ctx = staffContext(req);
     const { t, locale } = ctx;
+    const s = o311(t);
     const [categories, departments] = await Promise.all([
-      deps.db.category.findMany({ where: { municipalityId }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
+      deps.db.category.findMany({
+        where: { municipalityId },
+        orderBy: [{ sortOrder: "asc" }, { id: "asc" }],
+        include: { _count: { select: { attributes: { where: { active: true } } } } },
+      }),
       departmentsOf(),
     ]);
+    const newDepartment = departments[0]?.code ?? "";
     const yes = (on: boolean) => (on ? html`<span class="tick" aria-label="${t("filters.yes")}">✓</span>` : html`<span class="muted" aria-label="${t("filters.no")}">—</span>`);
     const body = html`<div class="page-head"><h1>${t("admin.categories.title")}</h1><p class="muted">${t("admin.categories.intro")}</p></div>
 <div class="card table-card"><table class="admin-table">
-  <thead><tr><th>${t("admin.categories.sortOrder")}</th><th>${t("admin.categories.name")}</th><th>${t("admin.code")}</th><th>${t("admin.categories.department")}</th><th>${t("admin.categories.keywordCount")}</th><th>${t("admin.categories.childRelated")}</th><th>${t("admin.categories.needsLocation")}</th><th>${t("admin.categories.active")}</th><th></th></tr></thead>
+  <thead><tr><th>${t("admin.categories.sortOrder")}</th><th>${t("admin.categories.name")}</th><th>${t("admin.code")}</th><th>${t("admin.categories.department")}</th><th>${t("admin.categories.keywordCount")}</th><th>${t("admin.categories.childRelated")}</th><th>${t("admin.categories.needsLocation")}</th><th>${t("admin.categories.active")}</th><th>${s("category.open311")}</th><th></th></tr></thead>
   <tbody>${categories.map(
     (c) => html`<tr class="${c.active ? "" : "row-muted"}">
     <td>${c.sortOrder}</td>
@@ -97,6 +141,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     <td>${yes(c.childRelated)}</td>
     <td>${yes(c.needsLocation)}</td>
     <td>${yes(c.active)}</td>
+    <td>${c.isPrivate ? html`<span class="badge flag flag-stop">${s("category.privateBadge")}</span>` : html`<a href="${BASE}/${c.id}/attributes">${s("category.questions", { count: c._count.attributes })}</a>`}</td>
     <td><a class="btn btn-ghost btn-small" href="${BASE}/${c.id}">${t("admin.edit")}</a></td>
   </tr>`,
   )}</tbody>
@@ -105,7 +150,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
 <form method="post" action="${BASE}" class="form-grid">
   ${csrfField(ctx)}
   ${textField(t("admin.code"), "code", "", { required: true, maxlength: 40, dir: "ltr", hint: t("admin.codeHint") })}
-  ${categoryFields(ctx, departments, { nameAr: "", nameEn: "", department: departments[0]?.code ?? "", keywords: [], childRelated: false, needsLocation: true, active: true, sortOrder: (categories.at(-1)?.sortOrder ?? 0) + 10 })}
+  ${categoryFields(ctx, departments, { nameAr: "", nameEn: "", descriptionAr: "", descriptionEn: "", department: newDepartment, keywords: [], childRelated: false, needsLocation: true, active: true, isPrivate: privateByDefault(newDepartment, null), sortOrder: (categories.at(-1)?.sortOrder ?? 0) + 10 })}
   <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.categories.createSubmit")}</button></div>
 </form></section>`;
     res.type("html").send(staffPage(ctx, req.originalUrl, { title: t("admin.categories.title"), section: "categories", body, flash: takeFlash(req, res, deps) }));
@@ -118,22 +163,27 @@ export function categoriesAdmin(deps: RouterDeps): Router {
   router.post("/", async (req, res) => {
     const { t } = staffContext(req);
     const form = NewCategoryForm.safeParse(req.body ?? {});
-    if (!form.success) return redirectWithFlash(res, deps, BASE, formErrors(t, form.error));
+    if (!form.success) return redirectWithFlash(res, deps, BASE, categoryFormErrors(t, form.error));
     if (!(await departmentExists(form.data.department))) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.errors.department") }]);
+    const forcedPrivate = !form.data.isPrivate && privateByDefault(form.data.department, null);
     try {
-      await deps.db.$transaction((tx) => tx.category.create({ data: { municipalityId, ...form.data, keywords: JSON.stringify(form.data.keywords) } }));
+      await deps.db.$transaction((tx) => tx.category.create({ data: { municipalityId, ...form.data, isPrivate: form.data.isPrivate || forcedPrivate, keywords: JSON.stringify(form.data.keywords) } }));
     } catch (error) {
       if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.errors.codeTaken", { code: form.data.code }) }]);
       throw error;
     }
     deps.categories?.invalidate(municipalityId);
-    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.categories.created") }]);
+    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.categories.created") }, ...(forcedPrivate ? [{ kind: "info" as const, text: o311(t)("category.madePrivate") }] : [])]);
   });
 
   router.get("/:id", async (req, res) => {
     const ctx = staffContext(req);
     const { t, locale } = ctx;
-    const [category, departments] = await Promise.all([deps.db.category.findFirst({ where: { id: parseId(req.params.id), municipalityId } }), departmentsOf()]);
+    const s = o311(t);
+    const [category, departments] = await Promise.all([
+      deps.db.category.findFirst({ where: { id: parseId(req.params.id), municipalityId }, include: { _count: { select: { attributes: { where: { active: true } } } } } }),
+      departmentsOf(),
+    ]);
     if (!category) throw new HttpError(404, "No such category");
     const body = html`<div class="page-head"><p class="crumbs"><a href="${BASE}">${t("admin.categories.title")}</a></p>
   <h1>${localName(category, locale)} <span class="subtitle mono" dir="ltr">${category.code}</span></h1></div>
@@ -141,7 +191,9 @@ export function categoriesAdmin(deps: RouterDeps): Router {
   ${csrfField(ctx)}
   ${categoryFields(ctx, departments, { ...category, keywords: keywordsOf(category.keywords) })}
   <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.save")}</button> <a class="btn btn-ghost" href="${BASE}">${t("admin.cancel")}</a></div>
-</form></section>`;
+</form></section>
+<section class="card"><h2>${s("category.questionsTitle")}</h2>
+<p>${s("category.questions", { count: category._count.attributes })} · <a href="${BASE}/${category.id}/attributes">${s("category.questionsLink")}</a></p></section>`;
     res.type("html").send(staffPage(ctx, req.originalUrl, { title: localName(category, locale), section: "categories", body, flash: takeFlash(req, res, deps) }));
   });
 
@@ -150,14 +202,20 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     const id = parseId(req.params.id);
     const back = `${BASE}/${id}`;
     const form = EditCategoryForm.safeParse(req.body ?? {});
-    if (!form.success) return redirectWithFlash(res, deps, back, formErrors(t, form.error));
+    if (!form.success) return redirectWithFlash(res, deps, back, categoryFormErrors(t, form.error));
     if (!(await departmentExists(form.data.department))) return redirectWithFlash(res, deps, back, [{ kind: "error", text: t("admin.errors.department") }]);
-    const updated = await deps.db.$transaction((tx) => tx.category.updateMany({ where: { id, municipalityId }, data: { ...form.data, keywords: JSON.stringify(form.data.keywords) } }));
+    const before = await deps.db.category.findFirst({ where: { id, municipalityId }, select: { department: true } });
+    if (!before) throw new HttpError(404, "No such category");
+    const forcedPrivate = !form.data.isPrivate && privateByDefault(form.data.department, before.department);
+    const updated = await deps.db.$transaction((tx) =>
+      tx.category.updateMany({ where: { id, municipalityId }, data: { ...form.data, isPrivate: form.data.isPrivate || forcedPrivate, keywords: JSON.stringify(form.data.keywords) } }),
+    );
     if (updated.count === 0) throw new HttpError(404, "No such category");
     // The version the inbox checks already changed (updatedAt); this also covers a save within the same millisecond.
     deps.categories?.invalidate(municipalityId);
-    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.saved") }]);
+    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.saved") }, ...(forcedPrivate ? [{ kind: "info" as const, text: o311(t)("category.madePrivate") }] : [])]);
   });
 
+  categoryAttributesAdmin(router, deps);
   return router;
 }
