@@ -1,5 +1,5 @@
 import { isAtRest, parseState, reopenOfferState, STATE_VERSION } from "../conversation/state.js";
-import { TICKET_STATUSES, type ChannelKind, type Locale, type TicketStatus } from "../conversation/types.js";
+import { StaffText, TICKET_STATUSES, type ChannelKind, type Locale, type TicketStatus } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
 import { enqueueOutbound, isFailed, requeueFailed, type Enqueued, type OutboxContext, type RequeueRefusal } from "./outbox.js";
 import { canAccessTicket, type Actor } from "./staff.js";
@@ -140,19 +140,69 @@ export async function recategorize(
   return { ok: true };
 }
 
+/** The longest public note staff may write with a status change (Open311's status_notes). */
+export const MAX_PUBLIC_NOTE = 1000;
+
+/** Why a public note is refused; the ticket page explains it (open311Staff.json `publicNote.errors.*`). */
+export type PublicNoteRefusal = "too_long" | "control_characters" | "invisible";
+
+/**
+ * A public note as staff typed it: trimmed; nothing (absent, empty or blank) is no note. Refused
+ * when it is longer than MAX_PUBLIC_NOTE, holds control characters other than line breaks and
+ * tabs, or is only invisible characters.
+ */
+export function readPublicNote(raw: string | undefined): { ok: true; note: string | null } | { ok: false; reason: PublicNoteRefusal } {
+  if (raw === undefined || raw.trim() === "") return { ok: true, note: null };
+  const parsed = StaffText(MAX_PUBLIC_NOTE).safeParse(raw);
+  if (parsed.success) return { ok: true, note: parsed.data };
+  const issue = parsed.error.issues[0];
+  if (issue?.code === "too_big") return { ok: false, reason: "too_long" };
+  return { ok: false, reason: issue?.message === "control_characters" ? "control_characters" : "invisible" };
+}
+
+const PUBLIC_NOTE_REFUSALS: Record<PublicNoteRefusal, string> = {
+  too_long: `The public note is longer than ${MAX_PUBLIC_NOTE} characters`,
+  control_characters: "The public note contains control characters",
+  invisible: "The public note has no visible text",
+};
+
+/**
+ * What a status change did: `changed` the status (and stored the note with it), `noted` (the same
+ * status with a note: a `public_note` event, nobody notified), or `unchanged` (the same status, no
+ * note: nothing written).
+ */
+export type StatusOutcome = "changed" | "noted" | "unchanged";
+
 /**
  * Changes a ticket's status. Resolving or closing tells the resident, in their language and on their
  * channel, with the reference and how to reopen; their conversation then offers "1" to reopen.
+ *
+ * `publicNote` (see `readPublicNote`) is what the town says publicly about the change: Open311's
+ * `status_notes`. It is stored in the `status_changed` event, and never sent to the resident. The
+ * same status with a note records a `public_note` event and notifies nobody.
  */
-export async function changeStatus(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, status: string): Promise<ActionResult<{ delivery?: Enqueued }>> {
+export async function changeStatus(
+  tx: Tx,
+  ctx: OutboxContext,
+  actor: Actor,
+  reference: number,
+  status: string,
+  publicNote?: string,
+): Promise<ActionResult<{ outcome: StatusOutcome; delivery?: Enqueued }>> {
   const next = TICKET_STATUSES.find((s) => s === status);
   if (!next) return invalid(`Unknown status ${status}`);
+  const note = readPublicNote(publicNote);
+  if (!note.ok) return invalid(PUBLIC_NOTE_REFUSALS[note.reason]);
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return notFound(reference);
-  if (ticket.status === next) return { ok: true };
+  if (ticket.status === next) {
+    if (note.note === null) return { ok: true, outcome: "unchanged" };
+    await record(tx, ticket.id, actor, "public_note", { text: note.note }, ctx.now);
+    return { ok: true, outcome: "noted" };
+  }
   await tx.ticket.update({ where: { id: ticket.id }, data: { status: next } });
-  await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next }, ctx.now);
-  if (!NOTIFIED.has(next)) return { ok: true };
+  await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next, ...(note.note !== null ? { publicNote: note.note } : {}) }, ctx.now);
+  if (!NOTIFIED.has(next)) return { ok: true, outcome: "changed" };
 
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: ticket.residentId } });
   // The resident's remembered language, else the language the ticket was filed in.
@@ -167,7 +217,21 @@ export async function changeStatus(tx: Tx, ctx: OutboxContext, actor: Actor, ref
     body: ctx.render(`status.${next}`, { reference: ticket.reference }, locale, channel),
   });
   await offerReopen(tx, ticket.residentId, ticket.reference);
-  return { ok: true, delivery };
+  return { ok: true, outcome: "changed", delivery };
+}
+
+/**
+ * Hides one ticket from Open311 (`hidden` true) or shows it again, recording `open311_hidden` or
+ * `open311_shown` in its history; `changed` is false when it already was so (nothing written).
+ * Showing it again serves it only if nothing else keeps it private (open311/privacy.ts).
+ */
+export async function setOpen311Hidden(tx: Tx, actor: Actor, reference: number, hidden: boolean, now: Date): Promise<ActionResult<{ changed: boolean }>> {
+  const ticket = await ticketForActor(tx, actor, reference);
+  if (!ticket) return notFound(reference);
+  if (ticket.open311Hidden === hidden) return { ok: true, changed: false };
+  await tx.ticket.update({ where: { id: ticket.id }, data: { open311Hidden: hidden } });
+  await record(tx, ticket.id, actor, hidden ? "open311_hidden" : "open311_shown", {}, now);
+  return { ok: true, changed: true };
 }
 
 /**

@@ -122,9 +122,9 @@ export function apiRouter(deps: RouterDeps): Router {
   router.post("/tickets/:reference/status", auth, json, async (req, res) => {
     const actor = apiActor(req);
     const { reference } = parseInput(ReferenceParam, req.params, "path");
-    const { status } = parseBody(StatusRequest, req.body);
+    const { status, publicNote } = parseBody(StatusRequest, req.body);
     const body = await deps.db.$transaction(async (tx) => {
-      const result = await changeStatus(tx, outbox(), actor, reference, status);
+      const result = await changeStatus(tx, outbox(), actor, reference, status, publicNote || undefined);
       if (!result.ok) throw actionFailed(result);
       const ticket = await ticketSummary(tx, actor.municipalityId, reference);
       return (result.delivery ? { ticket, delivery: serializeDelivery(result.delivery) } : { ticket }) satisfies z.input<typeof TicketChangeResponse>;

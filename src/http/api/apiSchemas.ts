@@ -6,6 +6,7 @@ import { MAX_SURVEY_SEGMENTS } from "../../services/surveys/cost.js";
 import { AudienceSchema, RecurrenceSchema, SURVEY_STATUSES, SurveyInputSchema } from "../../services/surveys/definition.js";
 import { RequestExportFilters } from "../../services/places/geojsonExport.js";
 import { PLACE_KINDS } from "../../services/places/placeTypes.js";
+import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
 import { TicketFilters } from "../../services/ticketQueries.js";
 
 // The contract of /api/v1: what integrations send and what they get back. The router parses
@@ -63,8 +64,21 @@ export const AssignmentRequest = z
 export const StatusRequest = z
   .strictObject({
     status: z.enum(TICKET_STATUSES).meta({ description: "resolved and closed notify the resident in their language, with how to reopen." }),
+    publicNote: z
+      .string()
+      .trim()
+      .max(MAX_PUBLIC_NOTE, `must be at most ${MAX_PUBLIC_NOTE} characters`)
+      .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, "must not contain control characters (line breaks and tabs are fine)")
+      .optional()
+      .meta({
+        description:
+          "What the town says publicly about this change: Open311's `status_notes` (and the update's description), never sent to the resident. With the current status, only the note is recorded and nobody is notified. Empty or blank: no note. Write no names or phone numbers.",
+      }),
   })
-  .meta({ description: "The ticket's new status.", examples: [{ status: "resolved" }] });
+  .meta({
+    description: "The ticket's new status, and optionally a public note.",
+    examples: [{ status: "resolved" }, { status: "resolved", publicNote: "Pothole filled on 12 March." }],
+  });
 
 export const RecategorizeRequest = z
   .strictObject({
@@ -144,12 +158,14 @@ export const ConversationMessage = z
 
 export const HistoryEvent = z
   .object({
-    kind: z.string().meta({ description: "created | reply | note | assigned | status_changed | category_changed | reopened" }),
+    kind: z
+      .string()
+      .meta({ description: "created | reply | note | assigned | status_changed | category_changed | reopened | public_note | open311_hidden | open311_shown | …" }),
     actorType: z.enum(["resident", "staff", "system"]),
     actor: StaffRef.nullable().meta({ description: "The staff member who acted, when actorType is staff." }),
     data: z.record(z.string(), z.unknown()).meta({
       description:
-        "What changed, e.g. {from, to} for status_changed and assigned (staff ids), {channel, route, needsHuman} for created, {text} for note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
+        "What changed, e.g. {from, to, publicNote?} for status_changed, {from, to} for assigned (staff ids), {channel, route, needsHuman} for created, {text} for note and public_note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
       examples: [{ from: "new", to: "in_progress" }],
     }),
     createdAt: isoTime(),

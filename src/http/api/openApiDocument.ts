@@ -244,8 +244,8 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
           tags: ["tickets"],
           summary: "Change the status",
           description:
-            "Resolving or closing notifies the resident in their language, on their channel, with the reference and how to reopen (\"reply 1\"); `delivery` says what became of that message. Setting the current status changes nothing.",
-          requestBody: jsonBody("StatusRequest", { resolve: { status: "resolved" } }),
+            "Resolving or closing notifies the resident in their language, on their channel, with the reference and how to reopen (\"reply 1\"); `delivery` says what became of that message. `publicNote` is published on Open311 with the status and never sent to the resident. Setting the current status changes nothing, unless a `publicNote` comes with it: then only the note is recorded (a `public_note` event) and nobody is notified.",
+          requestBody: jsonBody("StatusRequest", { resolve: { status: "resolved" }, resolveWithNote: { status: "resolved", publicNote: "Pothole filled on 12 March." } }),
           responses: {
             "200": jsonResponse("The ticket after the change, and the notification's delivery when one was sent.", "TicketChangeResponse", {
               ticket: { ...EXAMPLE_SUMMARY, status: "resolved" },

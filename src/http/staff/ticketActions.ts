@@ -11,10 +11,13 @@ import {
   addNote,
   assignTicket,
   changeStatus,
+  MAX_PUBLIC_NOTE,
+  readPublicNote,
   recategorize,
   replyToTicket,
   retryDelivery,
   sendBySmsInstead,
+  setOpen311Hidden,
   ticketForActor,
   type ActionResult,
   type DeliveryActionResult,
@@ -36,7 +39,9 @@ const CategoryForm = z.object({
   category: z.string().regex(/^[a-z_]*$/).catch(""),
   department: z.string().regex(/^[a-z_]*$/).catch(""),
 });
-const StatusForm = z.object({ status: z.string().max(40) });
+// No length limit on the note here: a long one is refused with a message below, never dropped.
+const StatusForm = z.object({ status: z.string().max(40), publicNote: z.string().optional() });
+const VisibilityForm = z.object({ hidden: z.enum(["true", "false"]).transform((v) => v === "true") });
 const SmsCostRequest = z.object({ text: z.string().max(20_000) });
 const LocationForm = z.object({ latitude: z.string().max(100).catch(""), longitude: z.string().max(100).catch("") });
 
@@ -180,14 +185,50 @@ export function ticketActions(deps: RouterDeps): Router {
       async (tx, ctx, reference) => {
         const form = StatusForm.safeParse(req.body ?? {});
         if (!form.success) return { kind: "error", text: ctx.t("actions.errors.status") };
-        const result = await changeStatus(tx, outboxContext(), ctx.actor, reference, form.data.status);
+        // Checked here too, to say what is wrong with the note in the staff member's language.
+        const note = readPublicNote(form.data.publicNote);
+        if (!note.ok) return { kind: "error", text: ctx.t(`open311Staff:publicNote.errors.${note.reason}`, { max: MAX_PUBLIC_NOTE }) };
+        const result = await changeStatus(tx, outboxContext(), ctx.actor, reference, form.data.status, note.note ?? undefined);
         return !result.ok && result.error === "invalid" ? { kind: "error", text: ctx.t("actions.errors.status") } : result;
       },
       (result, ctx) => {
-        const status = StatusForm.parse(req.body).status;
-        const messages: FlashMessage[] = [{ kind: "success", text: ctx.t("actions.statusChanged", { status: ctx.t(`status.${status}`) }) }];
-        if (result.delivery) messages.push(deliveryOutcome(ctx.t, result.delivery, "notification"));
-        return messages;
+        const status = ctx.t(`status.${StatusForm.parse(req.body).status}`);
+        switch (result.outcome) {
+          case "unchanged":
+            return [{ kind: "info", text: ctx.t("open311Staff:publicNote.unchanged", { status }) }];
+          case "noted":
+            return [{ kind: "success", text: ctx.t("open311Staff:publicNote.saved", { status }) }];
+          case "changed": {
+            const messages: FlashMessage[] = [{ kind: "success", text: ctx.t("actions.statusChanged", { status }) }];
+            if (result.delivery) messages.push(deliveryOutcome(ctx.t, result.delivery, "notification"));
+            return messages;
+          }
+          default:
+            return assertNever(result.outcome);
+        }
+      },
+    ),
+  );
+
+  // The state wanted, not a toggle: a form sent twice (or from two tabs) does not undo itself.
+  router.post("/tickets/:reference/open311-visibility", (req, res) =>
+    act(
+      req,
+      res,
+      async (tx, ctx, reference) => {
+        const form = VisibilityForm.safeParse(req.body ?? {});
+        if (!form.success) {
+          // Someone else's ticket is a 404 whatever the form says.
+          if (!(await ticketForActor(tx, ctx.actor, reference))) return { ok: false, error: "not_found", message: `No ticket #${reference}` };
+          return { kind: "error", text: ctx.t("open311Staff:visibility.invalid") };
+        }
+        return setOpen311Hidden(tx, ctx.actor, reference, form.data.hidden, deps.clock());
+      },
+      (result, ctx) => {
+        const hidden = VisibilityForm.parse(req.body).hidden;
+        const reference = parseReference(req.params.reference);
+        const key = hidden ? (result.changed ? "hidden" : "alreadyHidden") : result.changed ? "shown" : "alreadyShown";
+        return [{ kind: result.changed ? "success" : "info", text: ctx.t(`open311Staff:visibility.${key}`, { reference }) }];
       },
     ),
   );

@@ -3,8 +3,11 @@ import { z } from "zod";
 import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { smsCost } from "../../lib/smsSegments.js";
+import { open311Exclusions } from "../../services/open311/privacy.js";
+import { publicState } from "../../services/open311/requests.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
 import { AreaGeometrySchema, DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
+import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
 import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
@@ -255,8 +258,16 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
       return html`<span class="note-label">${t("history.note")}</span><div class="note-text" dir="auto">${str(data.text) ?? ""}</div>`;
     case "assigned":
       return html`${data.to === null || data.to === undefined ? t("history.unassigned", { from: staffName(data.from) }) : t("history.assigned", { to: staffName(data.to) })}`;
-    case "status_changed":
-      return html`${t("history.statusChanged", { from: statusName(data.from), to: statusName(data.to) })}`;
+    case "status_changed": {
+      const note = str(data.publicNote);
+      return html`${t("history.statusChanged", { from: statusName(data.from), to: statusName(data.to) })}${note && publicNoteText(t("open311Staff:history.publicNote"), note)}`;
+    }
+    case "public_note":
+      return publicNoteText(t("open311Staff:history.publicNoteOnly"), str(data.text) ?? "");
+    case "open311_hidden":
+      return html`${t("open311Staff:history.hidden")}`;
+    case "open311_shown":
+      return html`${t("open311Staff:history.shown")}`;
     case "category_changed":
       return html`${t("history.categoryChanged", { from: categoryName(data.fromCategoryId), to: categoryName(data.toCategoryId) })}${
         data.fromDepartment !== data.toDepartment ? html`<br>${t("history.departmentChanged", { from: departmentName(data.fromDepartment), to: departmentName(data.toDepartment) })}` : null
@@ -277,6 +288,11 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
     default:
       return html`${t("history.other", { kind })}`;
   }
+}
+
+/** A public note under its label (the history, the Open311 card): what Open311 shows with the status. */
+function publicNoteText(label: string, text: string): SafeHtml {
+  return html`<div class="public-note"><span class="note-label">${label}</span><div class="note-text" dir="auto">${text}</div></div>`;
 }
 
 /** "Set the location to …, before: …", the area and the child zone it is now in. */
@@ -395,6 +411,8 @@ function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
     ${csrfField(ctx)}
     ${selectField(t("actions.status"), "status", statuses, ticket.status)}
     <p class="hint">${t("actions.statusHint")}</p>
+    <label class="field"><span>${t("open311Staff:publicNote.label")}</span><textarea name="publicNote" rows="2" maxlength="${MAX_PUBLIC_NOTE}" dir="auto"></textarea>
+      <small class="hint">${t("open311Staff:publicNote.hint")}</small></label>
     <button type="submit" class="btn btn-secondary">${t("actions.changeStatus")}</button>
   </form>
   <form method="post" action="/staff/tickets/${ticket.reference}/assign" class="stack action">
@@ -408,6 +426,32 @@ function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
     <label class="field"><span>${t("actions.department")}</span><select name="department">${selectOptions(departments, "")}</select>
       <small class="hint">${t("actions.departmentHint", { current: departmentLabel(look.departments, ticket.department, locale) ?? t("history.none") })}</small></label>
     <button type="submit" class="btn btn-secondary">${t("actions.recategorize")}</button>
+  </form>
+</section>`;
+}
+
+/**
+ * Whether Open311 serves this request, and every reason it does not (open311/privacy.ts); the
+ * public note it shows now; and the form that hides the request, or stops hiding it.
+ */
+function open311Card(ctx: StaffContext, detail: TicketDetail, accounts: TicketAccountInfo): SafeHtml {
+  const { t } = ctx;
+  const { ticket } = detail;
+  const reasons = open311Exclusions({ open311Hidden: ticket.open311Hidden, category: ticket.category, department: ticket.department, paymentReport: accounts.report !== null });
+  const { note } = publicState(ticket.events);
+  return html`<section class="card card-open311" aria-labelledby="open311-title">
+  <h2 id="open311-title">${t("open311Staff:visibility.title")}</h2>
+  ${
+    reasons.length === 0
+      ? html`<p class="open311-public">${t("open311Staff:visibility.public")}</p>`
+      : html`<p class="open311-private">${t("open311Staff:visibility.notPublic")}</p><ul class="open311-reasons">${reasons.map((r) => html`<li>${t(`open311Staff:visibility.reasons.${r}`)}</li>`)}</ul>`
+  }
+  ${note && publicNoteText(t("open311Staff:visibility.currentNote"), note)}
+  <form method="post" action="/staff/tickets/${ticket.reference}/open311-visibility" class="stack action">
+    ${csrfField(ctx)}
+    <input type="hidden" name="hidden" value="${ticket.open311Hidden ? "false" : "true"}">
+    ${ticket.open311Hidden ? null : html`<p class="hint">${t("open311Staff:visibility.hideHint")}</p>`}
+    <button type="submit" class="btn btn-secondary">${t(ticket.open311Hidden ? "open311Staff:visibility.show" : "open311Staff:visibility.hide")}</button>
   </form>
 </section>`;
 }
@@ -543,6 +587,7 @@ export function ticketPage(deps: RouterDeps): Router {
     ${accounts.report ? null : locationCard(ctx, deps, look, ticket)}
     ${phoneAccountsCard(ctx, accounts)}
     ${actionsCard(ctx, look, detail)}
+    ${open311Card(ctx, detail, accounts)}
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">${t("history.title")}</h2>
       ${history(ctx, look, detail)}
