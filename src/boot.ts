@@ -109,6 +109,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
     androidSms: { signingKey: config.androidSms?.signingKey },
     publicBaseUrl: config.server.publicBaseUrl,
     map: config.map,
+    open311: config.open311,
     trustProxy: config.server.trustProxy,
     amountDigits: config.accounts.digits,
     // Keys the digest of imported bill codes; the dev session secret is random, so re-hashes then.

@@ -70,6 +70,14 @@ const Env = z.object({
         'must be an https URL template on one host ({s}. may start it) with {z}, {x} and {y} and no other placeholder than {s}, {r} or {-y}, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; or "off"',
     }),
   MAP_TILE_ATTRIBUTION: z.string().max(300).default("© OpenStreetMap contributors"),
+  OPEN311_JURISDICTION_ID: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "must be a host name such as baladiya.example.org (letters, digits, dots and dashes)").optional(),
+  OPEN311_PUBLIC_READ: booleanFlag.default(true),
+  OPEN311_READS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  OPEN311_CONTACT: z
+    .string()
+    .max(500)
+    .regex(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/, "must be plain text")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -151,6 +159,12 @@ export interface Config {
     /** Shown in the map's corner, as the tiles' licence asks (OpenStreetMap: "© OpenStreetMap contributors"). */
     tileAttribution: string;
   };
+  /**
+   * The Open311 GeoReport v2 server at /open311/v2: `jurisdictionId` the one jurisdiction_id
+   * accepted (others get 404), `publicRead` whether reading needs no key, `readsPerMinute` the
+   * per-address budget of reads, `contact` what Service Discovery tells client developers.
+   */
+  open311: { jurisdictionId: string; publicRead: boolean; readsPerMinute: number; contact: string };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
 
@@ -200,12 +214,13 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     if (absent.length > 0) throw new ConfigError(`Invalid configuration:\n  ${absent.join(", ")}: required with SMPP_URL`);
   }
   const whatsappFrom = e.TWILIO_WHATSAPP_FROM?.replace(/^(?!whatsapp:)/, "whatsapp:");
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   return {
     env: e.NODE_ENV,
     server: {
       port: e.PORT,
       host: e.HOST,
-      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+      publicBaseUrl,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     database: { url: e.DATABASE_URL, sqliteSynchronous: e.SQLITE_SYNCHRONOUS },
@@ -263,7 +278,27 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       ...(e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID ? { whatsappTemplateSid: e.TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID } : {}),
     },
     map: { childZoneMetres: e.CHILD_ZONE_METRES, tileUrl: e.MAP_TILE_URL === "off" ? null : e.MAP_TILE_URL, tileAttribution: e.MAP_TILE_ATTRIBUTION },
+    open311: {
+      ...open311Defaults(publicBaseUrl),
+      ...(e.OPEN311_JURISDICTION_ID ? { jurisdictionId: e.OPEN311_JURISDICTION_ID.toLowerCase() } : {}),
+      publicRead: e.OPEN311_PUBLIC_READ,
+      readsPerMinute: e.OPEN311_READS_PER_MINUTE,
+      ...(e.OPEN311_CONTACT ? { contact: e.OPEN311_CONTACT } : {}),
+    },
     log: { level: e.LOG_LEVEL },
+  };
+}
+
+/**
+ * Open311's settings when no OPEN311_* variable is set: the public host name (lowercased, without
+ * "www.") as the jurisdiction, open reading, 120 reads a minute per address, the site as contact.
+ */
+export function open311Defaults(publicBaseUrl: string): Config["open311"] {
+  return {
+    jurisdictionId: new URL(publicBaseUrl).hostname.toLowerCase().replace(/^www\./, ""),
+    publicRead: true,
+    readsPerMinute: 120,
+    contact: `The municipality's service requests (Baladiya): ${publicBaseUrl}`,
   };
 }
 

@@ -17,6 +17,7 @@ describe("configuration", () => {
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       surveys: { offer: true, smsPerMinute: 30, whatsappPerSecond: 20 },
       map: { childZoneMetres: 150, tileUrl: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", tileAttribution: "© OpenStreetMap contributors" },
+      open311: { jurisdictionId: "localhost", publicRead: true, readsPerMinute: 120, contact: "The municipality's service requests (Baladiya): http://localhost:3000" },
       log: { level: "info" },
     });
   });
@@ -115,6 +116,26 @@ describe("configuration", () => {
     for (const url of ["https://tiles.example.org:8443/osm/{z}/{x}/{y}.png?key=abc123", "https://tiles.example.org/{z}/{x}/{-y}{r}.png"]) expect(loadConfig({ MAP_TILE_URL: url }).map.tileUrl).toBe(url);
   });
 
+  it("serves Open311 for the public host by default, or as OPEN311_* say", () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: "https://WWW.Baladiya-Qabelias.example.org/" }).open311).toEqual({
+      jurisdictionId: "baladiya-qabelias.example.org",
+      publicRead: true,
+      readsPerMinute: 120,
+      contact: "The municipality's service requests (Baladiya): https://WWW.Baladiya-Qabelias.example.org",
+    });
+    expect(loadConfig({ PUBLIC_BASE_URL: "http://192.168.1.20:3000" }).open311.jurisdictionId).toBe("192.168.1.20");
+    expect(
+      loadConfig({
+        PUBLIC_BASE_URL: "https://baladiya.example.org",
+        OPEN311_JURISDICTION_ID: "QabElias.gov.lb",
+        OPEN311_PUBLIC_READ: "false",
+        OPEN311_READS_PER_MINUTE: "30",
+        OPEN311_CONTACT: "open311@qabelias.gov.lb, +961 8 500 000",
+      }).open311,
+    ).toEqual({ jurisdictionId: "qabelias.gov.lb", publicRead: false, readsPerMinute: 30, contact: "open311@qabelias.gov.lb, +961 8 500 000" });
+    expect(loadConfig({ OPEN311_PUBLIC_READ: "0" }).open311.publicRead).toBe(false);
+  });
+
   it("treats empty values as unset, so a copied .env.example works", () => {
     expect(loadConfig({ PORT: "", TWILIO_AUTH_TOKEN: "" }).server.port).toBe(3000);
   });
@@ -143,6 +164,13 @@ describe("configuration", () => {
     ["MAP_TILE_URL", "https://a.com,b.com/{z}/{x}/{y}.png"],
     ["MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}.png?key={apikey}"],
     ["MAP_TILE_URL", "https://tiles.example.org/{z}/{x}/{y}\u0007.png"],
+    ["OPEN311_JURISDICTION_ID", "qab elias"],
+    ["OPEN311_JURISDICTION_ID", "https://baladiya.example.org"],
+    ["OPEN311_PUBLIC_READ", "yes"],
+    ["OPEN311_READS_PER_MINUTE", "0"],
+    ["OPEN311_READS_PER_MINUTE", "many"],
+    ["OPEN311_CONTACT", "x".repeat(501)],
+    ["OPEN311_CONTACT", "bell\u0007"],
   ])("a bad %s (%s) stops start-up with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

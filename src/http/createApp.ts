@@ -3,7 +3,7 @@ import helmet from "helmet";
 import type { i18n } from "i18next";
 import type { Logger } from "pino";
 import type { RouteDirectory } from "../channels/routes.js";
-import type { Config } from "../config.js";
+import { open311Defaults, type Config } from "../config.js";
 import type { Db } from "../db/createDb.js";
 import type { Hot } from "../db/hot/connect.js";
 import type { Inbox } from "../inbox/handleInbound.js";
@@ -12,6 +12,7 @@ import type { CategoryCache } from "../services/categories.js";
 import type { OutboxContext } from "../services/outbox.js";
 import { apiRouter } from "./api/apiRouter.js";
 import { errorHandler } from "./errorHandler.js";
+import { open311Router } from "./open311/open311Router.js";
 import { tileOrigin } from "./staff/map/mapFrame.js";
 import { androidSmsWebhook } from "./routes/androidSmsWebhook.js";
 import { twilioStatusWebhook } from "./routes/twilioStatus.js";
@@ -58,6 +59,8 @@ export interface AppDeps {
   map?: Config["map"];
   /** The SMS/WhatsApp routes this process sends through and their state (admin page, /healthz); none when unset. */
   routes?: RouteDirectory;
+  /** The Open311 server's settings (config.open311); unset: open reading for the public host name. */
+  open311?: Config["open311"];
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */
@@ -84,6 +87,19 @@ export function createApp(deps: AppDeps): Express {
       municipalityId: deps.municipalityId,
       signingKey: deps.androidSms?.signingKey,
       outbox: deps.outbox,
+      clock,
+    }),
+  );
+  // Open311 is for other programs (and the town's website, through CORS): XML and JSON only, with
+  // its own error boundary, so no error there ever becomes the staff pages' HTML or the app's JSON.
+  app.use(
+    "/open311/v2",
+    open311Router({
+      db: deps.db,
+      logger: deps.logger,
+      municipalityId: deps.municipalityId,
+      publicBaseUrl: deps.publicBaseUrl,
+      settings: deps.open311 ?? open311Defaults(deps.publicBaseUrl),
       clock,
     }),
   );
