@@ -22,13 +22,14 @@ const SeedCategory = z.object({
   nameAr: z.string().min(1),
   nameEn: z.string().min(1),
   /** What the service is, for Open311 clients. */
-  descriptionAr: z.string().trim().min(1).max(500),
-  descriptionEn: z.string().trim().min(1).max(500),
+  // Optional, so a town's own seed/categories.json from before Open311 still starts.
+  descriptionAr: z.string().trim().max(500).default(""),
+  descriptionEn: z.string().trim().max(500).default(""),
   department: z.string().min(1),
   childRelated: z.boolean(),
   needsLocation: z.boolean(),
   /** Never shown through Open311 (certificates carry residents' civil-status requests). */
-  isPrivate: z.boolean(),
+  isPrivate: z.boolean().default(false),
   keywords: z.array(z.string()),
   /** The questions Open311 clients answer, in order. */
   attributes: z.array(AttributeDefinition).max(MAX_ATTRIBUTES_PER_CATEGORY).default([]),

@@ -153,7 +153,8 @@ export type PublicNoteRefusal = "too_long" | "control_characters" | "invisible";
  */
 export function readPublicNote(raw: string | undefined): { ok: true; note: string | null } | { ok: false; reason: PublicNoteRefusal } {
   if (raw === undefined || raw.trim() === "") return { ok: true, note: null };
-  const parsed = StaffText(MAX_PUBLIC_NOTE).safeParse(raw);
+  // A browser sends a form's line breaks as CRLF but counts them as one character: so do we.
+  const parsed = StaffText(MAX_PUBLIC_NOTE).safeParse(raw.replace(/\r\n?/g, "\n"));
   if (parsed.success) return { ok: true, note: parsed.data };
   const issue = parsed.error.issues[0];
   if (issue?.code === "too_big") return { ok: false, reason: "too_long" };

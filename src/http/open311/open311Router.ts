@@ -53,6 +53,12 @@ export function open311Router(deps: Open311Deps): Router {
     if (req.method === "GET" || req.method === "HEAD") res.set("Access-Control-Allow-Origin", "*");
     // Nothing here is HTML, and no browser should guess otherwise.
     res.set("X-Content-Type-Options", "nosniff");
+    // A browser's preflight, for a page on another site that sends Accept-Language: reads only.
+    if (req.method === "OPTIONS") {
+      res.set({ "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD", "Access-Control-Allow-Headers": "Accept, Accept-Language", "Access-Control-Max-Age": "86400" });
+      res.status(204).end();
+      return;
+    }
     next();
   });
   router.use(

@@ -10,7 +10,8 @@ export type Query = Readonly<Record<string, unknown>>;
 
 const DAY_MS = 24 * 3600_000;
 /** GET requests: the widest date range and the most results one answer may hold (the specification's). */
-export const MAX_RANGE_DAYS = 90;
+export const HOUR_MS = 3_600_000;
+const MAX_RANGE_DAYS = 90;
 export const MAX_RESULTS = 1000;
 // References are 32-bit integers in the database: PostgreSQL refuses a larger one with an error.
 const MAX_REFERENCE = 2_147_483_647;
@@ -57,7 +58,7 @@ export function localeOf(req: Request): Locale {
  */
 export function checkJurisdiction(query: Query, jurisdictionId: string): void {
   const raw = query.jurisdiction_id;
-  const given = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined && v !== "");
+  const given = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined && !(typeof v === "string" && v.trim() === ""));
   if (given.length === 0) return;
   if (given.length > 1) throw new HttpError(400, "jurisdiction_id: give it once");
   const [value] = given;
@@ -106,7 +107,8 @@ export function readRequestsQuery(query: Query, now: Date): PublicRequestsQuery 
     const ninetyDaysOn = start && new Date(start.getTime() + span);
     const to = end ?? (ninetyDaysOn ? { nominal: ninetyDaysOn, after: ninetyDaysOn } : instantBound(now));
     if (from > to.nominal) problems.push("start_date: must not be after end_date");
-    else if (to.nominal.getTime() - from.getTime() > span) problems.push(`end_date: at most ${MAX_RANGE_DAYS} days after start_date`);
+    // 90 calendar days in Beirut: one of them may be 25 hours long (the autumn clock change).
+    else if (to.nominal.getTime() - from.getTime() > span + HOUR_MS) problems.push(`end_date: at most ${MAX_RANGE_DAYS} days after start_date`);
     else range = { start: from, end: to.after };
   }
 

@@ -71,6 +71,8 @@ export function open311Errors(logger: Logger): ErrorRequestHandler {
     }
     if (error instanceof Open311Error) return sendErrors(res, format, error.status, error.descriptions);
     if (error instanceof HttpError) return sendErrors(res, format, error.status, [error.message]);
+    // A malformed %-escape in the path: express's router throws a URIError marked 400, not exposed.
+    if (error instanceof URIError) return sendErrors(res, format, 400, ["The URL could not be read (a malformed %-escape)"]);
     if (typeof error === "object" && error !== null && "status" in error && "expose" in error && error.expose === true) {
       const status = Number(error.status);
       if (status >= 400 && status < 500) return sendErrors(res, format, 400, [status === 413 ? "The request body is too large" : "The request body could not be read"]);

@@ -54,7 +54,10 @@ const DIGIT = "[0-9\\u0660-\\u0669\\u06f0-\\u06f9\\uff10-\\uff19]";
 // What people put between the digits of a number ("03 123 456", "03-123456", "03/123456",
 // "+961 (3) 123.456"), and the direction marks that come with digits in right-to-left text.
 // Line breaks are not: a list of one-digit lines is not a phone number.
-const SEPARATOR = "[ \\t\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000\\u200e\\u200f\\u061c\\-\\u2010-\\u2015\\u2212+.()/]";
+// Also commas (Latin, Arabic, the Arabic thousands mark), underscores, stars, middle dots and the
+// invisible characters (zero-width, direction isolates) a copy from a chat can carry.
+const SEPARATOR =
+  "[ \\t\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000\\u200b-\\u200f\\u2066-\\u2069\\u061c\\-\\u2010-\\u2015\\u2212+.()/,\\u060c\\u066c_*\\u00b7]";
 // A leading "+" or "(" goes with the number ("(03) 123 456" leaves no stray bracket).
 const NUMBER_RUN = new RegExp(`[+(]{0,2}${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT})*`, "gu");
 const ONE_DIGIT = new RegExp(DIGIT, "gu");
@@ -71,4 +74,15 @@ export const REDACTED = "•••";
  */
 export function redactPhones(text: string): string {
   return text.replace(NUMBER_RUN, (run) => ((run.match(ONE_DIGIT)?.length ?? 0) >= MIN_PHONE_DIGITS ? REDACTED : run));
+}
+
+// An e-mail address as residents write it, "@" in any of its forms ("＠" full-width, "﹫" small).
+const EMAIL = /[^\s@＠﹫<>()[\]"',;:]+[@＠﹫][^\s@＠﹫<>()[\]"',;:]+\.[^\s@＠﹫<>()[\]"',;:]+/gu;
+
+/**
+ * What a resident wrote, fit to publish: phone numbers (see `redactPhones`) and e-mail addresses
+ * masked. Used for every text Open311 serves: description, address, public note.
+ */
+export function redactContacts(text: string): string {
+  return redactPhones(text.replace(EMAIL, REDACTED));
 }

@@ -3,8 +3,7 @@ import type { Locale } from "../../conversation/types.js";
 import type { Db, Tx } from "../../db/createDb.js";
 import type { Prisma } from "../../generated/sqlite/client.js";
 import { beirutW3c } from "../../lib/beirutTime.js";
-import { round6 } from "../places/geojsonExport.js";
-import { publicTicketWhere, redactPhones } from "./privacy.js";
+import { publicTicketWhere, redactContacts } from "./privacy.js";
 import type { O311Request, PublicRequestsQuery } from "./types.js";
 
 /**
@@ -117,18 +116,24 @@ function nameIn(locale: Locale, row: { nameAr: string; nameEn: string } | null):
   return first.trim() || second.trim() || null;
 }
 
+/**
+ * Public coordinates to 4 decimals (about 11 m): enough to find a pothole, not a resident's door
+ * (a WhatsApp pin is often sent from home). Staff and the town's own GIS export keep 6.
+ */
+const round4 = (value: number) => Math.round(value * 1e4) / 1e4 || 0;
+
 /** Masked, at most MAX_DESCRIPTION code points (masked first: a cut never leaves half a number). */
 function publicText(text: string | null, max = Infinity): string | null {
   const trimmed = text?.trim();
   if (!trimmed) return null;
-  const masked = redactPhones(trimmed);
+  const masked = redactContacts(trimmed);
   const points = [...masked];
   return points.length > max ? points.slice(0, max).join("") : masked;
 }
 
 function toRequest(row: RequestRow, departments: ReadonlyMap<string, { nameAr: string; nameEn: string }>, locale: Locale): O311Request {
   const { note, updatedAt } = publicState(row.events);
-  const point = row.latitude !== null && row.longitude !== null ? { lat: round6(row.latitude), long: round6(row.longitude) } : { lat: null, long: null };
+  const point = row.latitude !== null && row.longitude !== null ? { lat: round4(row.latitude), long: round4(row.longitude) } : { lat: null, long: null };
   return {
     service_request_id: String(row.reference),
     status: open311Status(row.status),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Locale } from "../../conversation/types.js";
 import type { Db } from "../../db/createDb.js";
+import { FINANCE_DEPARTMENT } from "../accountStaff.js";
 import { ATTRIBUTE_DATATYPES, attributeDatatypeOf, attributeValuesOf, LIST_DATATYPES } from "./attributes.js";
 import type { O311Attribute, O311Service, O311ServiceDefinition } from "./types.js";
 
@@ -60,7 +61,7 @@ const answerable = { active: true, datatype: { in: [...ATTRIBUTE_DATATYPES] } };
 export async function listServices(db: Db, municipalityId: string, locale: Locale): Promise<O311Service[]> {
   const [categories, departments] = await Promise.all([
     db.category.findMany({
-      where: { municipalityId, active: true, isPrivate: false },
+      where: { municipalityId, active: true, isPrivate: false, department: { not: FINANCE_DEPARTMENT } },
       orderBy: [{ sortOrder: "asc" }, { id: "asc" }],
       select: {
         code: true,
@@ -94,7 +95,7 @@ export async function listServices(db: Db, municipalityId: string, locale: Local
  */
 export async function serviceDefinition(db: Db, municipalityId: string, code: string, locale: Locale): Promise<O311ServiceDefinition | null> {
   const category = await db.category.findFirst({
-    where: { municipalityId, code, active: true, isPrivate: false },
+    where: { municipalityId, code, active: true, isPrivate: false, department: { not: FINANCE_DEPARTMENT } },
     select: {
       code: true,
       attributes: {

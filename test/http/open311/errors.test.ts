@@ -62,6 +62,8 @@ describe("Open311 errors: always in the format asked for, never HTML", () => {
     ["start after end", "/open311/v2/requests?start_date=2026-03-14T00:00:00Z&end_date=2026-03-13T00:00:00Z", 400, /start_date: must not be after end_date/],
     ["more than 90 days apart", "/open311/v2/requests?start_date=2026-01-01&end_date=2026-04-01", 400, /end_date: at most 90 days after start_date/],
     ["start_date given twice", "/open311/v2/requests?start_date=2026-01-01&start_date=2026-01-02", 400, /start_date: give it once/],
+    ["a malformed %-escape in the path", "/open311/v2/requests/%E0%A4%A", 400, /malformed/],
+    ["a malformed %-escape in a service code", "/open311/v2/services/%ZZ", 400, /malformed/],
   ])("%s", async (_, path, status, description) => {
     await expectErrors(path, status, description);
   });
@@ -159,5 +161,22 @@ describe("Open311 errors: always in the format asked for, never HTML", () => {
       expect(res.headers["content-type"], path).toMatch(OPEN311_CONTENT_TYPE);
       expect(res.text, path).not.toMatch(/<html|<!doctype/i);
     }
+  });
+});
+
+describe("Open311 edges a client may hit", () => {
+  it("takes a blank jurisdiction_id as absent", async () => {
+    expect((await request(world.app).get("/open311/v2/services.json?jurisdiction_id=%20")).status).toBe(200);
+  });
+
+  it("accepts 90 Beirut calendar days across the autumn clock change", async () => {
+    expect((await request(world.app).get("/open311/v2/requests.json?start_date=2026-08-01&end_date=2026-10-29")).status).toBe(200);
+  });
+
+  it("answers a browser's preflight for reads", async () => {
+    const res = await request(world.app).options("/open311/v2/services.json").set("Origin", "https://town.example.org").set("Access-Control-Request-Method", "GET");
+    expect(res.status).toBe(204);
+    expect(res.headers["access-control-allow-origin"]).toBe("*");
+    expect(res.headers["access-control-allow-methods"]).toBe("GET, HEAD");
   });
 });

@@ -98,3 +98,11 @@ describe("the public note on the status form", () => {
     expect(textOf((await karim.follow(again)).text)).toContain("The status already is “In progress”: nothing changed.");
   });
 });
+
+describe("reading a public note from the form", () => {
+  it("counts a line break once, as the browser's maxlength does, and stores it as LF", async () => {
+    const { readPublicNote } = await import("../../../src/services/staffActions.js");
+    const note = `${"a".repeat(495)}\r\n${"b".repeat(504)}`; // 1,000 characters for the browser, 1,001 bytes of CRLF
+    expect(readPublicNote(note)).toEqual({ ok: true, note: `${"a".repeat(495)}\n${"b".repeat(504)}` });
+  });
+});

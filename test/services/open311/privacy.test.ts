@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { open311Exclusions, publicTicketWhere, redactPhones, REDACTED, type Open311Exclusion } from "../../../src/services/open311/privacy.js";
+import { open311Exclusions, publicTicketWhere, redactContacts, redactPhones, REDACTED, type Open311Exclusion } from "../../../src/services/open311/privacy.js";
 import { seedCategories } from "../../../src/services/seed.js";
 import { MUNICIPALITY } from "../../support/testApp.js";
 import { createTestDatabase, type TestDatabase } from "../../support/testDb.js";
@@ -14,9 +14,15 @@ describe("redactPhones", () => {
     ["00961-3-123456", REDACTED],
     ["03/123456 or 01.234.567", `${REDACTED} or ${REDACTED}`],
     ["(03) 123-456 please", `${REDACTED} please`],
-    ["03 123 456, 71 234 567", `${REDACTED}, ${REDACTED}`],
+    ["03 123 456, 71 234 567", REDACTED], // a comma may sit inside a number: both go
     ["رقم\u200f ٠٣ \u200e١٢٣ ٤٥٦", `رقم\u200f ${REDACTED}`],
     ["whatsapp me 71123456!", `whatsapp me ${REDACTED}!`],
+    ["03,123,456", REDACTED],
+    ["03_123456 or 03*123*456", `${REDACTED} or ${REDACTED}`],
+    ["03·123·456", REDACTED],
+    ["03\u200b123456", REDACTED],
+    ["٠٣٬١٢٣٬٤٥٦", REDACTED],
+    ["\u206603 123 456\u2069", `\u2066${REDACTED}\u2069`],
   ])("%j → %j", (text, expected) => {
     expect(redactPhones(text)).toBe(expected);
   });
@@ -92,5 +98,19 @@ describe("publicTicketWhere", () => {
       const reasons = open311Exclusions({ open311Hidden: t.open311Hidden, category: t.category, department: t.department, paymentReport: t.paymentReport !== null });
       expect(reasons.length === 0, `ticket #${t.reference}: ${reasons.join(", ")}`).toBe(expected.has(t.id));
     }
+  });
+});
+
+describe("redactContacts", () => {
+  it.each([
+    ["email me at ahmad.khalil@gmail.com or whatsapp +961 3 123456", `email me at ${REDACTED} or whatsapp ${REDACTED}`],
+    ["راسلوني على nour_f＠hotmail.com", `راسلوني على ${REDACTED}`],
+    ["(rima@example.org)", `(${REDACTED})`],
+  ])("%j → %j", (text, expected) => {
+    expect(redactContacts(text)).toBe(expected);
+  });
+
+  it("leaves a text without contacts as it is", () => {
+    expect(redactContacts("the lamp @ the corner is out since Monday")).toBe("the lamp @ the corner is out since Monday");
   });
 });

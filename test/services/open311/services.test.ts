@@ -73,6 +73,12 @@ describe("the service list", () => {
     await db().category.update({ where: { municipalityId_code: { municipalityId: M, code: "sewage" } }, data: { isPrivate: false } });
   });
 
+  it("a finance category is never a service, even one left public from before Open311", async () => {
+    await db().category.create({ data: { municipalityId: M, code: "bill_questions", nameAr: "أسئلة عن الفواتير", nameEn: "Bill questions", department: "finance", sortOrder: 1001 } });
+    expect(await codes()).not.toContain("bill_questions");
+    expect(await serviceDefinition(db(), M, "bill_questions", "en")).toBeNull();
+  });
+
   it("categories with the same order come in the order they were created", async () => {
     await db().category.createMany({
       data: [

@@ -33,5 +33,5 @@ CREATE INDEX "TicketEvent_kind_createdAt_idx" ON "TicketEvent"("kind", "createdA
 -- AddForeignKey
 ALTER TABLE "CategoryAttribute" ADD CONSTRAINT "CategoryAttribute_categoryId_fkey" FOREIGN KEY ("categoryId") REFERENCES "Category"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- Certificates carry a resident's civil-status requests: private by default.
-UPDATE "Category" SET "isPrivate" = true WHERE "code" = 'certificates';
+-- Certificates carry a resident's civil-status requests, finance a resident's accounts: private by default.
+UPDATE "Category" SET "isPrivate" = true WHERE "code" = 'certificates' OR "department" = 'finance';

@@ -29,5 +29,5 @@ CREATE TABLE "CategoryAttribute" (
 CREATE UNIQUE INDEX "CategoryAttribute_categoryId_code_key" ON "CategoryAttribute"("categoryId", "code");
 CREATE INDEX "TicketEvent_kind_createdAt_idx" ON "TicketEvent"("kind", "createdAt");
 
--- Certificates carry a resident's civil-status requests: private by default.
-UPDATE "Category" SET "isPrivate" = true WHERE "code" = 'certificates';
+-- Certificates carry a resident's civil-status requests, finance a resident's accounts: private by default.
+UPDATE "Category" SET "isPrivate" = true WHERE "code" = 'certificates' OR "department" = 'finance';
