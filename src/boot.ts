@@ -13,6 +13,7 @@ import { KeyedQueue } from "./lib/keyedQueue.js";
 import { CategoryCache } from "./services/categories.js";
 import { PlaceCache } from "./services/places/placeCache.js";
 import { onPlacesChanged } from "./services/places/places.js";
+import { twilioMediaFetcher } from "./channels/twilio/mediaFetch.js";
 import { seedCategories, seedDemoAccounts, seedDemoData } from "./services/seed.js";
 import { ensureInitialAdmin } from "./services/staff.js";
 
@@ -103,7 +104,7 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
       smsFrom: config.twilio.smsFrom,
       whatsappFrom: config.twilio.whatsappFrom,
       ...(accountSid && authToken
-        ? { fetchMedia: (url: string) => fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}` } }) }
+        ? { fetchMedia: twilioMediaFetcher({ accountSid, authToken, apiUrl: config.twilio.apiUrl }) }
         : {}),
     },
     androidSms: { signingKey: config.androidSms?.signingKey },
