@@ -129,7 +129,12 @@ export async function unlinkAccount(tx: Tx, actor: Actor, linkId: number, now: D
 async function reportFor(tx: Tx, actor: Actor, paymentReportId: number) {
   if (!Number.isSafeInteger(paymentReportId) || paymentReportId < 1 || paymentReportId > 2_147_483_647) return null;
   const report = await tx.paymentReport.findUnique({ where: { id: paymentReportId }, include: { ticket: { include: { resident: true } }, account: true } });
-  return report && report.municipalityId === actor.municipalityId ? report : null;
+  if (!report || report.municipalityId !== actor.municipalityId) return null;
+  // A payment is reported by a resident over SMS or WhatsApp, so its ticket always has one; a
+  // ticket without (filed through Open311) would have nobody to tell or credit: no such report.
+  const { resident } = report.ticket;
+  if (!resident) return null;
+  return { ...report, ticket: { ...report.ticket, resident, residentId: resident.id } };
 }
 type Report = NonNullable<Awaited<ReturnType<typeof reportFor>>>;
 

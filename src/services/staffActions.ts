@@ -36,22 +36,38 @@ async function record(tx: Tx, ticketId: number, actor: Actor, kind: string, data
 }
 
 /**
+ * Why a reply cannot be written at all; the ticket page explains it (open311Ticket.json `reply.refused.*`).
+ * "no_resident": a request filed through Open311 without a phone number has nobody to reply to.
+ */
+export type ReplyRefusal = "no_resident";
+export type ReplyResult = ActionResult<{ delivery: Enqueued }> | { ok: false; error: "refused"; reason: ReplyRefusal; message: string };
+
+/**
+ * The channel a resident is written to about a ticket: WhatsApp for a WhatsApp ticket, SMS for
+ * everything else (an SMS ticket, or one another tool filed through Open311 with their phone).
+ */
+const replyChannel = (ticket: { channel: string }): ChannelKind => (ticket.channel === "whatsapp" ? "whatsapp" : "sms");
+
+/**
  * Staff reply to the resident on the channel they used, in whatever language staff wrote. Goes
  * through the outbox (held outside WhatsApp's window, not sent to opted-out residents); a new or
- * waiting ticket moves to "in progress".
+ * waiting ticket moves to "in progress". Refused (`no_resident`) for a ticket without a resident.
  */
-export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, body: string): Promise<ActionResult<{ delivery: Enqueued }>> {
+export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, reference: number, body: string): Promise<ReplyResult> {
   const text = body.trim();
   if (!text) return invalid("The reply is empty");
   if (text.includes("\u0000")) return invalid("The text contains a NUL character");
   if (text.length > MAX_REPLY) return invalid(`The reply is longer than ${MAX_REPLY} characters`);
   const ticket = await ticketForActor(tx, actor, reference);
   if (!ticket) return notFound(reference);
+  if (ticket.residentId === null) {
+    return { ok: false, error: "refused", reason: "no_resident", message: `Ticket #${reference} came through Open311 without a phone number: there is nobody to reply to` };
+  }
   const delivery = await enqueueOutbound(tx, ctx, {
     residentId: ticket.residentId,
     ticketId: ticket.id,
     reference: ticket.reference,
-    channel: ticket.channel === "whatsapp" ? "whatsapp" : "sms",
+    channel: replyChannel(ticket),
     kind: "staff",
     body: text,
     staffId: actor.id,
@@ -176,7 +192,9 @@ export type StatusOutcome = "changed" | "noted" | "unchanged";
 
 /**
  * Changes a ticket's status. Resolving or closing tells the resident, in their language and on their
- * channel, with the reference and how to reopen; their conversation then offers "1" to reopen.
+ * channel, with the reference and how to reopen; their conversation then offers "1" to reopen. A
+ * ticket without a resident (filed through Open311 without a phone number) tells nobody: the public
+ * note is what the client's users read.
  *
  * `publicNote` (see `readPublicNote`) is what the town says publicly about the change: Open311's
  * `status_notes`. It is stored in the `status_changed` event, and never sent to the resident. The
@@ -203,21 +221,21 @@ export async function changeStatus(
   }
   await tx.ticket.update({ where: { id: ticket.id }, data: { status: next } });
   await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next, ...(note.note !== null ? { publicNote: note.note } : {}) }, ctx.now);
-  if (!NOTIFIED.has(next)) return { ok: true, outcome: "changed" };
+  if (!NOTIFIED.has(next) || ticket.residentId === null) return { ok: true, outcome: "changed" };
 
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: ticket.residentId } });
   // The resident's remembered language, else the language the ticket was filed in.
   const locale: Locale = (resident.locale ?? ticket.locale) === "en" ? "en" : "ar";
-  const channel: ChannelKind = ticket.channel === "whatsapp" ? "whatsapp" : "sms";
+  const channel = replyChannel(ticket);
   const delivery = await enqueueOutbound(tx, ctx, {
-    residentId: ticket.residentId,
+    residentId: resident.id,
     ticketId: ticket.id,
     reference: ticket.reference,
     channel,
     kind: "notification",
     body: ctx.render(`status.${next}`, { reference: ticket.reference }, locale, channel),
   });
-  await offerReopen(tx, ticket.residentId, ticket.reference);
+  await offerReopen(tx, resident.id, ticket.reference);
   return { ok: true, outcome: "changed", delivery };
 }
 
@@ -306,7 +324,8 @@ export async function sendBySmsInstead(tx: Tx, ctx: OutboxContext, actor: Actor,
   const closed = await tx.outbox.updateMany({ where: { id: row.id, status: row.status, claimId: row.claimId }, data: { status: "cancelled", leaseUntil: null } });
   if (closed.count === 0) return { ok: false, error: "refused", reason: "not_failed" };
   const delivery = await enqueueOutbound(tx, ctx, {
-    residentId: ticket.residentId,
+    // The failed message's resident: the ticket's (a message of a ticket is its resident's).
+    residentId: message.residentId,
     ticketId: ticket.id,
     reference: ticket.reference,
     channel: "sms",

@@ -1,13 +1,26 @@
 import { z } from "zod";
+import { ROUTES } from "../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
 import { maskPhone } from "../lib/maskPhone.js";
+import { attributeValuesOf } from "./open311/attributes.js";
 import { whatsappWindowOpen } from "./outbox.js";
 import { botPauseOf, type BotPause } from "./residents.js";
 import { canAccessTicket, ticketScope, type Actor } from "./staff.js";
 import { MediaList } from "./tickets.js";
 
 const OPEN = ["new", "waiting_staff", "in_progress"] as const;
+
+/**
+ * The channels a ticket can come through: a resident's own (SMS, WhatsApp), or "open311" for a
+ * request another civic tool filed (GeoReport v2). Not the engine's CHANNELS: nothing is ever
+ * *sent* on "open311" (a resident such a ticket has is written to by SMS).
+ */
+export const TICKET_CHANNELS = [...CHANNELS, "open311"] as const;
+export type TicketChannel = (typeof TICKET_CHANNELS)[number];
+/** The routes a ticket can come by: a provider's, or "open311" (another tool's HTTP request). */
+export const TICKET_ROUTES = [...ROUTES, "open311"] as const;
+export type TicketRoute = (typeof TICKET_ROUTES)[number];
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const list = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -22,7 +35,7 @@ export const TicketFilters = z.object({
   status: z.union([z.literal("open"), z.literal("all"), list(TICKET_STATUSES)]).default("open"),
   category: z.string().regex(/^[a-z_]+$/).optional(),
   department: z.string().regex(/^[a-z_]+$/).optional(),
-  channel: z.enum(CHANNELS).optional(),
+  channel: z.enum(TICKET_CHANNELS).optional(),
   language: z.enum(LOCALES).optional(),
   childRelated: flag.optional(),
   needsHuman: flag.optional(),
@@ -51,7 +64,10 @@ export interface QueueRow {
   department: string | null;
   category: { code: string; nameAr: string; nameEn: string } | null;
   description: string;
-  phoneMasked: string;
+  /** The resident's phone, masked; null when there is no resident (an Open311 request filed without a phone number). */
+  phoneMasked: string | null;
+  /** The name of the Open311 client that filed it; null for a request a resident made themselves. */
+  open311Client: string | null;
   assignee: { id: number; displayName: string } | null;
   createdAt: Date;
   updatedAt: Date;
@@ -98,7 +114,12 @@ export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, 
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       skip: (filters.page - 1) * filters.pageSize,
       take: filters.pageSize,
-      include: { category: true, resident: { select: { phone: true, botPausedAt: true, botPauseReason: true } }, assignee: { select: { id: true, displayName: true } } },
+      include: {
+        category: true,
+        resident: { select: { phone: true, botPausedAt: true, botPauseReason: true } },
+        assignee: { select: { id: true, displayName: true } },
+        open311Submission: { select: { client: { select: { name: true } } } },
+      },
     }),
     tx.ticket.count({ where }),
   ]);
@@ -115,19 +136,22 @@ export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, 
       department: t.department,
       category: t.category ? { code: t.category.code, nameAr: t.category.nameAr, nameEn: t.category.nameEn } : null,
       description: t.description,
-      phoneMasked: maskPhone(t.resident.phone),
+      phoneMasked: t.resident ? maskPhone(t.resident.phone) : null,
+      open311Client: t.open311Submission?.client.name ?? null,
       assignee: t.assignee,
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
-      botPause: botPauseOf(t.resident),
+      botPause: t.resident ? botPauseOf(t.resident) : null,
     })),
   };
 }
 
 /**
  * Everything about one ticket for the ticket page and the API: the resident (full phone), the whole
- * conversation with delivery states, media, location, history, and whether WhatsApp's 24-hour
- * window is open. Null when the actor may not see it.
+ * conversation with delivery states, media, location, history, whether WhatsApp's 24-hour
+ * window is open, and what an Open311 client sent with it. Null when the actor may not see it.
+ * A request filed through Open311 without a phone number has no resident: no conversation, no
+ * window, nobody to act on.
  */
 export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now: Date) {
   const ticket = await tx.ticket.findFirst({
@@ -137,36 +161,147 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
       assignee: { select: { id: true, displayName: true, username: true } },
       resident: { include: { identities: true } },
       events: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], include: { actor: { select: { id: true, displayName: true } } } },
+      open311Submission: { include: { client: { select: { name: true, revokedAt: true } } } },
     },
   });
   if (!ticket) return null;
-  // The ticket's own messages, and what the resident said since it was opened that belongs to no
-  // ticket — but only when the actor may see all of this resident's open tickets: an unlinked
-  // message could be about a ticket of a department the actor does not work.
+  const { resident } = ticket;
+  const [messages, residentVisible, open311] = await Promise.all([
+    resident ? conversationOf(tx, actor, ticket, resident.id) : [],
+    resident ? residentVisibleTo(tx, actor, resident.id) : false,
+    ticket.open311Submission ? open311SubmissionOf(tx, ticket.open311Submission, ticket.categoryId) : null,
+  ]);
+  const whatsapp = resident?.identities.find((i) => i.channel === "whatsapp");
+  return {
+    ticket,
+    /** The actor may act on the resident (resume the bot): see `residentVisibleTo`. False without a resident. */
+    residentVisible,
+    media: MediaList.parse(JSON.parse(ticket.media)),
+    messages,
+    window:
+      resident && ticket.channel === "whatsapp"
+        ? { open: whatsappWindowOpen(whatsapp?.lastInboundAt, now), lastInboundAt: whatsapp?.lastInboundAt ?? null }
+        : null,
+    /** What the Open311 client sent, read and explained; null for a resident's own request. */
+    open311,
+  };
+}
+
+/**
+ * The ticket's own messages, and what the resident said since it was opened that belongs to no
+ * ticket — but only when the actor may see all of this resident's open tickets: an unlinked
+ * message could be about a ticket of a department the actor does not work.
+ */
+async function conversationOf(tx: Tx, actor: Actor, ticket: { id: number; createdAt: Date }, residentId: number) {
   const others = await tx.ticket.findMany({
-    where: { residentId: ticket.residentId, id: { not: ticket.id }, status: { in: [...OPEN] } },
+    where: { residentId, id: { not: ticket.id }, status: { in: [...OPEN] } },
     select: { department: true, municipalityId: true },
   });
   const seesAll = others.every((other) => canAccessTicket(actor, other));
   const messages = await tx.message.findMany({
     where: {
-      residentId: ticket.residentId,
+      residentId,
       OR: [{ ticketId: ticket.id }, ...(seesAll ? [{ ticketId: null, createdAt: { gte: ticket.createdAt } }] : [])],
     },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     include: { staff: { select: { id: true, displayName: true } }, outbox: { select: { status: true, attempts: true, lastError: true, nextAttemptAt: true } } },
   });
-  const whatsapp = ticket.resident.identities.find((i) => i.channel === "whatsapp");
+  return messages.map((m) => ({ ...m, media: MediaList.parse(JSON.parse(m.media)) }));
+}
+
+/** A name in both languages (a question of the category, a value of a list). */
+export interface BothNames {
+  ar: string;
+  en: string;
+}
+
+/** One answer an Open311 client gave to a question of the category (GeoReport v2 `attribute[code]`). */
+export interface Open311Answer {
+  code: string;
+  /** The question as the category asks it; null for a code the ticket's category does not (or no longer) know. */
+  question: BothNames | null;
+  /** The value(s) given, each with its name when it is a key of the question's list. */
+  values: Array<{ key: string; name: BothNames | null }>;
+}
+
+/** What an Open311 client sent with a request, beyond the ticket's own columns. Personal data: staff only. */
+export interface Open311Details {
+  client: { name: string; revokedAt: Date | null };
+  submittedAt: Date;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  deviceId: string | null;
+  /** The client's own id for the person (not a municipal account). */
+  accountId: string | null;
+  /** The media_url values given, as given: links to show, never to fetch or embed. */
+  mediaUrls: string[];
+  /** Known questions in the category's order first, then codes it does not know, as stored. */
+  answers: Open311Answer[];
+}
+
+const StoredMediaUrls = z.array(z.string()).catch([]);
+const StoredAnswers = z.record(z.string(), z.union([z.string(), z.array(z.string())])).catch({});
+
+/** A stored JSON column read leniently: a malformed one reads as `fallback`, never a crash of the page. */
+function storedJson<T>(schema: z.ZodType<T>, json: string, fallback: T): T {
+  try {
+    return schema.parse(JSON.parse(json));
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * An Open311 submission as staff read it: the JSON columns parsed, and the answers explained with
+ * the questions of the ticket's category (active or not: an answer outlives its question's
+ * retirement). A code the category does not know is kept, shown raw.
+ */
+async function open311SubmissionOf(
+  tx: Tx,
+  submission: {
+    createdAt: Date;
+    firstName: string | null;
+    lastName: string | null;
+    email: string | null;
+    deviceId: string | null;
+    accountId: string | null;
+    mediaUrls: string;
+    attributes: string;
+    client: { name: string; revokedAt: Date | null };
+  },
+  categoryId: number | null,
+): Promise<Open311Details> {
+  const stored = storedJson(StoredAnswers, submission.attributes, {});
+  const codes = Object.keys(stored);
+  const questions =
+    categoryId !== null && codes.length > 0
+      ? await tx.categoryAttribute.findMany({ where: { categoryId, code: { in: codes } }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] })
+      : [];
+  const answer = (code: string, question: (typeof questions)[number] | null): Open311Answer => {
+    const raw = stored[code];
+    const given = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const values = question ? attributeValuesOf(question.values) : [];
+    return {
+      code,
+      question: question ? { ar: question.descriptionAr, en: question.descriptionEn } : null,
+      values: given.map((key) => {
+        const named = values.find((v) => v.key === key);
+        return { key, name: named ? { ar: named.nameAr, en: named.nameEn } : null };
+      }),
+    };
+  };
+  const known = new Set(questions.map((q) => q.code));
   return {
-    ticket,
-    /** The actor may act on the resident (resume the bot): see `residentVisibleTo`. */
-    residentVisible: await residentVisibleTo(tx, actor, ticket.residentId),
-    media: MediaList.parse(JSON.parse(ticket.media)),
-    messages: messages.map((m) => ({ ...m, media: MediaList.parse(JSON.parse(m.media)) })),
-    window:
-      ticket.channel === "whatsapp"
-        ? { open: whatsappWindowOpen(whatsapp?.lastInboundAt, now), lastInboundAt: whatsapp?.lastInboundAt ?? null }
-        : null,
+    client: submission.client,
+    submittedAt: submission.createdAt,
+    firstName: submission.firstName,
+    lastName: submission.lastName,
+    email: submission.email,
+    deviceId: submission.deviceId,
+    accountId: submission.accountId,
+    mediaUrls: storedJson(StoredMediaUrls, submission.mediaUrls, []),
+    answers: [...questions.map((q) => answer(q.code, q)), ...codes.filter((c) => !known.has(c)).map((c) => answer(c, null))],
   };
 }
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof ticketDetail>>>;

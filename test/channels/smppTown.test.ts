@@ -95,8 +95,9 @@ describe("a resident files a request by SMS through the operator's short code", 
 
     const ticket = await world.db.ticket.findFirstOrThrow({ where: { reference }, include: { resident: true } });
     expect(ticket).toMatchObject({ channel: "sms", route: "smpp", description: LONG_REPORT, childRelated: true });
-    expect(ticket.resident.phone).toBe(`+${from}`);
-    const inbound = await world.db.message.findMany({ where: { residentId: ticket.residentId, direction: "inbound" } });
+    const residentId = ticket.residentId ?? expect.unreachable("a resident's request has a resident");
+    expect(ticket.resident?.phone).toBe(`+${from}`);
+    const inbound = await world.db.message.findMany({ where: { residentId, direction: "inbound" } });
     expect(inbound).toHaveLength(4);
     expect(textsTo(from)).toHaveLength(4);
     // Replies are UCS-2 from the short code, with delivery receipts asked for.

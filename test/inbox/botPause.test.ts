@@ -120,11 +120,12 @@ describe("a phone over its budget", () => {
     const flooder = resident();
     await flooder.say("talk to someone");
     const ticket = await world.db.ticket.findFirstOrThrow({ where: { resident: { phone: flooder.from } } });
+    const residentId = ticket.residentId ?? expect.unreachable("a resident's request has a resident");
     await world.db.message.create({
-      data: { municipalityId: MUNICIPALITY, residentId: ticket.residentId, ticketId: ticket.id, direction: "outbound", kind: "staff", channel: "sms", body: "Which street?", status: "sent", createdAt: now },
+      data: { municipalityId: MUNICIPALITY, residentId, ticketId: ticket.id, direction: "outbound", kind: "staff", channel: "sms", body: "Which street?", status: "sent", createdAt: now },
     });
     for (let i = 0; i < 25; i++) await flooder.say(`street ${i}`, 100);
-    const last = await world.db.message.findFirstOrThrow({ where: { residentId: ticket.residentId, direction: "inbound" }, orderBy: { id: "desc" } });
+    const last = await world.db.message.findFirstOrThrow({ where: { residentId, direction: "inbound" }, orderBy: { id: "desc" } });
     expect(last).toMatchObject({ body: "street 24", ticketId: ticket.id });
     expect(await world.db.ticket.count({ where: { residentId: ticket.residentId } })).toBe(1);
   });

@@ -55,7 +55,7 @@ describe("filing through the database", () => {
       needsHuman: false,
     });
     expect(ticket.category?.code).toBe("roads");
-    expect(ticket.resident.phone).toBe(rima.from);
+    expect(ticket.resident?.phone).toBe(rima.from);
     expect(ticket.events.map((e) => e.kind)).toEqual(["created"]);
     // four messages in, four replies out
     expect(ticket.messages.map((m) => m.direction)).toEqual(["inbound", "outbound", "inbound", "outbound", "inbound", "outbound", "inbound", "outbound"]);

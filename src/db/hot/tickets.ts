@@ -16,18 +16,21 @@ export type RandomInt = (n: number) => number;
  * plentiful, then six, so that residents on feature phones type as little as possible. Random rather
  * than sequential, so a reference says nothing about how many requests the town receives.
  */
-export async function freeReference(q: HotQ, municipalityId: string, randomInt: RandomInt): Promise<number> {
+export function freeReference(q: HotQ, municipalityId: string, randomInt: RandomInt): Promise<number> {
+  return pickFreeReference(
+    async (candidate) =>
+      (await q.selectFrom("Ticket").select("id").where("municipalityId", "=", municipalityId).where("reference", "=", candidate).executeTakeFirst()) !== undefined,
+    randomInt,
+  );
+}
+
+/** `freeReference`'s search, for any query layer: `taken` says whether the municipality uses a reference. */
+export async function pickFreeReference(taken: (candidate: number) => Promise<boolean>, randomInt: RandomInt): Promise<number> {
   for (let digits = 5; ; digits++) {
     const low = 10 ** (digits - 1);
     for (let attempt = 0; attempt < 20; attempt++) {
       const candidate = low + randomInt(9 * low);
-      const taken = await q
-        .selectFrom("Ticket")
-        .select("id")
-        .where("municipalityId", "=", municipalityId)
-        .where("reference", "=", candidate)
-        .executeTakeFirst();
-      if (!taken) return candidate;
+      if (!(await taken(candidate))) return candidate;
     }
   }
 }
@@ -83,10 +86,12 @@ export async function residentTicket(q: HotQ, municipalityId: string, residentId
 
 export interface FilingContext {
   municipalityId: string;
-  residentId: number;
-  channel: ChannelKind;
-  /** The provider it came through (the demo seed's tickets: Twilio). */
-  route?: Route;
+  /** Null for a request another tool filed through Open311 without a phone number. */
+  residentId: number | null;
+  /** "open311" for a request another tool filed (src/services/open311/filing.ts). */
+  channel: ChannelKind | "open311";
+  /** The provider it came through (the demo seed's tickets: Twilio; another tool's: "open311"). */
+  route?: Route | "open311";
   locale: Locale;
   /** Routes the ticket to this department instead of its category's (payment reports go to "finance"). */
   department?: string;

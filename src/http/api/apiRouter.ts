@@ -88,7 +88,8 @@ export function apiRouter(deps: RouterDeps): Router {
     const { body: text } = parseBody(ReplyRequest, req.body);
     const body = await deps.db.$transaction(async (tx) => {
       const result = await replyToTicket(tx, outbox(), actor, reference, text);
-      if (!result.ok) throw actionFailed(result);
+      // A ticket without a resident (filed through Open311 without a phone number): nobody to reply to.
+      if (!result.ok) throw result.error === "refused" ? new HttpError(409, result.message) : actionFailed(result);
       return { delivery: serializeDelivery(result.delivery) } satisfies z.input<typeof ReplyResponse>;
     });
     res.status(201).json(body);

@@ -7,7 +7,7 @@ import { AudienceSchema, RecurrenceSchema, SURVEY_STATUSES, SurveyInputSchema } 
 import { RequestExportFilters } from "../../services/places/geojsonExport.js";
 import { PLACE_KINDS } from "../../services/places/placeTypes.js";
 import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
-import { TicketFilters } from "../../services/ticketQueries.js";
+import { TICKET_CHANNELS, TICKET_ROUTES, TicketFilters } from "../../services/ticketQueries.js";
 
 // The contract of /api/v1: what integrations send and what they get back. The router parses
 // requests with these schemas, the serializers are typed by them, and openApiDocument.ts derives the
@@ -112,8 +112,14 @@ const ticketFields = {
   status: z.enum(TICKET_STATUSES),
   needsHuman: z.boolean().meta({ description: "The resident asked to talk to a person." }),
   childRelated: z.boolean(),
-  channel: z.enum(CHANNELS).meta({ description: "Where the resident wrote; replies go out there." }),
-  route: z.enum(ROUTES).meta({ description: "The provider the request came through: twilio (SMS or WhatsApp), android (the town's Android SMS gateway) or smpp (the operator's short code)." }),
+  channel: z.enum(TICKET_CHANNELS).meta({
+    description:
+      "Where the request came from: sms or whatsapp (the resident wrote there; replies go out there), or open311 (another civic tool filed it through Open311; its resident, when it gave a phone number, is written to by SMS).",
+  }),
+  route: z.enum(TICKET_ROUTES).meta({
+    description:
+      "The provider the request came through: twilio (SMS or WhatsApp), android (the town's Android SMS gateway), smpp (the operator's short code), or open311 (another tool's Open311 request).",
+  }),
   locale: z.enum(LOCALES).meta({ description: "The language of the request (filter: `language`)." }),
   department: z.string().nullable(),
   category: CategoryRef.nullable(),
@@ -124,7 +130,14 @@ const ticketFields = {
 };
 
 export const TicketSummary = z
-  .object({ ...ticketFields, phoneMasked: z.string().meta({ examples: ["+961•••••456"] }) })
+  .object({
+    ...ticketFields,
+    phoneMasked: z
+      .string()
+      .nullable()
+      .meta({ description: "The resident's phone, masked; null when the ticket has no resident (filed through Open311 without a phone number).", examples: ["+961•••••456"] }),
+    open311Client: z.string().nullable().meta({ description: "The name of the Open311 client (another civic tool) that filed it; null for a resident's own request.", examples: [null] }),
+  })
   .meta({ description: "A ticket as it appears in the queue (the resident's phone masked)." });
 
 export const TicketList = z
@@ -165,23 +178,65 @@ export const HistoryEvent = z
     actor: StaffRef.nullable().meta({ description: "The staff member who acted, when actorType is staff." }),
     data: z.record(z.string(), z.unknown()).meta({
       description:
-        "What changed, e.g. {from, to, publicNote?} for status_changed, {from, to} for assigned (staff ids), {channel, route, needsHuman} for created, {text} for note and public_note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
+        "What changed, e.g. {from, to, publicNote?} for status_changed, {from, to} for assigned (staff ids), {channel, route, needsHuman} for created (and {open311Client: {id, name}} when another tool filed it through Open311), {text} for note and public_note, {messageId, delivery} for reply, {fromCategory, toCategory, fromDepartment, toDepartment} (codes) for category_changed.",
       examples: [{ from: "new", to: "in_progress" }],
     }),
     createdAt: isoTime(),
   })
   .meta({ description: "One entry of the ticket's history: who did what, when." });
 
+const BothNames = z.object({ ar: z.string(), en: z.string() });
+
+export const Open311Submission = z
+  .object({
+    client: z.object({
+      name: z.string().meta({ examples: ["FixMyStreet Bekaa"] }),
+      revoked: z.boolean().meta({ description: "Its key has since been revoked: it files nothing more." }),
+    }),
+    submittedAt: isoTime(),
+    person: z
+      .object({
+        firstName: z.string().nullable(),
+        lastName: z.string().nullable(),
+        email: z.string().nullable(),
+        deviceId: z.string().nullable().meta({ description: "The device id the client sent (`device_id`)." }),
+        accountId: z.string().nullable().meta({ description: "The client's own id for the person (`account_id`), not a municipal account." }),
+      })
+      .meta({ description: "Who the client says filed it, as it sent it (each may be null). Personal data: for staff only, never published." }),
+    mediaUrls: z.array(z.string()).meta({
+      description: "The `media_url` values the client sent, as sent: links to someone else's server, never fetched, embedded or published by the town hall. Follow only http(s) ones.",
+    }),
+    attributes: z
+      .array(
+        z.object({
+          code: z.string(),
+          question: BothNames.nullable().meta({ description: "The question the category asks with this code; null for a code the ticket's category does not know (or no longer has)." }),
+          values: z
+            .array(z.object({ key: z.string(), name: BothNames.nullable().meta({ description: "The name of a list value; null for free text, numbers, dates and unknown keys." }) }))
+            .meta({ description: "What was answered: one value, or several for a multi-value list." }),
+        }),
+      )
+      .meta({ description: "The answers to the service's questions (`attribute[code]`): the category's questions in their order, then codes it does not know." }),
+  })
+  .meta({ description: "What an Open311 client sent with a request it filed, beyond the ticket's own fields." });
+
 export const TicketDetail = z
   .object({
     ...ticketFields,
     assignee: z.object({ id: z.number().int(), displayName: z.string(), username: z.string() }).nullable(),
-    resident: z.object({
-      phone: z.string().meta({ description: "E.164, unmasked.", examples: ["+96171123456"] }),
-      locale: z.enum(LOCALES).nullable(),
-      optedOut: z.boolean().meta({ description: "The resident sent STOP: nothing is sent to them." }),
-      profileName: z.string().nullable(),
-    }),
+    resident: z
+      .object({
+        phone: z.string().meta({ description: "E.164, unmasked.", examples: ["+96171123456"] }),
+        locale: z.enum(LOCALES).nullable(),
+        optedOut: z.boolean().meta({ description: "The resident sent STOP: nothing is sent to them." }),
+        profileName: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "Who filed it and is told about it; null for a request another tool filed through Open311 without a phone number: nobody to reply to (replies are refused with 409), status changes notify nobody (write a public note).",
+      }),
+    open311: Open311Submission.nullable().meta({ description: "Filed through Open311: what the client sent. Null for a resident's own request." }),
     location: z
       .object({ latitude: z.number(), longitude: z.number(), label: z.string().nullable(), mapUrl: z.url() })
       .nullable()

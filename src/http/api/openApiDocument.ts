@@ -9,6 +9,7 @@ import {
   MediaItem,
   NoteRequest,
   NoteResponse,
+  Open311Submission,
   OverBudgetMessage,
   AreaFeatureCollection,
   ChildIndicatorsResponse,
@@ -106,8 +107,13 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         "",
         "Tickets are identified by their public reference (the number residents see, e.g. #10427). Dates are ISO 8601 in UTC.",
         "Every error is `{ \"error\": \"…\" }` with its status: 400 invalid input (naming every problem), 401 missing or bad token,",
-        "403 not allowed, 404 not found, 413 body over 64 kB; survey actions add 409 (wrong state, or a cost estimate that changed) and",
-        "422 (a survey that cannot be sent as defined), both with a `code`.",
+        "403 not allowed, 404 not found, 409 a reply to a ticket with nobody to reply to, 413 body over 64 kB; survey actions add 409",
+        "(wrong state, or a cost estimate that changed) and 422 (a survey that cannot be sent as defined), both with a `code`.",
+        "",
+        "Besides residents' own requests (SMS, WhatsApp), tickets include requests other civic tools filed through Open311",
+        "(`channel: open311`, with an `open311` block saying what the client sent). One filed without a phone number has no",
+        "resident (`resident: null`, `phoneMasked: null`): replies to it are refused with 409, and a status change notifies nobody —",
+        "write a `publicNote`, which the client's users read.",
         "",
         "Surveys (tag `surveys`) need an admin's token or one of a staff member with the surveys permission. An admin can also create a",
         "token from the command line: `npm run --silent staff:api-token -- --username NAME --name LABEL` prints it once.",
@@ -168,7 +174,13 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
           operationId: "getTicket",
           tags: ["tickets"],
           summary: "One ticket with its conversation and history",
-          responses: { "200": jsonResponse("The ticket.", "TicketDetail", EXAMPLE_DETAIL), ...errors(400, 404) },
+          responses: {
+            "200": {
+              description: "The ticket.",
+              content: { "application/json": { schema: ref("TicketDetail"), examples: { resident: { value: EXAMPLE_DETAIL }, open311: { value: EXAMPLE_OPEN311_DETAIL } } } },
+            },
+            ...errors(400, 404),
+          },
         },
         patch: {
           operationId: "recategorizeTicket",
@@ -189,7 +201,8 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
             "Sent on the resident's channel (SMS or WhatsApp) through the outbox. A new or waiting ticket moves to in_progress.",
             "`delivery.status`: `queued` (sent within seconds); `held` (WhatsApp, the resident last wrote over 24 hours ago: the reply",
             "goes out when they answer, and the approved template is queued to invite them, once per wait); `not_sent` with",
-            "`reason: opted_out` (the resident sent STOP).",
+            "`reason: opted_out` (the resident sent STOP). A ticket without a resident (filed through Open311 without a phone",
+            "number) has nobody to reply to: 409, nothing recorded.",
           ].join(" "),
           requestBody: jsonBody("ReplyRequest", { reply: { body: "شكراً، فريق الأشغال سيصل غداً صباحاً." } }),
           responses: {
@@ -207,6 +220,7 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
               },
             },
             ...errors(400, 403, 404, 413),
+            "409": { $ref: "#/components/responses/NoResident" },
           },
         },
       },
@@ -244,7 +258,7 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
           tags: ["tickets"],
           summary: "Change the status",
           description:
-            "Resolving or closing notifies the resident in their language, on their channel, with the reference and how to reopen (\"reply 1\"); `delivery` says what became of that message. `publicNote` is published on Open311 with the status and never sent to the resident. Setting the current status changes nothing, unless a `publicNote` comes with it: then only the note is recorded (a `public_note` event) and nobody is notified.",
+            "Resolving or closing notifies the resident in their language, on their channel (SMS for a request filed through Open311 with a phone number), with the reference and how to reopen (\"reply 1\"); `delivery` says what became of that message. A ticket without a resident notifies nobody (no `delivery`). `publicNote` is published on Open311 with the status and never sent to the resident. Setting the current status changes nothing, unless a `publicNote` comes with it: then only the note is recorded (a `public_note` event) and nobody is notified.",
           requestBody: jsonBody("StatusRequest", { resolve: { status: "resolved" }, resolveWithNote: { status: "resolved", publicNote: "Pothole filled on 12 March." } }),
           responses: {
             "200": jsonResponse("The ticket after the change, and the notification's delivery when one was sent.", "TicketChangeResponse", {
@@ -288,6 +302,10 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
         Forbidden: errorResponse("The token's staff member may not take this action.", "Not allowed"),
         NotFound: errorResponse("No such ticket — or one of a department the token's staff member does not work.", "No ticket #10427"),
         PayloadTooLarge: errorResponse("The body is over 64 kB.", "Request body too large"),
+        NoResident: errorResponse(
+          "The ticket has no resident (another tool filed it through Open311 without a phone number): there is nobody to reply to. Change its status with a `publicNote` instead.",
+          "Ticket #10428 came through Open311 without a phone number: there is nobody to reply to",
+        ),
         SurveyNotFound: errorResponse("No such survey in this municipality.", "No survey #12"),
         SurveyForbidden: errorResponse(
           "The token's staff member is neither an admin nor has the surveys permission.",
@@ -323,6 +341,7 @@ function componentSchemas(): Record<string, Json> {
     TicketList,
     ConversationMessage,
     HistoryEvent,
+    Open311Submission,
     TicketDetail,
     Delivery,
     ReplyRequest,
@@ -380,7 +399,7 @@ const FILTERS: Record<keyof z.input<typeof TicketQuery>, { description: string; 
   status: { description: "`open` (new, waiting_staff, in_progress; the default), `all`, or one status; repeat the parameter for several (`status=new&status=waiting_staff`).", example: "open" },
   category: { description: "A category code.", example: "roads" },
   department: { description: "A department code (agents only ever see their own departments).", example: "public_works" },
-  channel: { description: "The channel the resident wrote on." },
+  channel: { description: "Where the request came from: `sms` or `whatsapp` (the resident wrote there), or `open311` (another civic tool filed it)." },
   language: { description: "The ticket's language (`locale` in responses)." },
   childRelated: { description: "Only child-related tickets (true/1) or only the others (false/0)." },
   needsHuman: { description: "Only tickets whose resident asked for a person (true/1), or only the others (false/0)." },
@@ -427,17 +446,19 @@ const EXAMPLE_SUMMARY = {
   category: { code: "roads", nameAr: "طرقات وحفر", nameEn: "Roads and potholes" },
   description: "في جورة كبيرة بالطريق العام قرب الجامع",
   phoneMasked: "+961•••••456",
+  open311Client: null,
   assignee: { id: 7, displayName: "Rania" },
   createdAt: "2026-03-13T17:02:11.000Z",
   updatedAt: "2026-03-14T08:30:00.000Z",
 } satisfies z.input<typeof TicketSummary>;
 
-const { phoneMasked: _masked, ...EXAMPLE_TICKET } = EXAMPLE_SUMMARY;
+const { phoneMasked: _masked, open311Client: _client, ...EXAMPLE_TICKET } = EXAMPLE_SUMMARY;
 
 const EXAMPLE_DETAIL = {
   ...EXAMPLE_TICKET,
   assignee: { id: 7, displayName: "Rania", username: "rania" },
   resident: { phone: "+96171123456", locale: "ar", optedOut: false, profileName: "Rima" },
+  open311: null,
   location: { latitude: 33.7934, longitude: 35.8237, label: "Qab Elias Municipality", mapUrl: "https://www.openstreetmap.org/?mlat=33.7934&mlon=35.8237#map=18/33.7934/35.8237" },
   address: null,
   media: [{ url: "https://api.twilio.com/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME…", contentType: "image/jpeg" }],
@@ -451,6 +472,44 @@ const EXAMPLE_DETAIL = {
     { kind: "status_changed", actorType: "staff", actor: { id: 7, displayName: "Rania" }, data: { from: "new", to: "in_progress" }, createdAt: "2026-03-14T08:30:00.000Z" },
   ],
   whatsappWindow: { open: true, lastInboundAt: "2026-03-13T17:01:40.000Z" },
+} satisfies z.input<typeof TicketDetail>;
+
+/** A request another tool filed through Open311 without a phone number: no resident, no conversation. */
+const EXAMPLE_OPEN311_DETAIL = {
+  ...EXAMPLE_TICKET,
+  reference: 10428,
+  status: "new",
+  channel: "open311",
+  route: "open311",
+  description: "Streetlight out on the main road since Monday",
+  assignee: null,
+  resident: null,
+  open311: {
+    client: { name: "FixMyStreet Bekaa", revoked: false },
+    submittedAt: "2026-03-14T07:45:02.000Z",
+    person: { firstName: "Rima", lastName: null, email: "rima@example.org", deviceId: null, accountId: "fms-5521" },
+    mediaUrls: ["https://fixmystreet.example.org/photo/5521.jpeg"],
+    attributes: [
+      { code: "pole_number", question: { ar: "رقم العمود", en: "Pole number" }, values: [{ key: "B-117", name: null }] },
+      { code: "lamp_state", question: { ar: "حالة المصباح", en: "Lamp state" }, values: [{ key: "off", name: { ar: "مطفأ", en: "Off" } }] },
+    ],
+  },
+  location: { latitude: 33.7941, longitude: 35.8229, label: null, mapUrl: "https://www.openstreetmap.org/?mlat=33.7941&mlon=35.8229#map=18/33.7941/35.8229" },
+  address: "Main road, by the pharmacy",
+  media: [],
+  messages: [],
+  history: [
+    {
+      kind: "created",
+      actorType: "system",
+      actor: null,
+      data: { channel: "open311", route: "open311", needsHuman: false, open311Client: { id: 3, name: "FixMyStreet Bekaa" } },
+      createdAt: "2026-03-14T07:45:02.000Z",
+    },
+  ],
+  whatsappWindow: null,
+  createdAt: "2026-03-14T07:45:02.000Z",
+  updatedAt: "2026-03-14T07:45:02.000Z",
 } satisfies z.input<typeof TicketDetail>;
 
 // ─── Surveys ────────────────────────────────────────────────────────────────────────────────

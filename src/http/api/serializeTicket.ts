@@ -1,16 +1,17 @@
 import { z } from "zod";
 import { ROUTES } from "../../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../../conversation/types.js";
-import type { TicketDetail as Detail } from "../../services/ticketQueries.js";
-import type { HistoryEvent, TicketDetail } from "./apiSchemas.js";
+import { TICKET_CHANNELS, TICKET_ROUTES, type Open311Details, type TicketDetail as Detail } from "../../services/ticketQueries.js";
+import type { HistoryEvent, Open311Submission, TicketDetail } from "./apiSchemas.js";
 import { knownValue } from "./knownValue.js";
 
 type Json<T extends z.ZodType> = z.input<T>;
 
 /**
- * One ticket as /api/v1 shows it: the resident with their full phone, the conversation with
- * delivery states, the history with its data parsed, and WhatsApp's window. `categoryCodes` turns
- * the category ids stored in history into the codes the API speaks.
+ * One ticket as /api/v1 shows it: the resident with their full phone (null when it has none), the
+ * conversation with delivery states, the history with its data parsed, WhatsApp's window, and what
+ * an Open311 client sent with it (as the ticket page shows it). `categoryCodes` turns the category
+ * ids stored in history into the codes the API speaks.
  */
 export function serializeTicket(detail: Detail, categoryCodes: ReadonlyMap<number, string>): Json<typeof TicketDetail> {
   const { ticket } = detail;
@@ -20,19 +21,20 @@ export function serializeTicket(detail: Detail, categoryCodes: ReadonlyMap<numbe
     status: knownValue(TICKET_STATUSES, ticket.status, "ticket status"),
     needsHuman: ticket.needsHuman,
     childRelated: ticket.childRelated,
-    channel: knownValue(CHANNELS, ticket.channel, "ticket channel"),
-    route: knownValue(ROUTES, ticket.route, "ticket route"),
+    channel: knownValue(TICKET_CHANNELS, ticket.channel, "ticket channel"),
+    route: knownValue(TICKET_ROUTES, ticket.route, "ticket route"),
     locale: knownValue(LOCALES, ticket.locale, "ticket locale"),
     department: ticket.department,
     category: ticket.category ? { code: ticket.category.code, nameAr: ticket.category.nameAr, nameEn: ticket.category.nameEn } : null,
     description: ticket.description,
     assignee: ticket.assignee,
-    resident: {
+    resident: resident && {
       phone: resident.phone,
       locale: resident.locale === null ? null : knownValue(LOCALES, resident.locale, "resident locale"),
       optedOut: resident.optedOut,
       profileName: resident.profileName,
     },
+    open311: detail.open311 && serializeOpen311(detail.open311),
     location:
       ticket.latitude !== null && ticket.longitude !== null
         ? { latitude: ticket.latitude, longitude: ticket.longitude, label: ticket.locationLabel, mapUrl: mapUrl(ticket.latitude, ticket.longitude) }
@@ -64,6 +66,21 @@ export function serializeTicket(detail: Detail, categoryCodes: ReadonlyMap<numbe
     whatsappWindow: detail.window ? { open: detail.window.open, lastInboundAt: detail.window.lastInboundAt?.toISOString() ?? null } : null,
     createdAt: ticket.createdAt.toISOString(),
     updatedAt: ticket.updatedAt.toISOString(),
+  };
+}
+
+/** What an Open311 client sent, field by field (so what is added to the service later stays internal). */
+function serializeOpen311(o: Open311Details): Json<typeof Open311Submission> {
+  return {
+    client: { name: o.client.name, revoked: o.client.revokedAt !== null },
+    submittedAt: o.submittedAt.toISOString(),
+    person: { firstName: o.firstName, lastName: o.lastName, email: o.email, deviceId: o.deviceId, accountId: o.accountId },
+    mediaUrls: o.mediaUrls,
+    attributes: o.answers.map((a) => ({
+      code: a.code,
+      question: a.question && { ar: a.question.ar, en: a.question.en },
+      values: a.values.map((v) => ({ key: v.key, name: v.name && { ar: v.name.ar, en: v.name.en } })),
+    })),
   };
 }
 

@@ -15,7 +15,8 @@ export async function ticketSummary(tx: Tx, municipalityId: string, reference: n
       category: { select: { code: true, nameAr: true, nameEn: true } },
       resident: { select: { phone: true } },
       assignee: { select: { id: true, displayName: true } },
+      open311Submission: { select: { client: { select: { name: true } } } },
     },
   });
-  return serializeQueueRow({ ...t, phoneMasked: maskPhone(t.resident.phone) });
+  return serializeQueueRow({ ...t, phoneMasked: t.resident ? maskPhone(t.resident.phone) : null, open311Client: t.open311Submission?.client.name ?? null });
 }

@@ -1,5 +1,6 @@
 import { isRoute, type Route } from "../../channels/routes.js";
 import { TICKET_STATUSES } from "../../conversation/types.js";
+import { TICKET_CHANNELS } from "../../services/ticketQueries.js";
 import { html, type SafeHtml } from "./html.js";
 import type { Translate } from "./staffContext.js";
 
@@ -9,16 +10,17 @@ export function statusBadge(t: Translate, status: string): SafeHtml {
 }
 
 /** Channels that only ever travel one route: naming it would tell staff nothing. */
-const ONLY_ROUTE: Readonly<Record<string, Route>> = { whatsapp: "twilio" };
+const ONLY_ROUTE: Readonly<Record<string, Route | "open311">> = { whatsapp: "twilio", open311: "open311" };
 
-/** A route's name ("Android gateway"); a value we do not know is shown as stored. */
+/** A route's name ("Android gateway", "Open311"); a value we do not know is shown as stored. */
 export function routeLabel(t: Translate, route: string): string {
-  return isRoute(route) ? t(`route.${route}`) : route;
+  return isRoute(route) || route === "open311" ? t(`route.${route}`) : route;
 }
 
 /**
  * The channel, and the route it travels when that says something: "SMS · Android gateway",
- * "SMS · Twilio", but "WhatsApp" (always Twilio). Without a route, the channel alone.
+ * "SMS · Twilio", but "WhatsApp" (always Twilio) and "Open311" (another tool's request). Without a
+ * route, the channel alone.
  */
 export function channelLabel(t: Translate, channel: string, route?: string | null): string {
   const name = t(`channel.${channel}`);
@@ -26,7 +28,7 @@ export function channelLabel(t: Translate, channel: string, route?: string | nul
   return t("channel.withRoute", { channel: name, route: routeLabel(t, route) });
 }
 
-/** SMS or WhatsApp, with the route it came by (see `channelLabel`). */
+/** SMS, WhatsApp or Open311, with the route it came by (see `channelLabel`). */
 export function channelBadge(t: Translate, channel: string, route?: string | null): SafeHtml {
   return html`<span class="badge channel channel-${channel}${route ? ` route-${route}` : ""}">${channelLabel(t, channel, route)}</span>`;
 }
@@ -57,8 +59,9 @@ export interface Option {
 
 /** `<option>`s with one selected. */
 /**
- * The options the queue's and the map's filters share: status (open, all, each), the departments
- * the staff member may pick (agents: their own, the others would always be empty), yes/no/any.
+ * The options the queue's and the map's filters share: status (open, all, each), the channels a
+ * ticket can come through (SMS, WhatsApp, Open311), the departments the staff member may pick
+ * (agents: their own, the others would always be empty), yes/no/any.
  */
 export function sharedFilterOptions<D extends { code: string }>(t: Translate, actor: { role: string; departments: readonly string[] }, departments: readonly D[]) {
   const any: Option = { value: "", label: t("filters.any") };
@@ -68,7 +71,8 @@ export function sharedFilterOptions<D extends { code: string }>(t: Translate, ac
     ...TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) })),
   ];
   const yesNo: Option[] = [any, { value: "true", label: t("filters.yes") }, { value: "false", label: t("filters.no") }];
-  return { any, statuses, yesNo, departments: actor.role === "admin" ? departments : departments.filter((d) => actor.departments.includes(d.code)) };
+  const channels: Option[] = [any, ...TICKET_CHANNELS.map((c) => ({ value: c, label: t(`channel.${c}`) }))];
+  return { any, statuses, yesNo, channels, departments: actor.role === "admin" ? departments : departments.filter((d) => actor.departments.includes(d.code)) };
 }
 
 export function selectOptions(options: readonly Option[], selected: string | undefined | null): SafeHtml {

@@ -1,5 +1,5 @@
 import { Router, type Request } from "express";
-import { CHANNELS, LOCALES } from "../../conversation/types.js";
+import { LOCALES } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { listTickets, pausedResidents, TicketFilters, type QueueRow } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
@@ -43,6 +43,16 @@ async function lookups(deps: RouterDeps) {
 }
 type Lookups = Awaited<ReturnType<typeof lookups>>;
 
+/**
+ * Who filed it: the resident's masked phone, and the tool's name ("Open311 · FixMyStreet Bekaa")
+ * when another tool filed it through Open311 — alone when it gave no phone number.
+ */
+function residentCell(ctx: StaffContext, row: QueueRow): SafeHtml {
+  const client = row.open311Client !== null ? html`<span class="open311-client">${ctx.t("channel.open311")} · <bdi>${row.open311Client}</bdi></span>` : null;
+  if (row.phoneMasked !== null) return html`<span dir="ltr">${row.phoneMasked}</span>${client && html`<br><small class="muted">${client}</small>`}`;
+  return client ?? html`<span class="muted">${ctx.t("open311Ticket:queue.noResident")}</span>`;
+}
+
 function queueRow(ctx: StaffContext, look: Lookups, row: QueueRow, now: Date): SafeHtml {
   const { t, locale } = ctx;
   const href = `/staff/tickets/${row.reference}`;
@@ -56,7 +66,7 @@ function queueRow(ctx: StaffContext, look: Lookups, row: QueueRow, now: Date): S
   </td>
   <td>${departmentLabel(look.departments, row.department, locale) ?? html`<span class="muted">${t("queue.noDepartment")}</span>`}</td>
   <td class="nowrap">${channelBadge(t, row.channel, row.route)} ${languageBadge(t, row.locale)}</td>
-  <td class="phone"><span dir="ltr">${row.phoneMasked}</span></td>
+  <td class="phone">${residentCell(ctx, row)}</td>
   <td>${row.assignee ? row.assignee.displayName : html`<span class="muted">${t("queue.unassigned")}</span>`}</td>
   <td class="age nowrap" title="${formatDateTime(row.createdAt, locale)}">${formatAge(t, row.createdAt, now)}</td>
 </tr>`;
@@ -72,7 +82,7 @@ ${rows.length === 0 ? html`<tr class="empty"><td colspan="8">${ctx.t("queue.empt
 
 function filterForm(ctx: StaffContext, look: Lookups, query: Record<string, string>): SafeHtml {
   const { t, locale, actor } = ctx;
-  const { any, statuses, departments, yesNo } = sharedFilterOptions(t, actor, look.departments);
+  const { any, statuses, channels, departments, yesNo } = sharedFilterOptions(t, actor, look.departments);
   return html`<form method="get" action="/staff" class="filters card" role="search">
   <div class="filter-grid">
     <label class="field field-search"><span>${t("filters.search")}</span>
@@ -80,7 +90,7 @@ function filterForm(ctx: StaffContext, look: Lookups, query: Record<string, stri
     ${selectField(t("filters.status"), "status", statuses, query.status ?? "open")}
     ${selectField(t("filters.category"), "category", [any, ...look.categories.map((c) => ({ value: c.code, label: localName(c, locale) }))], query.category)}
     ${selectField(t("filters.department"), "department", [any, ...departments.map((d) => ({ value: d.code, label: localName(d, locale) }))], query.department)}
-    ${selectField(t("filters.channel"), "channel", [any, ...CHANNELS.map((c) => ({ value: c, label: t(`channel.${c}`) }))], query.channel)}
+    ${selectField(t("filters.channel"), "channel", channels, query.channel)}
     ${selectField(t("filters.language"), "language", [any, ...LOCALES.map((l) => ({ value: l, label: t(`language.${l}`) }))], query.language)}
     ${selectField(t("filters.assignee"), "assignee", [any, { value: "me", label: t("filters.assignedToMe") }, { value: "none", label: t("filters.unassigned") }, ...look.staff.map((s) => ({ value: String(s.id), label: s.displayName }))], query.assignee)}
     ${selectField(t("filters.childRelated"), "childRelated", yesNo, query.childRelated)}

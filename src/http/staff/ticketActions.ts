@@ -125,7 +125,8 @@ export function ticketActions(deps: RouterDeps): Router {
         const text = ReplyForm.parse(req.body ?? {}).body.trim();
         if (!text) return { kind: "error", text: ctx.t("reply.errors.empty") };
         if (text.length > MAX_REPLY) return { kind: "error", text: ctx.t("reply.errors.tooLong", { max: MAX_REPLY }) };
-        return replyToTicket(tx, outboxContext(), ctx.actor, reference, text);
+        const result = await replyToTicket(tx, outboxContext(), ctx.actor, reference, text);
+        return !result.ok && result.error === "refused" ? { kind: "error", text: ctx.t(`open311Ticket:reply.refused.${result.reason}`) } : result;
       },
       (result, ctx) => [deliveryOutcome(ctx.t, result.delivery, "reply")],
     ),

@@ -8,7 +8,7 @@ import { publicState } from "../../services/open311/requests.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
 import { AreaGeometrySchema, DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
 import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
-import { ticketDetail, type TicketDetail } from "../../services/ticketQueries.js";
+import { ticketDetail, type BothNames, type Open311Details, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
 import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
@@ -224,7 +224,7 @@ function conversationItem(ctx: StaffContext, deps: RouterDeps, detail: TicketDet
   const tracked = outbound && m.status !== "replied";
   const deadlineHours = Math.round((deps.outbox.deliveryDeadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS) / 3600_000);
   const reason = tracked ? messageReason(t, m, deadlineHours) : null;
-  const resendable = tracked && m.ticketId === detail.ticket.id && !detail.ticket.resident.optedOut && isFailed(m);
+  const resendable = tracked && m.ticketId === detail.ticket.id && detail.ticket.resident !== null && !detail.ticket.resident.optedOut && isFailed(m);
   const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError);
   return html`<li class="msg ${outbound ? "msg-out" : "msg-in"} msg-${m.kind}" id="m${m.id}">
   <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel, m.route)}</div>
@@ -249,7 +249,7 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
   switch (kind) {
     case "created":
       // Events written before routes existed have no `route`: the channel alone.
-      return html`${t("history.created", { channel: channelLabel(t, str(data.channel) === "whatsapp" ? "whatsapp" : "sms", str(data.route)) })}${data.needsHuman === true ? html` · ${t("flags.needsHuman")}` : null}`;
+      return html`${t("history.created", { channel: channelLabel(t, createdChannel(str(data.channel)), str(data.route)) })}${data.needsHuman === true ? html` · ${t("flags.needsHuman")}` : null}`;
     case "reply": {
       const delivery = str(data.delivery);
       return html`${t("history.reply")}${delivery && html` ${deliveryBadge(t, delivery)}`}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
@@ -290,6 +290,9 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
   }
 }
 
+/** The channel a `created` event names: SMS unless it says WhatsApp or Open311 (older events said nothing else). */
+const createdChannel = (channel: string | null) => (channel === "whatsapp" || channel === "open311" ? channel : "sms");
+
 /** A public note under its label (the history, the Open311 card): what Open311 shows with the status. */
 function publicNoteText(label: string, text: string): SafeHtml {
   return html`<div class="public-note"><span class="note-label">${label}</span><div class="note-text" dir="auto">${text}</div></div>`;
@@ -325,8 +328,17 @@ function locationSetDescription(ctx: StaffContext, look: Lookups, data: Record<s
 
 function history(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
   const { t, locale } = ctx;
+  // Another tool filed it: the client is who did, not "the system".
+  const client = detail.open311 ? t("open311Ticket:history.client", { name: detail.open311.client.name }) : null;
   return html`<ol class="history">${detail.ticket.events.map((e) => {
-    const who = e.actorType === "staff" ? (e.actor?.displayName ?? t("history.formerStaff")) : e.actorType === "resident" ? t("history.resident") : t("history.system");
+    const who =
+      e.actorType === "staff"
+        ? (e.actor?.displayName ?? t("history.formerStaff"))
+        : e.kind === "created" && client
+          ? client
+          : e.actorType === "resident"
+            ? t("history.resident")
+            : t("history.system");
     return html`<li class="event event-${e.kind}">
       <div class="event-meta"><strong>${who}</strong> <time datetime="${e.createdAt.toISOString()}">${formatDateTime(e.createdAt, locale)}</time></div>
       <div class="event-body">${eventDescription(ctx, look, e.kind, eventData(e.data))}</div>
@@ -334,14 +346,16 @@ function history(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHt
   })}</ol>`;
 }
 
+type Resident = NonNullable<TicketDetail["ticket"]["resident"]>;
+
 /** What will happen to a reply typed now: WhatsApp's 24-hour window, SMS cost, opt-out. */
-function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetail): SafeHtml {
+function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetail, resident: Resident): SafeHtml {
   const { t, locale } = ctx;
   const { ticket, window } = detail;
-  if (ticket.resident.optedOut) return html`<div class="notice notice-error" role="note">${t("reply.optedOut")}</div>`;
+  if (resident.optedOut) return html`<div class="notice notice-error" role="note">${t("reply.optedOut")}</div>`;
   if (ticket.channel !== "whatsapp" || !window) {
     // The outbox sends it the way the resident last wrote on SMS (their identity's route).
-    const sms = ticket.resident.identities.find((i) => i.channel === "sms");
+    const sms = resident.identities.find((i) => i.channel === "sms");
     return html`<div class="notice notice-info" role="note">${t("reply.smsNotice")}${sms && ` ${t("reply.smsRoute", { route: routeLabel(t, sms.route) })}`}</div>`;
   }
   if (window.open && window.lastInboundAt) {
@@ -356,11 +370,12 @@ function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetai
 function replyCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, detail: TicketDetail): SafeHtml {
   const { t } = ctx;
   const { ticket } = detail;
+  if (!ticket.resident) return noResidentCard(ctx);
   const sms = ticket.channel !== "whatsapp";
   const initial = smsCost("");
   return html`<section class="card" aria-labelledby="reply-title">
   <h2 id="reply-title">${t("reply.title")}</h2>
-  ${deliveryNotice(ctx, deps, detail)}
+  ${deliveryNotice(ctx, deps, detail, ticket.resident)}
   ${look.canned.length > 0 &&
   html`<div class="canned" data-target="reply-body">
     <span class="canned-label">${t("reply.canned")}</span>
@@ -375,6 +390,15 @@ function replyCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, detail: T
       <button type="submit" class="btn btn-primary">${t("reply.send")}</button>
     </div>
   </form>
+</section>`;
+}
+
+/** In place of the reply box on a ticket without a resident: why nobody can be answered, and what to do instead. */
+function noResidentCard(ctx: StaffContext): SafeHtml {
+  const { t } = ctx;
+  return html`<section class="card card-no-resident" aria-labelledby="reply-title">
+  <h2 id="reply-title">${t("reply.title")}</h2>
+  <div class="notice notice-info no-resident" role="note">${t("open311Ticket:noResident.reply")}</div>
 </section>`;
 }
 
@@ -410,7 +434,7 @@ function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
   <form method="post" action="/staff/tickets/${ticket.reference}/status" class="stack action">
     ${csrfField(ctx)}
     ${selectField(t("actions.status"), "status", statuses, ticket.status)}
-    <p class="hint">${t("actions.statusHint")}</p>
+    <p class="hint">${ticket.resident ? t("actions.statusHint") : t("open311Ticket:noResident.statusHint")}</p>
     <label class="field"><span>${t("open311Staff:publicNote.label")}</span><textarea name="publicNote" rows="2" maxlength="${MAX_PUBLIC_NOTE}" dir="auto"></textarea>
       <small class="hint">${t("open311Staff:publicNote.hint")}</small></label>
     <button type="submit" class="btn btn-secondary">${t("actions.changeStatus")}</button>
@@ -456,21 +480,87 @@ function open311Card(ctx: StaffContext, detail: TicketDetail, accounts: TicketAc
 </section>`;
 }
 
+const row = (label: string, value: HtmlValue) => html`<div class="dl-row"><dt>${label}</dt><dd>${value}</dd></div>`;
+
+/** Who filed the request and is told about it; for a ticket without a resident, a clear "nobody". */
+function residentCard(ctx: StaffContext, ticket: TicketDetail["ticket"]): SafeHtml {
+  const { t } = ctx;
+  const { resident } = ticket;
+  return html`<section class="card" aria-labelledby="resident-title">
+  <h2 id="resident-title">${t("ticket.resident")}</h2>
+  ${resident ? null : html`<p class="muted no-resident">${t("open311Ticket:noResident.resident")}</p>`}
+  <dl class="dl">
+    ${resident && row(t("ticket.phone"), html`<a href="tel:${resident.phone}" dir="ltr" class="phone-full">${resident.phone}</a>`)}
+    ${resident && row(t("ticket.profileName"), resident.profileName ? html`<span dir="auto">${resident.profileName}</span>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
+    ${row(t("ticket.channel"), channelBadge(t, ticket.channel, ticket.route))}
+    ${row(t("ticket.language"), languageBadge(t, resident?.locale ?? ticket.locale))}
+    ${resident?.optedOut && row(t("ticket.optedOut"), html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`)}
+  </dl>
+</section>`;
+}
+
+/** A link someone else's tool sent: a plain link when it is http(s), never fetched or embedded; anything else as text. */
+function externalLink(url: string): SafeHtml {
+  let web = false;
+  try {
+    const parsed = new URL(url);
+    web = parsed.protocol === "http:" || parsed.protocol === "https:";
+  } catch {
+    web = false;
+  }
+  return web
+    ? html`<a href="${url}" rel="noopener noreferrer nofollow" target="_blank" dir="ltr" class="external-link">${url}</a>`
+    : html`<span dir="ltr" class="external-link not-a-link">${url}</span>`;
+}
+
+/**
+ * "Filed through Open311": which client, when; the person it names (personal data, for staff who
+ * may see the ticket); its answers to the category's questions in the page's language (a code the
+ * category does not know shown as sent); and its media as plain links.
+ */
+function open311SubmissionCard(ctx: StaffContext, open311: Open311Details): SafeHtml {
+  const { t, locale } = ctx;
+  const named = (names: BothNames | null, raw: string) => (names ? html`<bdi>${names[locale]}</bdi>` : html`<bdi dir="auto" class="raw">${raw}</bdi>`);
+  const fullName = [open311.firstName, open311.lastName].filter((part): part is string => part !== null && part.trim() !== "").join(" ");
+  const person: SafeHtml[] = [];
+  if (fullName) person.push(row(t("open311Ticket:submission.name"), html`<span dir="auto">${fullName}</span>`));
+  if (open311.email) person.push(row(t("open311Ticket:submission.email"), html`<span dir="ltr" class="email">${open311.email}</span>`));
+  if (open311.deviceId) person.push(row(t("open311Ticket:submission.deviceId"), html`<span dir="ltr" class="mono">${open311.deviceId}</span>`));
+  if (open311.accountId) person.push(row(t("open311Ticket:submission.accountId"), html`<span dir="ltr" class="mono">${open311.accountId}</span>`));
+  return html`<section class="card card-open311-submission" aria-labelledby="open311-submission-title">
+  <h2 id="open311-submission-title">${t("open311Ticket:submission.title")}</h2>
+  <dl class="dl">
+    ${row(
+      t("open311Ticket:submission.client"),
+      html`<bdi class="open311-client">${open311.client.name}</bdi>${open311.client.revokedAt ? html` <span class="badge flag flag-stop" title="${formatDateTime(open311.client.revokedAt, locale)}">${t("open311Ticket:submission.revoked")}</span>` : null}`,
+    )}
+    ${row(t("open311Ticket:submission.when"), html`<time datetime="${open311.submittedAt.toISOString()}">${formatDateTime(open311.submittedAt, locale)}</time>`)}
+    ${person}
+  </dl>
+  ${person.length === 0 ? html`<p class="muted">${t("open311Ticket:submission.noPerson")}</p>` : html`<p class="hint">${t("open311Ticket:submission.personalData")}</p>`}
+  <h3>${t("open311Ticket:submission.answers")}</h3>
+  ${
+    open311.answers.length === 0
+      ? html`<p class="muted">${t("open311Ticket:submission.noAnswers")}</p>`
+      : html`<dl class="dl open311-answers">${open311.answers.map(
+          (a) => html`<div class="dl-row" data-code="${a.code}"><dt>${a.question ? a.question[locale] : html`<code dir="ltr">${a.code}</code>`}</dt><dd dir="auto">${a.values.map(
+            (v, i) => html`${i > 0 ? t("open311Ticket:submission.valueSeparator") : null}${named(v.name, v.key)}`,
+          )}</dd></div>`,
+        )}</dl>`
+  }
+  <h3>${t("open311Ticket:submission.media")}</h3>
+  ${
+    open311.mediaUrls.length === 0
+      ? html`<p class="muted">${t("open311Ticket:submission.noMedia")}</p>`
+      : html`<p class="hint">${t("open311Ticket:submission.mediaHint")}</p><ul class="plain-list open311-media">${open311.mediaUrls.map((url) => html`<li>${externalLink(url)}</li>`)}</ul>`
+  }
+</section>`;
+}
+
 function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, accounts: TicketAccountInfo): SafeHtml {
   const { t, locale } = ctx;
   const { ticket } = detail;
-  const resident = ticket.resident;
-  const row = (label: string, value: HtmlValue) => html`<div class="dl-row"><dt>${label}</dt><dd>${value}</dd></div>`;
-  return html`<section class="card" aria-labelledby="resident-title">
-  <h2 id="resident-title">${t("ticket.resident")}</h2>
-  <dl class="dl">
-    ${row(t("ticket.phone"), html`<a href="tel:${resident.phone}" dir="ltr" class="phone-full">${resident.phone}</a>`)}
-    ${row(t("ticket.profileName"), resident.profileName ? html`<span dir="auto">${resident.profileName}</span>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
-    ${row(t("ticket.channel"), channelBadge(t, ticket.channel, ticket.route))}
-    ${row(t("ticket.language"), languageBadge(t, resident.locale ?? ticket.locale))}
-    ${resident.optedOut && row(t("ticket.optedOut"), html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`)}
-  </dl>
-</section>
+  return html`${residentCard(ctx, ticket)}
 <section class="card" aria-labelledby="request-title">
   <h2 id="request-title">${t("ticket.request")}</h2>
   <dl class="dl">
@@ -554,6 +644,9 @@ function locationCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, ticket
 </section>`;
 }
 
+/** The account information of a ticket without a resident: no payment report, no phone to look up. */
+const NO_ACCOUNTS: TicketAccountInfo = { report: null, confirmedBy: null, phone: null };
+
 /** `GET /staff/tickets/:reference`: everything about one ticket, and the forms to work it. */
 export function ticketPage(deps: RouterDeps): Router {
   const router = Router();
@@ -563,8 +656,12 @@ export function ticketPage(deps: RouterDeps): Router {
     const reference = parseReference(req.params.reference);
     const detail = await ticketDetail(deps.db, ctx.actor, reference, deps.clock());
     if (!detail) throw new HttpError(404, "No such ticket");
-    const [look, accounts] = await Promise.all([lookups(deps, detail), ticketAccountInfo(deps.db, ctx.actor, detail.ticket)]);
     const { ticket } = detail;
+    const [look, accounts] = await Promise.all([
+      lookups(deps, detail),
+      // Payments and accounts are a resident's: a ticket without one has neither.
+      ticket.residentId !== null ? ticketAccountInfo(deps.db, ctx.actor, { id: ticket.id, residentId: ticket.residentId, municipalityId: ticket.municipalityId }) : NO_ACCOUNTS,
+    ]);
     const title = t("ticket.title", { reference: ticket.reference });
     const body = html`<div class="page-head ticket-head">
   <p class="crumbs"><a href="/staff">${t("ticket.backToQueue")}</a></p>
@@ -573,12 +670,16 @@ export function ticketPage(deps: RouterDeps): Router {
 </div>
 <div class="ticket-grid">
   <div class="ticket-main">
-    ${botPauseBanner(ctx, ticket.resident, req.originalUrl, detail.residentVisible)}
+    ${ticket.resident && botPauseBanner(ctx, ticket.resident, req.originalUrl, detail.residentVisible)}
+    ${detail.open311 && open311SubmissionCard(ctx, detail.open311)}
     ${paymentCard(ctx, ticket.reference, accounts, mediaList(ctx, ticket.reference, "ticket", detail.media))}
-    <section class="card" aria-labelledby="conversation-title">
+    ${
+      ticket.resident &&
+      html`<section class="card" aria-labelledby="conversation-title">
       <h2 id="conversation-title">${t("conversation.title")}</h2>
       ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, deps, detail, m))}</ol>`}
-    </section>
+    </section>`
+    }
     ${replyCard(ctx, deps, look, detail)}
     ${noteCard(ctx, ticket.reference)}
   </div>

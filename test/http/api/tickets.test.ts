@@ -65,6 +65,7 @@ describe("GET /api/v1/tickets: the queue as the token's staff member sees it", (
       category: { code: "roads", nameAr: "طرقات وحفر", nameEn: "Roads and potholes" },
       description: "في جورة كبيرة بالطريق العام",
       phoneMasked: maskPhone(phones.pothole),
+      open311Client: null,
       assignee: { id: world.staff.rania.id, displayName: "Rania" },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updatedAt: expect.stringMatching(/Z$/),

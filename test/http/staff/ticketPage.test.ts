@@ -210,8 +210,9 @@ describe("delivery states and failures, in words", () => {
     ["failed", "99999", "Something new", "Twilio error 99999 — Something new"],
   ])("a message %s (%s) reads: %s", async (status, errorCode, errorMessage, expected) => {
     const ticket = await ticketOf(refs.light);
+    const residentId = ticket.residentId ?? expect.unreachable("a resident's request has a resident");
     const message = await world.db.message.create({
-      data: { municipalityId: MUNICIPALITY, residentId: ticket.residentId, ticketId: ticket.id, direction: "outbound", channel: "sms", kind: "staff", staffId: ids.karim, body: `Update ${status} ${errorCode}`, status, errorCode, errorMessage },
+      data: { municipalityId: MUNICIPALITY, residentId, ticketId: ticket.id, direction: "outbound", channel: "sms", kind: "staff", staffId: ids.karim, body: `Update ${status} ${errorCode}`, status, errorCode, errorMessage },
     });
     const page = textOf((await karim.get(`/staff/tickets/${refs.light}`)).text);
     const item = page.slice(page.indexOf(`id="m${message.id}"`), page.indexOf("</li>", page.indexOf(`id="m${message.id}"`)));
