@@ -9,13 +9,14 @@ import type { StaffContext, Translate } from "./staffContext.js";
 export const ASSETS = "/staff/assets";
 
 /** The sections in the navigation bar; admin ones only for admins. */
-export type Section = "queue" | "map" | "indicators" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "channels" | "places";
+export type Section = "queue" | "map" | "indicators" | "accounts" | "surveys" | "staff" | "departments" | "categories" | "cannedReplies" | "apiTokens" | "open311Clients" | "channels" | "places";
 const ADMIN_SECTIONS: ReadonlyArray<{ section: Section; href: string }> = [
   { section: "staff", href: "/staff/admin/staff" },
   { section: "departments", href: "/staff/admin/departments" },
   { section: "categories", href: "/staff/admin/categories" },
   { section: "cannedReplies", href: "/staff/admin/canned-replies" },
   { section: "apiTokens", href: "/staff/admin/api-tokens" },
+  { section: "open311Clients", href: "/staff/admin/open311-clients" },
   { section: "channels", href: "/staff/admin/channels" },
 ];
 

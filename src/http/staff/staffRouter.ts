@@ -11,6 +11,7 @@ import { cannedRepliesAdmin } from "./admin/cannedRepliesAdmin.js";
 import { categoriesAdmin } from "./admin/categoriesAdmin.js";
 import { channelsAdmin } from "./admin/channelsAdmin.js";
 import { departmentsAdmin } from "./admin/departmentsAdmin.js";
+import { open311ClientsAdmin } from "./admin/open311ClientsAdmin.js";
 import { areasAdmin, placesAdmin, placesUploads } from "./admin/placesAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
 import { surveyImportPage } from "./surveys/surveyImportPage.js";
@@ -78,6 +79,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   admin.use("/categories", categoriesAdmin(deps));
   admin.use("/canned-replies", cannedRepliesAdmin(deps));
   admin.use("/api-tokens", apiTokensAdmin(deps));
+  admin.use("/open311-clients", open311ClientsAdmin(deps));
   admin.use("/channels", channelsAdmin(deps));
   admin.use("/places", placesAdmin(deps));
   admin.use("/areas", areasAdmin(deps));
