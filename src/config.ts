@@ -73,6 +73,7 @@ const Env = z.object({
   OPEN311_JURISDICTION_ID: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, "must be a host name such as baladiya.example.org (letters, digits, dots and dashes)").optional(),
   OPEN311_PUBLIC_READ: booleanFlag.default(true),
   OPEN311_READS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  OPEN311_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   OPEN311_CONTACT: z
     .string()
     .max(500)
@@ -162,9 +163,10 @@ export interface Config {
   /**
    * The Open311 GeoReport v2 server at /open311/v2: `jurisdictionId` the one jurisdiction_id
    * accepted (others get 404), `publicRead` whether reading needs no key, `readsPerMinute` the
-   * per-address budget of reads, `contact` what Service Discovery tells client developers.
+   * per-address budget of reads, `writesPerMinute` each client key's budget of filed requests,
+   * `contact` what Service Discovery tells client developers.
    */
-  open311: { jurisdictionId: string; publicRead: boolean; readsPerMinute: number; contact: string };
+  open311: { jurisdictionId: string; publicRead: boolean; readsPerMinute: number; writesPerMinute: number; contact: string };
   log: { level: z.infer<typeof Env>["LOG_LEVEL"] };
 }
 
@@ -283,6 +285,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       ...(e.OPEN311_JURISDICTION_ID ? { jurisdictionId: e.OPEN311_JURISDICTION_ID.toLowerCase() } : {}),
       publicRead: e.OPEN311_PUBLIC_READ,
       readsPerMinute: e.OPEN311_READS_PER_MINUTE,
+      writesPerMinute: e.OPEN311_WRITES_PER_MINUTE,
       ...(e.OPEN311_CONTACT ? { contact: e.OPEN311_CONTACT } : {}),
     },
     log: { level: e.LOG_LEVEL },
@@ -291,13 +294,15 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
 
 /**
  * Open311's settings when no OPEN311_* variable is set: the public host name (lowercased, without
- * "www.") as the jurisdiction, open reading, 120 reads a minute per address, the site as contact.
+ * "www.") as the jurisdiction, open reading, 120 reads a minute per address, 30 filed requests a
+ * minute per client key, the site as contact.
  */
 export function open311Defaults(publicBaseUrl: string): Config["open311"] {
   return {
     jurisdictionId: new URL(publicBaseUrl).hostname.toLowerCase().replace(/^www\./, ""),
     publicRead: true,
     readsPerMinute: 120,
+    writesPerMinute: 30,
     contact: `The municipality's service requests (Baladiya): ${publicBaseUrl}`,
   };
 }

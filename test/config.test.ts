@@ -17,7 +17,7 @@ describe("configuration", () => {
       accounts: { importCron: "0 2 * * *", reminderDaysBefore: 7, digits: "western" },
       surveys: { offer: true, smsPerMinute: 30, whatsappPerSecond: 20 },
       map: { childZoneMetres: 150, tileUrl: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", tileAttribution: "© OpenStreetMap contributors" },
-      open311: { jurisdictionId: "localhost", publicRead: true, readsPerMinute: 120, contact: "The municipality's service requests (Baladiya): http://localhost:3000" },
+      open311: { jurisdictionId: "localhost", publicRead: true, readsPerMinute: 120, writesPerMinute: 30, contact: "The municipality's service requests (Baladiya): http://localhost:3000" },
       log: { level: "info" },
     });
   });
@@ -121,6 +121,7 @@ describe("configuration", () => {
       jurisdictionId: "baladiya-qabelias.example.org",
       publicRead: true,
       readsPerMinute: 120,
+      writesPerMinute: 30,
       contact: "The municipality's service requests (Baladiya): https://WWW.Baladiya-Qabelias.example.org",
     });
     expect(loadConfig({ PUBLIC_BASE_URL: "http://192.168.1.20:3000" }).open311.jurisdictionId).toBe("192.168.1.20");
@@ -130,10 +131,12 @@ describe("configuration", () => {
         OPEN311_JURISDICTION_ID: "QabElias.gov.lb",
         OPEN311_PUBLIC_READ: "false",
         OPEN311_READS_PER_MINUTE: "30",
+        OPEN311_WRITES_PER_MINUTE: "5",
         OPEN311_CONTACT: "open311@qabelias.gov.lb, +961 8 500 000",
       }).open311,
-    ).toEqual({ jurisdictionId: "qabelias.gov.lb", publicRead: false, readsPerMinute: 30, contact: "open311@qabelias.gov.lb, +961 8 500 000" });
+    ).toEqual({ jurisdictionId: "qabelias.gov.lb", publicRead: false, readsPerMinute: 30, writesPerMinute: 5, contact: "open311@qabelias.gov.lb, +961 8 500 000" });
     expect(loadConfig({ OPEN311_PUBLIC_READ: "0" }).open311.publicRead).toBe(false);
+    expect(() => loadConfig({ OPEN311_WRITES_PER_MINUTE: "0" })).toThrow(/OPEN311_WRITES_PER_MINUTE/);
   });
 
   it("treats empty values as unset, so a copied .env.example works", () => {

@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { i18n } from "i18next";
+import type { RandomInt } from "../db/hot/tickets.js";
 import type { Logger } from "pino";
 import type { RouteDirectory } from "../channels/routes.js";
 import { open311Defaults, type Config } from "../config.js";
@@ -61,6 +62,8 @@ export interface AppDeps {
   routes?: RouteDirectory;
   /** The Open311 server's settings (config.open311); unset: open reading for the public host name. */
   open311?: Config["open311"];
+  /** Picks the references of requests filed through Open311 (the inbox has its own); crypto's when unset. */
+  randomInt?: RandomInt;
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */
@@ -101,6 +104,9 @@ export function createApp(deps: AppDeps): Express {
       publicBaseUrl: deps.publicBaseUrl,
       settings: deps.open311 ?? open311Defaults(deps.publicBaseUrl),
       clock,
+      i18n: deps.i18n,
+      ...(deps.randomInt ? { randomInt: deps.randomInt } : {}),
+      ...(deps.map ? { childZoneMetres: deps.map.childZoneMetres } : {}),
     }),
   );
   // Images: our own, data: URLs, and the map's background tiles (MAP_TILE_URL) when there are any.

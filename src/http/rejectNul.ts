@@ -1,7 +1,8 @@
 import type { RequestHandler } from "express";
 import { HttpError } from "../lib/httpError.js";
 
-function hasNul(value: unknown): boolean {
+/** Whether a parsed value (a string, a list, an object's keys and values) holds a NUL character anywhere. */
+export function hasNul(value: unknown): boolean {
   if (typeof value === "string") return value.includes("\u0000");
   if (Array.isArray(value)) return value.some(hasNul);
   if (typeof value === "object" && value !== null) return Object.entries(value).some(([k, v]) => k.includes("\u0000") || hasNul(v));

@@ -21,7 +21,7 @@ export const NO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/;
 export const OPEN311_CONTENT_TYPE = /^(text\/xml|application\/json); charset=utf-8$/;
 export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
 
-export type SchemaName = "discovery" | "errors" | "service" | "services" | "service-definition" | "request" | "requests";
+export type SchemaName = "discovery" | "errors" | "service" | "services" | "service-definition" | "request" | "requests" | "request-created" | "updates";
 
 let compiled: Map<SchemaName, ValidateFunction> | null = null;
 
@@ -40,7 +40,7 @@ export function open311Schemas(): Map<SchemaName, ValidateFunction> {
   compiled = new Map<SchemaName, ValidateFunction>([
     ["request", ajv.getSchema("request.json")!],
     ["service", ajv.getSchema("service.json")!],
-    ...(["discovery", "errors", "services", "service-definition", "requests"] as const).map((name) => [name, ajv.compile({ $id: `${name}.json`, ...load(name) })] as [SchemaName, ValidateFunction]),
+    ...(["discovery", "errors", "services", "service-definition", "requests", "request-created", "updates"] as const).map((name) => [name, ajv.compile({ $id: `${name}.json`, ...load(name) })] as [SchemaName, ValidateFunction]),
   ]);
   return compiled;
 }

@@ -1,7 +1,10 @@
 import type { Request } from "express";
 import type { Locale } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
+import type { Open311FilingInput } from "../../services/open311/filing.js";
+import { MAX_DESCRIPTION } from "../../services/open311/requests.js";
 import type { PublicRequestsQuery } from "../../services/open311/types.js";
+import type { UpdatesQuery } from "../../services/open311/updates.js";
 import { beirutInstant } from "../../services/surveys/recurrence.js";
 import { Open311Error } from "./respond.js";
 
@@ -98,6 +101,18 @@ export function readRequestsQuery(query: Query, now: Date): PublicRequestsQuery 
     } else problems.push(`status: ${quoted(status)} is neither open nor closed`);
   }
 
+  const range = readDateRange(query, now, problems);
+  if (problems.length > 0 || !range) throw new Open311Error(400, problems.slice(0, MAX_PROBLEMS));
+  return { kind: "search", serviceCodes, statuses: statuses.length > 0 ? statuses : ["open", "closed"], start: range.start, end: range.end, limit: MAX_RESULTS };
+}
+
+
+/**
+ * `start_date` and `end_date` as GET requests and servicerequestupdates read them: W3C date-times
+ * with an offset, or dates (whole days in Beirut); they default to the last 90 days, may be at most
+ * 90 days apart. Null when a problem was recorded.
+ */
+function readDateRange(query: Query, now: Date, problems: string[]): { start: Date; end: Date } | null {
   const start = dateParam(query, "start_date", problems);
   const end = dateParam(query, "end_date", problems);
   let range: { start: Date; end: Date } | null = null;
@@ -112,8 +127,7 @@ export function readRequestsQuery(query: Query, now: Date): PublicRequestsQuery 
     else range = { start: from, end: to.after };
   }
 
-  if (problems.length > 0 || !range) throw new Open311Error(400, problems.slice(0, MAX_PROBLEMS));
-  return { kind: "search", serviceCodes, statuses: statuses.length > 0 ? statuses : ["open", "closed"], start: range.start, end: range.end, limit: MAX_RESULTS };
+  return range;
 }
 
 // W3C date-time (https://www.w3.org/TR/NOTE-datetime): minutes at least, seconds and fractions
@@ -170,4 +184,173 @@ function instantBound(at: Date): { nominal: Date; after: Date } {
 function realDate(year: number, month: number, day: number): boolean {
   if (year < 1970 || month < 1 || month > 12 || day < 1) return false;
   return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+}
+
+/**
+ * servicerequestupdates' window: `start_date` and `end_date` as for GET requests (the last 90 days
+ * when absent, at most 90 days apart). Every problem at once (400).
+ */
+export function readUpdatesQuery(query: Query, now: Date): UpdatesQuery {
+  const problems: string[] = [];
+  const range = readDateRange(query, now, problems);
+  if (problems.length > 0 || !range) throw new Open311Error(400, problems.slice(0, MAX_PROBLEMS));
+  return { start: range.start, end: range.end, limit: MAX_RESULTS };
+}
+
+/** A form as express's url-encoded parser (extended: false) or the multipart reader gives it. */
+export type Form = Readonly<Record<string, string | string[] | undefined>>;
+
+const MAX_MEDIA_URLS = 10;
+const MAX_URL = 2000;
+const MAX_ADDRESS = 500;
+const MAX_NAME = 100;
+const MAX_ID_TEXT = 200;
+const MAX_PHONE_TEXT = 40;
+const MAX_EMAIL = 254;
+const MAX_ATTRIBUTE_VALUES = 50;
+const MAX_ATTRIBUTES = 60;
+// attribute[code] or attribute[code][] (the specification's two spellings of a list).
+const ATTRIBUTE_FIELD = /^attribute\[([^\][]{1,100})\](\[\])?$/;
+const DECIMAL_DEGREES = /^[+-]?\d{1,3}(\.\d{1,15})?$/;
+const EMAIL_SHAPE = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/u;
+// Control characters (line breaks aside, where they are allowed) and the invisible direction overrides.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+// eslint-disable-next-line no-control-regex
+const LINE_BREAK = /[\r\n\u2028\u2029]/u;
+const codePoints = (text: string) => [...text].length;
+
+/**
+ * POST requests' form, read and checked (GeoReport v2: form-encoded, every argument optional but
+ * `service_code` and a location): every problem at once, naming the parameter (400). Empty values
+ * count as absent. Text is trimmed; `description` keeps its line breaks, one-line fields refuse
+ * them. What needs the database (the service, its questions, the place, the phone number) is the
+ * service's to check. `locale` is the ticket's language.
+ */
+export function readFilingForm(form: Form, locale: Locale): Open311FilingInput {
+  const problems: string[] = [];
+  const one = (name: string): string | null => {
+    const raw = form[name];
+    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v) => v.trim()).filter((v) => v !== "");
+    if (values.length > 1) problems.push(`${name}: give it once`);
+    return values[0] ?? null;
+  };
+  const text = (name: string, max: number, options: { lines?: boolean } = {}): string | null => {
+    const value = one(name);
+    if (value === null) return null;
+    if (CONTROL.test(value) || (!options.lines && LINE_BREAK.test(value))) problems.push(`${name}: must be ${options.lines ? "text" : "one line of text"} without control characters`);
+    else if (codePoints(value) > max) problems.push(`${name}: at most ${max} characters`);
+    else return value.normalize("NFC");
+    return null;
+  };
+
+  const serviceCode = one("service_code");
+  if (serviceCode === null) problems.push("service_code: required (services.xml lists the codes)");
+  else if (!/^[A-Za-z0-9_-]{1,100}$/.test(serviceCode)) problems.push(`service_code: ${quoted(serviceCode)} is not a service code`);
+
+  const lat = one("lat");
+  const long = one("long");
+  let point: { latitude: number; longitude: number } | null = null;
+  if ((lat === null) !== (long === null)) problems.push("lat and long: give both, or neither");
+  else if (lat !== null && long !== null) {
+    if (!DECIMAL_DEGREES.test(lat) || Math.abs(Number(lat)) > 90) problems.push(`lat: ${quoted(lat)} is not a latitude in decimal degrees (WGS-84)`);
+    if (!DECIMAL_DEGREES.test(long) || Math.abs(Number(long)) > 180) problems.push(`long: ${quoted(long)} is not a longitude in decimal degrees (WGS-84)`);
+    if (DECIMAL_DEGREES.test(lat) && DECIMAL_DEGREES.test(long)) point = { latitude: Number(lat), longitude: Number(long) };
+  }
+  const addressString = text("address_string", MAX_ADDRESS);
+  const addressIdText = one("address_id");
+  let addressId: number | null = null;
+  if (addressIdText !== null) {
+    if (/^\d{1,9}$/.test(addressIdText) && Number(addressIdText) > 0) addressId = Number(addressIdText);
+    else problems.push(`address_id: ${quoted(addressIdText)} is not a place id`);
+  }
+  if (lat === null && long === null && addressString === null && addressIdText === null) problems.push("lat and long, address_string or address_id: say where the problem is");
+
+  const description = text("description", MAX_DESCRIPTION, { lines: true });
+
+  const mediaUrls: string[] = [];
+  for (const url of queryValuesOf(form, "media_url")) {
+    if (mediaUrls.length === MAX_MEDIA_URLS) {
+      problems.push(`media_url: at most ${MAX_MEDIA_URLS}`);
+      break;
+    }
+    if (isWebUrl(url)) {
+      if (!mediaUrls.includes(url)) mediaUrls.push(url);
+    } else problems.push(`media_url: ${quoted(url)} is not an http(s) address`);
+  }
+
+  const email = text("email", MAX_EMAIL);
+  if (email !== null && !EMAIL_SHAPE.test(email)) problems.push(`email: ${quoted(email)} is not an e-mail address`);
+  const phone = text("phone", MAX_PHONE_TEXT);
+  const firstName = text("first_name", MAX_NAME);
+  const lastName = text("last_name", MAX_NAME);
+  const deviceId = text("device_id", MAX_ID_TEXT);
+  const accountId = text("account_id", MAX_ID_TEXT);
+
+  const attributes = new Map<string, string[]>();
+  for (const [name, raw] of Object.entries(form)) {
+    const match = ATTRIBUTE_FIELD.exec(name);
+    if (!match) {
+      if (name.startsWith("attribute")) problems.push(`${quoted(name)}: attributes are sent as attribute[code]=value or attribute[code][]=value`);
+      continue;
+    }
+    const code = match[1]!;
+    const values = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v) => v.trim() !== "");
+    if (values.some((v) => CONTROL.test(v))) {
+      problems.push(`attribute ${quoted(code)}: must be text without control characters`);
+      continue;
+    }
+    attributes.set(code, [...(attributes.get(code) ?? []), ...values.map((v) => v.normalize("NFC"))]);
+  }
+  if (attributes.size > MAX_ATTRIBUTES || [...attributes.values()].some((v) => v.length > MAX_ATTRIBUTE_VALUES)) problems.push("attribute: too many answers");
+
+  if (problems.length > 0 || serviceCode === null) throw new Open311Error(400, problems.slice(0, MAX_PROBLEMS));
+  return {
+    serviceCode,
+    point,
+    addressString: addressString === null ? null : addressString.replace(/\s+/gu, " "),
+    addressId,
+    description,
+    mediaUrls,
+    email,
+    phone,
+    firstName,
+    lastName,
+    deviceId,
+    accountId,
+    attributes,
+    locale,
+  };
+}
+
+/** Every non-empty value of a repeated form field (`media_url=a&media_url=b`, or `media_url[]`). */
+function queryValuesOf(form: Form, name: string): string[] {
+  return [form[name], form[`${name}[]`]]
+    .flatMap((raw) => (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}
+
+/** An absolute http(s) URL with a host, of a reasonable length, without credentials in it. */
+function isWebUrl(text: string): boolean {
+  if (text.length > MAX_URL) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "" && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The language a client asked for explicitly (`locale` in the posted form or the query string, or
+ * Accept-Language naming Arabic or English), else null.
+ */
+export function explicitLocaleOf(req: Request, form: Form): Locale | null {
+  const asked = queryValues(req.query, "locale")[0]?.slice(0, 2).toLowerCase();
+  const posted = typeof form.locale === "string" ? form.locale.trim().slice(0, 2).toLowerCase() : undefined;
+  for (const value of [posted, asked]) if (value === "ar" || value === "en") return value;
+  if (!req.get("accept-language")) return null;
+  const accepted = req.acceptsLanguages("ar", "en");
+  return accepted === "ar" || accepted === "en" ? accepted : null;
 }

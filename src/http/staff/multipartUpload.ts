@@ -15,7 +15,10 @@ export interface Part {
 
 /** An upload's text fields (`_csrf`…) and its file parts. */
 export interface MultipartBody {
+  /** The last value of each text field. */
   fields: Record<string, string>;
+  /** Every text field in order, repeats kept (`media_url` twice). */
+  fieldList: Array<[name: string, value: string]>;
   files: Part[];
 }
 
@@ -43,12 +46,16 @@ export async function readMultipartBody(req: Request, res: Response, maxBytes: n
   const parts = parseMultipart(body, boundaryText);
   if (!parts) throw new HttpError(400, "Malformed multipart body");
   const fields: Record<string, string> = {};
+  const fieldList: Array<[string, string]> = [];
   const files: Part[] = [];
   for (const part of parts) {
-    if (part.filename === undefined) fields[part.name] = part.data.toString("utf8");
-    else files.push(part);
+    if (part.filename === undefined) {
+      const value = part.data.toString("utf8");
+      fields[part.name] = value;
+      fieldList.push([part.name, value]);
+    } else files.push(part);
   }
-  return { fields, files };
+  return { fields, fieldList, files };
 }
 
 function readLimited(req: Request, res: Response, limit: number): Promise<Buffer> {

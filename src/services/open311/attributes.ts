@@ -17,6 +17,8 @@ export const ATTRIBUTE_CODE = /^[a-z][a-z0-9_]{0,39}$/;
 export const VALUE_KEY = /^[a-z0-9_]{1,40}$/;
 export const MAX_STRING_ANSWER = 200;
 export const MAX_TEXT_ANSWER = 2000;
+/** A number as people write it, with room for decimals: never a 60 kB string of zeros. */
+const MAX_NUMBER_TEXT = 40;
 
 /**
  * Error messages are short problem codes ("code", "values.count"): the admin turns them into the
@@ -121,7 +123,7 @@ function readAnswer(def: AttributeRule, given: string[]): string[] | string {
     case "singlevaluelist":
       return keys.includes(value) ? [value] : `attribute ${def.code} must be one of: ${keys.join(", ")}`;
     case "number":
-      return isFiniteNumber(value) ? [value] : `attribute ${def.code} must be a number`;
+      return value.length <= MAX_NUMBER_TEXT && isFiniteNumber(value) ? [value] : `attribute ${def.code} must be a number`;
     case "datetime":
       return isW3cDate(value) ? [value] : `attribute ${def.code} must be a date (YYYY-MM-DD) or a date and time with an offset (2026-11-29T09:15:00+02:00)`;
     case "string":

@@ -1,5 +1,5 @@
 import { create } from "xmlbuilder2";
-import type { O311Request, O311Service, O311ServiceDefinition } from "./types.js";
+import type { O311Created, O311Request, O311Service, O311ServiceDefinition, O311Update } from "./types.js";
 
 /** Service Discovery (discovery.{xml,json}): where the endpoint is and how to get a key. */
 export interface O311Discovery {
@@ -27,7 +27,10 @@ export interface O311Documents {
   discovery: O311Discovery;
   services: O311Service[];
   service_definition: O311ServiceDefinition;
-  service_requests: O311Request[];
+  /** GET requests answers the requests; POST requests answers the one it filed, under the same root. */
+  service_requests: O311Request[] | O311Created[];
+  /** mySociety's extension (servicerequestupdates), which FixMyStreet follows. */
+  service_request_updates: O311Update[];
   errors: O311Error[];
 }
 export type O311Root = keyof O311Documents;

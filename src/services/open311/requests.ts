@@ -123,7 +123,7 @@ function nameIn(locale: Locale, row: { nameAr: string; nameEn: string } | null):
 const round4 = (value: number) => Math.round(value * 1e4) / 1e4 || 0;
 
 /** Masked, at most MAX_DESCRIPTION code points (masked first: a cut never leaves half a number). */
-function publicText(text: string | null, max = Infinity): string | null {
+export function publicText(text: string | null, max = Infinity): string | null {
   const trimmed = text?.trim();
   if (!trimmed) return null;
   const masked = redactContacts(trimmed);

@@ -68,6 +68,32 @@ export interface O311Request {
   media_url: string | null;
 }
 
+/** What POST requests answers: the request filed (GeoReport v2's RequestResponse; no token, this server is realtime). */
+export interface O311Created {
+  service_request_id: string;
+  /** What happens next, in the language asked. */
+  service_notice: string;
+  /** The client's own account id for the person, as it sent it (null when none). */
+  account_id: string | null;
+}
+
+/**
+ * One entry of servicerequestupdates (mySociety's Open311 extension, which FixMyStreet reads to
+ * follow the town's answers): a public status change or public note of a public request.
+ */
+export interface O311Update {
+  /** The history event's id, as a string: stable, increasing. */
+  update_id: string;
+  service_request_id: string;
+  /** The request's Open311 status after this update. */
+  status: "open" | "closed";
+  updated_datetime: string;
+  /** The public note staff wrote with it ("" when none). */
+  description: string;
+  /** Only media the municipality chose to publish: none. */
+  media_url: string;
+}
+
 /** The filters of GET requests, already read and checked (the HTTP layer parses the query). */
 export type PublicRequestsQuery =
   | { kind: "ids"; references: number[] }

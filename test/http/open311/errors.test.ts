@@ -98,12 +98,12 @@ describe("Open311 errors: always in the format asked for, never HTML", () => {
     expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
   });
 
-  it("refuses filing with 403 until client keys exist, in the format asked for", async () => {
+  it("refuses filing without a valid client key with 403, in the format asked for", async () => {
     const json = await request(world.app).post("/open311/v2/requests.json").type("form").send({ api_key: "anything", service_code: "roads", lat: "33.8", long: "35.8" });
     expect(json.status).toBe(403);
     expect(json.headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(json.headers["access-control-allow-origin"]).toBeUndefined();
-    expect(json.body).toEqual([{ code: 403, description: "api_key: Filing through Open311 needs a client key; keys are not issued yet" }]);
+    expect(json.body).toEqual([{ code: 403, description: "api_key: not a valid client key (unknown or revoked)" }]);
     await expectXmlErrors(await request(world.app).post("/open311/v2/requests.xml").type("form").send({ service_code: "roads" }), 403);
   });
 
@@ -121,7 +121,7 @@ describe("Open311 errors: always in the format asked for, never HTML", () => {
   it("answers reads 403 when OPEN311_PUBLIC_READ is false (discovery stays open)", async () => {
     const app = createApp({ ...world.deps, open311: { ...open311Defaults(PUBLIC_BASE_URL), publicRead: false } });
     for (const path of ["/open311/v2/services", "/open311/v2/services/roads", "/open311/v2/requests", "/open311/v2/requests/10427"]) {
-      await expectErrors(path, 403, /^api_key: Reading through Open311 needs a client key/, app);
+      await expectErrors(path, 403, /^api_key: reading through Open311 needs a client key from the municipality$/, app);
     }
     expect((await getBoth(app, "/open311/v2/discovery", "discovery")).status).toBe(200);
   });
