@@ -166,11 +166,10 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
   });
   if (!ticket) return null;
   const { resident } = ticket;
-  const [messages, residentVisible, open311] = await Promise.all([
-    resident ? conversationOf(tx, actor, ticket, resident.id) : [],
-    resident ? residentVisibleTo(tx, actor, resident.id) : false,
-    ticket.open311Submission ? open311SubmissionOf(tx, ticket.open311Submission, ticket.categoryId) : null,
-  ]);
+  // One after the other: inside a transaction (the API's) they share one connection.
+  const messages = resident ? await conversationOf(tx, actor, ticket, resident.id) : [];
+  const residentVisible = resident ? await residentVisibleTo(tx, actor, resident.id) : false;
+  const open311 = ticket.open311Submission ? await open311SubmissionOf(tx, ticket.municipalityId, ticket.open311Submission) : null;
   const whatsapp = resident?.identities.find((i) => i.channel === "whatsapp");
   return {
     ticket,
@@ -241,7 +240,19 @@ export interface Open311Details {
 }
 
 const StoredMediaUrls = z.array(z.string()).catch([]);
-const StoredAnswers = z.record(z.string(), z.union([z.string(), z.array(z.string())])).catch({});
+// Entry by entry: one odd value drops only that answer, not every answer.
+const StoredAnswers = z
+  .record(z.string(), z.unknown())
+  .catch({})
+  .transform((answers) =>
+    Object.fromEntries(
+      Object.entries(answers).flatMap(([code, value]): Array<[string, string | string[]]> => {
+        if (typeof value === "string") return [[code, value]];
+        if (Array.isArray(value) && value.every((v) => typeof v === "string")) return [[code, value as string[]]];
+        return [];
+      }),
+    ),
+  );
 
 /** A stored JSON column read leniently: a malformed one reads as `fallback`, never a crash of the page. */
 function storedJson<T>(schema: z.ZodType<T>, json: string, fallback: T): T {
@@ -254,11 +265,13 @@ function storedJson<T>(schema: z.ZodType<T>, json: string, fallback: T): T {
 
 /**
  * An Open311 submission as staff read it: the JSON columns parsed, and the answers explained with
- * the questions of the ticket's category (active or not: an answer outlives its question's
- * retirement). A code the category does not know is kept, shown raw.
+ * the questions of the service it was filed in (its category then, whatever staff moved the ticket
+ * to since; active or not: an answer outlives its question's retirement). A code that service does
+ * not know is kept, shown raw.
  */
 async function open311SubmissionOf(
   tx: Tx,
+  municipalityId: string,
   submission: {
     createdAt: Date;
     firstName: string | null;
@@ -268,15 +281,19 @@ async function open311SubmissionOf(
     accountId: string | null;
     mediaUrls: string;
     attributes: string;
+    serviceCode: string;
     client: { name: string; revokedAt: Date | null };
   },
-  categoryId: number | null,
 ): Promise<Open311Details> {
   const stored = storedJson(StoredAnswers, submission.attributes, {});
   const codes = Object.keys(stored);
+  // The questions of the service it was filed in, whatever category staff moved it to since.
   const questions =
-    categoryId !== null && codes.length > 0
-      ? await tx.categoryAttribute.findMany({ where: { categoryId, code: { in: codes } }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] })
+    codes.length > 0
+      ? await tx.categoryAttribute.findMany({
+          where: { category: { is: { municipalityId, code: submission.serviceCode } }, code: { in: codes } },
+          orderBy: [{ sortOrder: "asc" }, { id: "asc" }],
+        })
       : [];
   const answer = (code: string, question: (typeof questions)[number] | null): Open311Answer => {
     const raw = stored[code];

@@ -125,6 +125,20 @@ describe("the queue and the ticket's details", () => {
   });
 });
 
+describe("the answers after staff move the request", () => {
+  it("keep the questions of the service it was filed in, whatever its category now", async () => {
+    const ref = await nobodysTicket({ attributes: { hole_size: "large" } });
+    const water = await world.db.category.findFirstOrThrow({ where: { municipalityId: MUNICIPALITY, code: "water" } });
+    // Water asks its own hole_size ("pipe diameter"): the answer must not be read as that.
+    await world.db.categoryAttribute.create({
+      data: { municipalityId: MUNICIPALITY, categoryId: water.id, code: "hole_size", datatype: "singlevaluelist", descriptionAr: "قطر الأنبوب", descriptionEn: "Pipe diameter", values: JSON.stringify([{ key: "large", nameAr: "٢٠ سم", nameEn: "20 cm" }]) },
+    });
+    await world.db.ticket.update({ where: { municipalityId_reference: { municipalityId: MUNICIPALITY, reference: ref } }, data: { categoryId: water.id } });
+    const detail = await inTx((tx) => ticketDetail(tx, hala, ref, new Date()));
+    expect(detail?.open311?.answers[0]?.question).toEqual({ ar: "ما حجم الحفرة؟", en: "How big is the hole?" });
+  });
+});
+
 describe("payments", () => {
   it("a payment report on a ticket without a resident is no report to decide (nobody to credit or tell)", async () => {
     const ref = await nobodysTicket({ department: "finance" });

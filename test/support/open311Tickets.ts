@@ -106,6 +106,8 @@ export async function open311Ticket(db: Db, fields: Open311TicketFields) {
       municipalityId: MUNICIPALITY,
       ticketId: ticket.id,
       clientId: fields.clientId,
+      // The service it was filed in: its category's code when it has one.
+      serviceCode: fields.categoryId ? (await db.category.findUniqueOrThrow({ where: { id: fields.categoryId } })).code : "other",
       mediaUrls: JSON.stringify(fields.mediaUrls ?? []),
       attributes: JSON.stringify(fields.attributes ?? {}),
       fingerprint: randomBytes(32).toString("hex"),

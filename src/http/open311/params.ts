@@ -43,7 +43,8 @@ export function pathParam(req: Request, name: string): string {
 }
 
 /** A value quoted in an error, short enough to read (error text is escaped like any other). */
-const quoted = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+const quoted = (value: string) =>
+  JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /**
  * The language of names and descriptions: `locale=ar|en` (a longer tag such as ar-LB counts as
@@ -274,7 +275,7 @@ export function readFilingForm(form: Form, locale: Locale): Open311FilingInput {
       problems.push(`media_url: at most ${MAX_MEDIA_URLS}`);
       break;
     }
-    if (isWebUrl(url)) {
+    if (isWebUrl(url) && !CONTROL.test(url)) {
       if (!mediaUrls.includes(url)) mediaUrls.push(url);
     } else problems.push(`media_url: ${quoted(url)} is not an http(s) address`);
   }

@@ -499,18 +499,23 @@ function residentCard(ctx: StaffContext, ticket: TicketDetail["ticket"]): SafeHt
 </section>`;
 }
 
-/** A link someone else's tool sent: a plain link when it is http(s), never fetched or embedded; anything else as text. */
+/**
+ * A link someone else's tool sent: a plain link when it is http(s), never fetched or embedded;
+ * anything else as text. The link shows the address as the browser reads it (`href`: control and
+ * direction characters percent-encoded), so its text cannot be made to read as another address;
+ * in text that is not a link, those characters show as "\uFFFD".
+ */
 function externalLink(url: string): SafeHtml {
-  let web = false;
+  let href: string | null = null;
   try {
     const parsed = new URL(url);
-    web = parsed.protocol === "http:" || parsed.protocol === "https:";
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") href = parsed.href;
   } catch {
-    web = false;
+    href = null;
   }
-  return web
-    ? html`<a href="${url}" rel="noopener noreferrer nofollow" target="_blank" dir="ltr" class="external-link">${url}</a>`
-    : html`<span dir="ltr" class="external-link not-a-link">${url}</span>`;
+  return href
+    ? html`<a href="${href}" rel="noopener noreferrer nofollow" target="_blank" dir="ltr" class="external-link">${href}</a>`
+    : html`<span dir="ltr" class="external-link not-a-link">${url.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, "\uFFFD")}</span>`;
 }
 
 /**

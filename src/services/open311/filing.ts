@@ -203,6 +203,7 @@ async function fileOnce(db: Db, input: Open311FilingInput, ctx: FilingContext): 
         municipalityId: ctx.municipalityId,
         ticketId: ticket.id,
         clientId: ctx.client.id,
+        serviceCode: service.code,
         mediaUrls: JSON.stringify(input.mediaUrls),
         email: input.email,
         firstName: input.firstName,

@@ -251,12 +251,13 @@ describe("what cannot be filed", () => {
 
   it("checks every field's shape and says everything wrong at once", async () => {
     const problems = await refused(
-      await file({ api_key: key, service_code: "roads", lat: "33.8", long: "35.8", description: "x".repeat(4001), email: "not-an-address", media_url: "javascript:alert(1)", first_name: "A\nB" }),
+      await file({ api_key: key, service_code: "roads", lat: "33.8", long: "35.8", description: "x".repeat(4001), email: "not-an-address", media_url: ["javascript:alert(1)", "https://x.org/\u202egpj.exe"], first_name: "A\nB" }),
       400,
     );
     expect(problems).toEqual([
       "description: at most 4000 characters",
       'media_url: "javascript:alert(1)" is not an http(s) address',
+      'media_url: "https://x.org/\\u202egpj.exe" is not an http(s) address',
       'email: "not-an-address" is not an e-mail address',
       "first_name: must be one line of text without control characters",
     ]);

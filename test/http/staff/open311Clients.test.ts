@@ -42,7 +42,7 @@ let nextReference = 80_000;
 /** A request the client filed: a ticket and its Open311Submission row. */
 async function filedBy(clientId: number) {
   const ticket = await world.db.ticket.create({ data: { municipalityId: MUNICIPALITY, reference: ++nextReference, description: "Pothole", channel: "open311", locale: "en" } });
-  await world.db.open311Submission.create({ data: { municipalityId: MUNICIPALITY, ticketId: ticket.id, clientId, fingerprint: `test-${ticket.id}` } });
+  await world.db.open311Submission.create({ data: { municipalityId: MUNICIPALITY, ticketId: ticket.id, clientId, serviceCode: "roads", fingerprint: `test-${ticket.id}` } });
 }
 
 describe("Open311 clients are for admins", () => {

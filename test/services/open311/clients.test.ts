@@ -43,7 +43,7 @@ let nextReference = 70_000;
 /** A request the client filed (the ticket and the Open311Submission row the filing writes). */
 async function filedBy(clientId: number) {
   const ticket = await db.ticket.create({ data: { municipalityId: MUNICIPALITY, reference: ++nextReference, residentId, description: "حفرة بالطريق", channel: "open311", locale: "ar" } });
-  await db.open311Submission.create({ data: { municipalityId: MUNICIPALITY, ticketId: ticket.id, clientId, fingerprint: `test-${ticket.id}` } });
+  await db.open311Submission.create({ data: { municipalityId: MUNICIPALITY, ticketId: ticket.id, clientId, serviceCode: "roads", fingerprint: `test-${ticket.id}` } });
 }
 
 describe("readClientName", () => {

@@ -25,6 +25,7 @@ CREATE TABLE "Open311Submission" (
     "municipalityId" TEXT NOT NULL DEFAULT 'qab-elias',
     "ticketId" INTEGER NOT NULL,
     "clientId" INTEGER NOT NULL,
+    "serviceCode" TEXT NOT NULL,
     "mediaUrls" TEXT NOT NULL DEFAULT '[]',
     "email" TEXT,
     "firstName" TEXT,
