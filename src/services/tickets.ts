@@ -18,7 +18,8 @@ export async function fileTicket(tx: Tx, ticket: NewTicket, filing: FilingContex
     where: { municipalityId_code: { municipalityId: filing.municipalityId, code: ticket.categoryCode ?? "other" } },
     select: { id: true, department: true },
   });
-  const created = await tx.ticket.create({ data: newTicketColumns(ticket, filing, routing) });
+  const now = new Date();
+  const created = await tx.ticket.create({ data: { ...newTicketColumns(ticket, filing, routing), createdAt: now, waitingSince: now, lastResidentAt: now } });
   await tx.ticketEvent.create({
     data: { ticketId: created.id, actorType: "resident", kind: "created", data: createdEventData(ticket, filing) },
   });

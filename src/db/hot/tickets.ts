@@ -189,7 +189,8 @@ export async function fileTicket(q: HotQ, ticket: NewTicket, filing: FilingConte
       .executeTakeFirst()) ?? null;
   const created = await q
     .insertInto("Ticket")
-    .values({ ...newTicketColumns(ticket, filing, routing, placement), createdAt: now, updatedAt: now })
+    // A new request waits for staff from the moment it is filed, and is unread for everyone.
+    .values({ ...newTicketColumns(ticket, filing, routing, placement), createdAt: now, updatedAt: now, waitingSince: now, lastResidentAt: now })
     .returning("id")
     .executeTakeFirstOrThrow();
   await q

@@ -28,6 +28,8 @@ export interface PageOptions {
   scripts?: string[];
   /** Extra stylesheets under /staff/assets (a map's), before staff.css so ours win. */
   styles?: string[];
+  /** A page's own stylesheets under /staff/assets (queue.css, ticket.css), after staff.css so they refine it. */
+  pageStyles?: string[];
   flash?: FlashMessage[];
 }
 
@@ -36,7 +38,7 @@ export function csrfField(ctx: { csrfToken: string }): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrfToken}">`;
 }
 
-function documentShell(locale: Locale, t: Translate, title: string, content: SafeHtml, scripts: string[] = [], bodyClass = "", styles: string[] = []): string {
+function documentShell(locale: Locale, t: Translate, title: string, content: SafeHtml, scripts: string[] = [], bodyClass = "", styles: string[] = [], pageStyles: string[] = []): string {
   const dir = locale === "ar" ? "rtl" : "ltr";
   return `<!doctype html>\n${html`<html lang="${locale}" dir="${dir}">
 <head>
@@ -46,7 +48,7 @@ function documentShell(locale: Locale, t: Translate, title: string, content: Saf
 <title>${title} · ${t("app.name")}</title>
 <link rel="icon" href="data:,">
 ${styles.map((s) => html`<link rel="stylesheet" href="${ASSETS}/${s}">\n`)}<link rel="stylesheet" href="${ASSETS}/staff.css">
-${scripts.map((s) => html`<script src="${ASSETS}/${s}" defer></script>\n`)}</head>
+${pageStyles.map((s) => html`<link rel="stylesheet" href="${ASSETS}/${s}">\n`)}${scripts.map((s) => html`<script src="${ASSETS}/${s}" defer></script>\n`)}</head>
 <body class="${bodyClass}">
 ${content}
 </body>
@@ -93,7 +95,7 @@ export function staffPage(ctx: StaffContext, currentUrl: string, options: PageOp
 ${flashList(options.flash)}
 ${options.body}
 </main>`;
-  return documentShell(ctx.locale, t, options.title, content, options.scripts, "", options.styles);
+  return documentShell(ctx.locale, t, options.title, content, options.scripts, "", options.styles, options.pageStyles);
 }
 
 /** A page for someone not signed in (the sign-in form, errors before authentication). */

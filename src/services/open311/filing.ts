@@ -193,7 +193,13 @@ async function fileOnce(db: Db, input: Open311FilingInput, ctx: FilingContext): 
       locale: resident?.locale === "en" || resident?.locale === "ar" ? resident.locale : input.locale,
     };
     const ticket = await tx.ticket.create({
-      data: { ...newTicketColumns(newTicket, filing, { id: service.id, department: service.department }, placement), createdAt: ctx.now, updatedAt: ctx.now },
+      data: {
+        ...newTicketColumns(newTicket, filing, { id: service.id, department: service.department }, placement),
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+        waitingSince: ctx.now,
+        lastResidentAt: ctx.now,
+      },
       select: { id: true },
     });
     const created = { ...(JSON.parse(createdEventData(newTicket, filing)) as object), open311Client: { id: ctx.client.id, name: ctx.client.name } };

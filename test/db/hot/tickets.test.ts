@@ -140,6 +140,11 @@ describe("fileTicket", () => {
       childZonePlaceId: null,
       childZoneMetres: null,
       open311Hidden: false,
+      // A new request waits for staff, and is unread, from the moment it is filed.
+      waitingSince: NOW,
+      lastResidentAt: NOW,
+      firstResponseAt: null,
+      reopenedAt: null,
       createdAt: NOW,
       updatedAt: NOW,
     });

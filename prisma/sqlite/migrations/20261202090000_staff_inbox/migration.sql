@@ -1,0 +1,54 @@
+-- The staff inbox: unread marks, waiting times, targets per category, who has a ticket open.
+
+-- AlterTable
+ALTER TABLE "Ticket" ADD COLUMN "firstResponseAt" DATETIME;
+ALTER TABLE "Ticket" ADD COLUMN "lastResidentAt" DATETIME;
+ALTER TABLE "Ticket" ADD COLUMN "reopenedAt" DATETIME;
+ALTER TABLE "Ticket" ADD COLUMN "waitingSince" DATETIME;
+
+-- AlterTable
+ALTER TABLE "Category" ADD COLUMN "firstResponseHours" INTEGER;
+ALTER TABLE "Category" ADD COLUMN "resolutionHours" INTEGER;
+
+-- CreateTable
+CREATE TABLE "TicketRead" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "staffId" INTEGER NOT NULL,
+    "ticketId" INTEGER NOT NULL,
+    "readAt" DATETIME NOT NULL,
+    CONSTRAINT "TicketRead_staffId_fkey" FOREIGN KEY ("staffId") REFERENCES "Staff" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "TicketRead_ticketId_fkey" FOREIGN KEY ("ticketId") REFERENCES "Ticket" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "TicketPresence" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "staffId" INTEGER NOT NULL,
+    "ticketId" INTEGER NOT NULL,
+    "state" TEXT NOT NULL,
+    "seenAt" DATETIME NOT NULL,
+    CONSTRAINT "TicketPresence_staffId_fkey" FOREIGN KEY ("staffId") REFERENCES "Staff" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "TicketPresence_ticketId_fkey" FOREIGN KEY ("ticketId") REFERENCES "Ticket" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateIndex
+CREATE INDEX "TicketRead_ticketId_idx" ON "TicketRead"("ticketId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "TicketRead_staffId_ticketId_key" ON "TicketRead"("staffId", "ticketId");
+
+-- CreateIndex
+CREATE INDEX "TicketPresence_ticketId_seenAt_idx" ON "TicketPresence"("ticketId", "seenAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "TicketPresence_staffId_ticketId_key" ON "TicketPresence"("staffId", "ticketId");
+
+-- CreateIndex
+CREATE INDEX "Ticket_waitingSince_idx" ON "Ticket"("waitingSince");
+
+-- Backfill: the resident's latest message on each ticket, the first staff reply, and since when the
+-- open requests have waited for staff (their oldest resident message after the last staff reply).
+UPDATE "Ticket" SET "lastResidentAt" = COALESCE((SELECT MAX(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'inbound'), "createdAt");
+UPDATE "Ticket" SET "firstResponseAt" = (SELECT MIN(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'outbound' AND m."kind" = 'staff');
+UPDATE "Ticket" SET "waitingSince" = CASE WHEN "firstResponseAt" IS NULL THEN "createdAt" ELSE (SELECT MIN(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'inbound' AND NOT EXISTS (SELECT 1 FROM "Message" s WHERE s."ticketId" = "Ticket"."id" AND s."direction" = 'outbound' AND s."kind" = 'staff' AND s."createdAt" >= m."createdAt")) END WHERE "status" IN ('new', 'waiting_staff', 'in_progress');
+
