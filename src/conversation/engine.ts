@@ -1,7 +1,8 @@
 import { tokens } from "../understand/normalizeText.js";
-import { isCommand, understand } from "../understand/understand.js";
+import { isCommand, onlyGreets, understand } from "../understand/understand.js";
 import { assertNever } from "../lib/assertNever.js";
 import { accountPrompt, accountQuestion, chooseAnswer, linkCodeAnswer, linkNumberAnswer, startLinking } from "./flows/accounts.js";
+import { chooseTicketAnswer, followUp, whichTicket } from "./flows/followUp.js";
 import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
 import { askedSomethingElse, howToPay, isPaymentStep, paymentAnswer, paymentPrompt } from "./flows/payments.js";
@@ -86,6 +87,12 @@ async function answer(turn: Turn): Promise<StepResult> {
   // number is the answer, never a request reference or a menu choice.
   const accountAnswer = await answerAboutAccount(turn);
   if (accountAnswer) return accountAnswer;
+  // "Which request is your message about?" comes before references: "#10427" there picks one.
+  if (state.step === "chooseTicket") {
+    const chosen = state.followUp ? await chooseTicketAnswer(turn, state.followUp) : null;
+    // Not an answer: read afresh; the follow-up stays on no ticket.
+    return chosen ?? answer({ ...turn, state: initialState() });
+  }
   // Inside a description or an address, words are the answer: "someone dumped rubbish near building
   // 10427" is neither a request for a person nor a status question. Only a short message is.
   const short = (words: number) => !inWordyStep(state) || u.normalized.split(" ").length <= words;
@@ -156,13 +163,17 @@ async function answerAboutAccount(turn: Turn): Promise<StepResult | null> {
 function cancelled(state: ConversationState): string {
   if (state.draft) return "intake.cancelled";
   if (state.payment) return "payment.cancelled";
-  return state.account ? "cancelled" : "nothingToCancel";
+  return state.account || state.followUp ? "cancelled" : "nothingToCancel";
 }
 
 
 const inWordyStep = (state: ConversationState) => state.step === "description" || state.step === "location";
 
-/** Idle or at the main menu: a number picks from the menu, words are read for what they ask. */
+/**
+ * Idle or at the main menu: a number picks from the menu, words are read for what they ask.
+ * Words that ask nothing the bot answers belong to staff: to the ticket staff wrote about lately,
+ * else to the resident's open request (see `followUp`); only without one, the menu.
+ */
 async function freeText(turn: Turn): Promise<StepResult> {
   const { u, event, state } = turn;
   if (u.choice !== null) return menuChoice(turn, u.choice);
@@ -195,13 +206,21 @@ async function freeText(turn: Turn): Promise<StepResult> {
       ]);
     }
     case "greeting":
-      return (await answerToStaff(turn)) ?? done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU]);
+      // "مرحبا، إيمتى رح تجوا؟" says more than hello.
+      return (
+        (await answerToStaff(turn)) ??
+        (onlyGreets(u.normalized) ? null : await followUp(turn)) ??
+        done(turn, atMenu(), [{ key: "welcome" }, MAIN_MENU])
+      );
     default: {
       const toStaff = await answerToStaff(turn);
       if (toStaff) return toStaff;
       const { images } = splitMedia(event.media);
-      if (images.length > 0 || event.location) {
-        // A photo or a pin on its own starts a request about it.
+      const brought = images.length > 0 || event.location !== undefined;
+      // A photo or a pin on its own starts a request about it; with words, it may be about an open one.
+      const followed = brought && !hasWords(turn) ? null : await followUp(turn);
+      if (followed) return followed;
+      if (brought) {
         const received: Reply = { key: images.length > 0 ? "intake.photoReceived" : "intake.locationReceived" };
         return advanceIntake(turn, draftFrom(turn), [received]);
       }
@@ -287,6 +306,9 @@ async function reprompt(turn: Turn, state: ConversationState): Promise<StepResul
     return done(turn, { ...state, strikes: 0 }, [surveyQuestion(survey, index)]);
   }
   if (state.step === "stuck") return done(turn, state, [{ key: "stuck" }]);
+  if (state.step === "chooseTicket") {
+    return state.followUp ? done(turn, { ...state, strikes: 0 }, [await whichTicket(turn, state.followUp)]) : done(turn, atMenu(), [MAIN_MENU]);
+  }
   if (isPaymentStep(state.step)) return done(turn, { ...state, strikes: 0 }, [paymentPrompt(state.step)]);
   if (state.step === "linkNumber" || state.step === "linkCode" || state.step === "chooseAccount") {
     return done(turn, { ...state, strikes: 0 }, await accountPrompt(turn, state.step));

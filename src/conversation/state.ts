@@ -13,6 +13,8 @@ export const STEPS = [
   "confirm",
   "stuck",
   "reopenOffer",
+  // A follow-up ("when will you come?") while several requests are open: which one is it about?
+  "chooseTicket",
   // Accounts: linking a bill to the phone, choosing one of several accounts, reporting a payment.
   "linkNumber",
   "linkCode",
@@ -69,6 +71,17 @@ export const PaymentDraftSchema = z.object({
 });
 export type PaymentDraft = z.infer<typeof PaymentDraftSchema>;
 
+/**
+ * At "chooseTicket": a message that belongs to one of the resident's open requests, which were
+ * listed in this order. `since` (ISO time) is when the follow-up began: the resident's messages
+ * since then, still on no ticket, go to the one they choose.
+ */
+export const FollowUpSchema = z.object({
+  tickets: z.array(z.object({ reference: z.number().int(), categoryCode: z.string().nullable() })).min(1),
+  since: z.string(),
+});
+export type FollowUp = z.infer<typeof FollowUpSchema>;
+
 /** At "survey": which invitation, and the question being answered (0-based; -1: the WhatsApp template was sent, no question yet). */
 export const SurveyContextSchema = z.object({ invitationId: z.number().int(), question: z.number().int().min(-1) });
 export type SurveyContext = z.infer<typeof SurveyContextSchema>;
@@ -89,6 +102,8 @@ const StateV1 = z.object({
   payment: PaymentDraftSchema.optional(),
   /** While answering a survey. */
   survey: SurveyContextSchema.optional(),
+  /** At "chooseTicket": the follow-up waiting for its request. */
+  followUp: FollowUpSchema.optional(),
 });
 export type ConversationState = z.infer<typeof StateV1>;
 
@@ -99,17 +114,25 @@ export const initialState = (): ConversationState => ({ version: 1, step: "idle"
 /** After staff resolve or close a ticket: the resident's next "1" reopens it. */
 export const reopenOfferState = (reference: number): ConversationState => ({ version: 1, step: "reopenOffer", strikes: 0, reopenReference: reference });
 
-/** Whether the resident is between requests, so the conversation may be steered without losing anything. */
+/**
+ * Whether the resident is between requests, so the conversation may be steered without losing
+ * anything. An unanswered "which request is your message about?" counts: steered elsewhere (a
+ * resolution's "reply 1", a survey), the follow-up stays on no ticket, where staff still see it,
+ * and the resident's next "1" answers the question they were asked last.
+ */
 export const isAtRest = (state: ConversationState) =>
-  state.step === "idle" || state.step === "menu" || state.step === "reopenOffer" || state.step === "surveyOffer";
+  state.step === "idle" || state.step === "menu" || state.step === "reopenOffer" || state.step === "surveyOffer" || state.step === "chooseTicket";
 
 // A request left unfinished this long is abandoned: a message days later starts afresh instead of
 // becoming the old request's description or address.
 const DRAFT_LIFETIME_MS = 24 * 3600_000;
 
-/** The state as the next message will find it: an unfinished request, link or payment lapses after a day. */
+/**
+ * The state as the next message will find it: an unfinished request, link or payment, or an
+ * unanswered "which request?", lapses after a day.
+ */
 export function expireStaleDraft(state: ConversationState, now: Date): ConversationState {
-  const startedAt = state.draft?.startedAt ?? state.payment?.startedAt ?? state.account?.startedAt;
+  const startedAt = state.draft?.startedAt ?? state.payment?.startedAt ?? state.account?.startedAt ?? state.followUp?.since;
   const started = startedAt ? Date.parse(startedAt) : NaN;
   return now.getTime() - started > DRAFT_LIFETIME_MS ? initialState() : state;
 }

@@ -181,7 +181,12 @@ export type Effect =
   | { type: "optIn" }
   | { type: "fileTicket"; ticket: NewTicket }
   | { type: "reopenTicket"; reference: number }
-  | { type: "addToTicket"; reference: number }
+  /**
+   * The resident's message belongs to their open ticket `reference` (an answer to staff, a
+   * follow-up). With `since`, every message of theirs since then that is on no ticket yet goes
+   * there too (the follow-up written before they said which request it was about).
+   */
+  | { type: "addToTicket"; reference: number; since?: Date }
   | { type: "recordDisclosure"; kind: DisclosureKind; accountId: number }
   | { type: "reportPayment"; report: NewPaymentReport }
   | { type: "joinSurveys"; source: "keyword" | "offer" }

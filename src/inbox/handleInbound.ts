@@ -324,13 +324,24 @@ async function applyEffects(tx: HotQ, effects: readonly Effect[], ctx: EffectCon
         await linkMessagesToTicket(tx, ctx.residentId, ticket.id, effect.ticket.startedAt, ctx.now);
         break;
       }
-      case "reopenTicket":
-        await reopenByResident(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now);
+      case "reopenTicket": {
+        // The "1" that reopened it (and the reply) belong to the ticket's conversation.
+        const reopened = await reopenByResident(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now);
+        if (reopened !== null) {
+          ticketId = reopened;
+          await updateMessage(tx, ctx.inboundId, { ticketId }, ctx.now);
+        }
         break;
-      case "addToTicket":
-        ticketId = (await residentAnswered(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now)) ?? ticketId;
-        if (ticketId !== null) await updateMessage(tx, ctx.inboundId, { ticketId }, ctx.now);
+      }
+      case "addToTicket": {
+        const answered = await residentAnswered(tx, ctx.municipalityId, ctx.residentId, effect.reference, ctx.now);
+        if (answered === null) break;
+        ticketId = answered;
+        // A follow-up asked "which request?" first: its messages since then (still on no ticket) go there too.
+        if (effect.since) await linkMessagesToTicket(tx, ctx.residentId, ticketId, effect.since, ctx.now);
+        else await updateMessage(tx, ctx.inboundId, { ticketId }, ctx.now);
         break;
+      }
       case "recordDisclosure":
         await recordDisclosure(tx, {
           municipalityId: ctx.municipalityId,

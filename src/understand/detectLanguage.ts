@@ -11,7 +11,8 @@ const ARABIZI_WORDS = new Set(
     "3na el bel bil lal men min mn 3a 3ala ya habibi bas hek hayda hayde hon honik lezem lazim baladiye " +
     "baladiyye mechkle mochkle moshkle mechkel shakwa chakwa zbele zbeleh mai may mayye kahraba kahrba dawe " +
     "share3 tari2 jora kbire kbir 2adem adem ade 2ade 3layye 3alay 3leyye wled wlad madrase 7ay 7ad ma2tou3a " +
-    "ma2tou3 embere7 mbere7 mkawme sar seret ba3d ba3ed nhar lyom mbareh kashf kachf 7sab hsab hsebe"
+    "ma2tou3 embere7 mbere7 mkawme sar seret ba3d ba3ed nhar lyom mbareh kashf kachf 7sab hsab hsebe " +
+    "shukran chukran shokran emta emtin imta btiju btijo lesa lessa"
   ).split(" "),
 );
 

@@ -84,6 +84,24 @@ export function referenceIn(text: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+// Words that come with a greeting without adding anything to it: "السلام عليكم ورحمة الله وبركاته",
+// "hi there", "hello, how are you?", "marhaba ya jame3a".
+const GREETING_COMPANY = [
+  "ورحمه", "الله", "وبركاته", "يا", "جماعه", "شباب", "عليكم", "عليكن", "وعليكم", "كيفكم", "كيفكن", "كيف", "الحال", "حالك",
+  "there", "all", "everyone", "guys", "team", "dear", "how", "are", "you", "doing",
+  "ya", "jame3a", "jama3a", "shabeb", "shabab", "kif", "kifkon", "el", "7al", "7alak",
+];
+const GREETING_WORDS: Phrase[] = [...PHRASES.greeting, ...GREETING_COMPANY].flatMap(toPhrase).map((word) => [word]);
+
+/**
+ * The message only greets ("مرحبا", "السلام عليكم ورحمة الله", "hi there, how are you?"): it says
+ * nothing else that could be an answer or a follow-up. `normalized` as `understand` gives it.
+ */
+export function onlyGreets(normalized: string): boolean {
+  const words = tokens(normalized);
+  return words.length > 0 && words.every((word) => GREETING_WORDS.some((greeting) => matchesPhrase([word], greeting)));
+}
+
 /** Scores every category by how many of its keywords the message contains; ties go to the first. */
 export function matchCategory(words: readonly string[], categories: readonly CategoryKeywords[]): string | null {
   let best: { code: string; score: number } | null = null;

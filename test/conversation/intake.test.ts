@@ -137,6 +137,36 @@ describe("a resident files a request", () => {
     expect((await whatsapp.say("1")).text).toContain("location pin");
   });
 
+  it("a WhatsApp pin with a place name and an address keeps both: the name on the pin, the address as the ticket's address", async () => {
+    const chat = engineChat({ channel: "whatsapp", locale: "en" });
+    await chat.say("huge pothole on the main road");
+    await chat.say("1");
+    const pin = { latitude: 33.7934, longitude: 35.8237, label: "Qab Elias Municipality", address: "Main Road, Qab Elias" };
+    await chat.send({ text: "", media: [], location: pin });
+    expect((await chat.say("skip")).text).toContain("Pin: Qab Elias Municipality");
+    await chat.say("1");
+    expect(chat.filed[0]).toMatchObject({ location: pin, addressText: "Main Road, Qab Elias" });
+  });
+
+  it("an address the resident typed stays the ticket's address; a pin without one adds none", async () => {
+    const typed = engineChat({ channel: "whatsapp", locale: "en" });
+    await typed.say("huge pothole on the main road");
+    await typed.say("1");
+    await typed.say("in front of the mosque");
+    await typed.send({ text: "", media: [], location: { latitude: 33.79, longitude: 35.82, label: "Mosque", address: "Main Road" } });
+    await typed.say("skip");
+    await typed.say("1");
+    expect(typed.filed[0]).toMatchObject({ addressText: "in front of the mosque" });
+
+    const bare = engineChat({ channel: "whatsapp", locale: "en" });
+    await bare.say("huge pothole on the main road");
+    await bare.say("1");
+    await bare.send({ text: "", media: [], location: { latitude: 33.79, longitude: 35.82 } });
+    await bare.say("skip");
+    await bare.say("1");
+    expect(bare.filed[0]).toMatchObject({ addressText: null, location: { latitude: 33.79, longitude: 35.82 } });
+  });
+
   it("a photo sent first starts a request and is kept on it", async () => {
     const chat = engineChat({ channel: "whatsapp", locale: "ar" });
     const first = await chat.send({ text: "", media: [{ url: "https://api.twilio.com/media/ME9", contentType: "image/jpeg" }] });

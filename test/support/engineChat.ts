@@ -52,6 +52,8 @@ export function engineChat(
   const filed: NewTicket[] = [];
   const payments: NewPaymentReport[] = [];
   const disclosures: { kind: DisclosureKind; accountId: number }[] = [];
+  /** The messages the engine put on a ticket (an answer to staff, a follow-up), as the inbox would. */
+  const attached: { reference: number; since?: Date }[] = [];
   let state: ConversationState = initialState();
   let now = options.now ?? new Date("2026-11-29T09:00:00Z");
 
@@ -105,6 +107,12 @@ export function engineChat(
           createdAt: new Date(now.getTime() + filed.length),
         });
       }
+      if (effect.type === "addToTicket") {
+        attached.push({ reference: effect.reference, ...(effect.since ? { since: effect.since } : {}) });
+        // The resident's turn is over: a ticket in progress waits for staff again.
+        const ticket = lookups.tickets.find((t) => t.reference === effect.reference);
+        if (ticket?.status === "in_progress") ticket.status = "waiting_staff";
+      }
       if (effect.type === "recordDisclosure") disclosures.push({ kind: effect.kind, accountId: effect.accountId });
       if (effect.type === "reportPayment") payments.push(effect.report);
       if (effect.type === "joinSurveys") resident.surveys.joined = true;
@@ -128,6 +136,7 @@ export function engineChat(
     filed,
     payments,
     disclosures,
+    attached,
     /** Moves the clock on (e.g. past a lockout). */
     wait(ms: number) {
       now = new Date(now.getTime() + ms);

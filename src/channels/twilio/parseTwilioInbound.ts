@@ -45,7 +45,8 @@ export type ParsedInbound =
 
 /**
  * Turns Twilio's form fields into an `InboundMessage`. WhatsApp messages have `whatsapp:`-prefixed
- * addresses; location pins come as Latitude/Longitude (+ Address/Label); media as NumMedia with
+ * addresses; location pins come as Latitude/Longitude, with a place's name (Label) and address
+ * (Address) when WhatsApp knows them, both kept; media as NumMedia with
  * MediaUrlN/MediaContentTypeN. Every id, number and length is checked; a NUL in the free text
  * (Body, ProfileName, Address, Label) is removed rather than refused, since Twilio never sends one and
  * the resident's message is still worth answering, so the inbox never sees a NUL. Returns a readable

@@ -142,7 +142,9 @@ export async function fileRequest(turn: Turn, draft: Draft, needsHuman: boolean)
     categoryCode: category?.code ?? null,
     description: draft.description ?? (hasWords(turn) ? turn.event.text.trim() : ""),
     location: draft.location ?? null,
-    addressText: draft.addressText ?? null,
+    // A WhatsApp pin of a place has a name (its label) and an address: the address is the ticket's
+    // address text unless the resident typed one.
+    addressText: draft.addressText ?? draft.location?.address ?? null,
     media: draft.media,
     childRelated: draft.childRelated || (category?.childRelated ?? false),
     needsHuman,

@@ -210,15 +210,24 @@ const ownTicket = (q: HotQ, municipalityId: string, residentId: number, referenc
     .where("reference", "=", reference)
     .executeTakeFirst();
 
-/** The resident answered "1" to a resolution notice: the ticket is open again for staff. */
-export async function reopenByResident(q: HotQ, municipalityId: string, residentId: number, reference: number, now: Date): Promise<void> {
+/**
+ * The resident answered "1" to a resolution notice: the ticket is open again for staff, shows as
+ * reopened, waits from now and is unread for everyone. Returns its id (null when there was nothing
+ * to reopen: someone else's ticket, an unknown reference, a ticket already open).
+ */
+export async function reopenByResident(q: HotQ, municipalityId: string, residentId: number, reference: number, now: Date): Promise<number | null> {
   const ticket = await ownTicket(q, municipalityId, residentId, reference);
-  if (!ticket || (ticket.status !== "resolved" && ticket.status !== "closed")) return;
-  await q.updateTable("Ticket").set({ status: "new", updatedAt: now }).where("id", "=", ticket.id).execute();
+  if (!ticket || (ticket.status !== "resolved" && ticket.status !== "closed")) return null;
+  await q
+    .updateTable("Ticket")
+    .set({ status: "new", reopenedAt: now, waitingSince: now, lastResidentAt: now, updatedAt: now })
+    .where("id", "=", ticket.id)
+    .execute();
   await q
     .insertInto("TicketEvent")
     .values({ ticketId: ticket.id, actorType: "resident", kind: "reopened", data: JSON.stringify({ from: ticket.status }), createdAt: now })
     .execute();
+  return ticket.id;
 }
 
 const THREAD_DAYS = 7;
@@ -248,15 +257,27 @@ const latestStaffMessage = prepared((db, p: { municipalityId: string; residentId
 );
 
 /**
- * The resident answered staff on a ticket: their turn is over, so a ticket in progress waits for
- * staff again, and the history says so. Returns the ticket's id.
+ * The resident wrote on a ticket (an answer to staff, a follow-up): their turn is over, so a ticket
+ * in progress waits for staff again (a new one stays new), and the history says so. The ticket is
+ * unread for staff from now (`lastResidentAt`), and waits since the oldest message staff have not
+ * answered (`waitingSince`, kept if already set; a resolved or closed ticket waits for no one).
+ * Returns the ticket's id.
  */
 export async function residentAnswered(q: HotQ, municipalityId: string, residentId: number, reference: number, now: Date): Promise<number | null> {
   const ticket = await ownTicket(q, municipalityId, residentId, reference);
   if (!ticket) return null;
-  if (ticket.status === "in_progress") {
-    await q.updateTable("Ticket").set({ status: "waiting_staff", updatedAt: now }).where("id", "=", ticket.id).execute();
-  }
+  const open = (OPEN_STATUSES as readonly string[]).includes(ticket.status);
+  await q
+    .updateTable("Ticket")
+    .set((eb) => ({
+      ...(ticket.status === "in_progress" ? { status: "waiting_staff" } : {}),
+      lastResidentAt: now,
+      // In SQL, not from the row read above: a staff reply committed meanwhile (PostgreSQL) is seen.
+      ...(open ? { waitingSince: eb.fn.coalesce("waitingSince", eb.val(now)) } : {}),
+      updatedAt: now,
+    }))
+    .where("id", "=", ticket.id)
+    .execute();
   await q
     .insertInto("TicketEvent")
     .values({ ticketId: ticket.id, actorType: "resident", kind: "resident_replied", data: JSON.stringify({ from: ticket.status }), createdAt: now })
@@ -265,8 +286,9 @@ export async function residentAnswered(q: HotQ, municipalityId: string, resident
 }
 
 /**
- * The messages that told us about a ticket, the current one included, belong to it. `now` is their
- * `updatedAt` (Prisma's updateMany set it to the wall clock).
+ * The messages that told us about a ticket, the current one included, belong to it: the resident's
+ * and the bot's since `startedAt` that are on no ticket yet (a notification or a survey sent
+ * meanwhile is not part of it). `now` is their `updatedAt` (Prisma's updateMany set it to the wall clock).
  */
 export async function linkMessagesToTicket(q: HotQ, residentId: number, ticketId: number, startedAt: Date, now: Date): Promise<void> {
   await q
@@ -274,6 +296,7 @@ export async function linkMessagesToTicket(q: HotQ, residentId: number, ticketId
     .set({ ticketId, updatedAt: now })
     .where("residentId", "=", residentId)
     .where("ticketId", "is", null)
+    .where("kind", "in", ["resident", "bot"])
     .where("createdAt", ">=", startedAt)
     .execute();
 }

@@ -260,12 +260,18 @@ describe("openTicketsOf and residentTicket", () => {
 });
 
 describe("reopenByResident", () => {
-  it("a resolved or closed ticket is new again, and the history says from what", async () => {
+  it("a resolved or closed ticket is new again, reopened, waiting and unread from now, and the history says from what", async () => {
     const r = await resident();
     for (const status of ["resolved", "closed"]) {
       const ticket = await prismaTicket(r.id, { status });
-      await reopenByResident(hot, M, r.id, ticket.reference, NOW);
-      expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id }, select: { status: true, updatedAt: true } })).toEqual({ status: "new", updatedAt: NOW });
+      await t.db.ticket.update({ where: { id: ticket.id }, data: { waitingSince: null, lastResidentAt: days(-9), firstResponseAt: days(-8) } });
+      expect(await reopenByResident(hot, M, r.id, ticket.reference, NOW)).toBe(ticket.id);
+      expect(
+        await t.db.ticket.findUniqueOrThrow({
+          where: { id: ticket.id },
+          select: { status: true, updatedAt: true, reopenedAt: true, waitingSince: true, lastResidentAt: true, firstResponseAt: true },
+        }),
+      ).toEqual({ status: "new", updatedAt: NOW, reopenedAt: NOW, waitingSince: NOW, lastResidentAt: NOW, firstResponseAt: days(-8) });
       expect(await eventsOf(ticket.id)).toEqual([
         { id: expect.any(Number), ticketId: ticket.id, actorType: "resident", actorId: null, kind: "reopened", data: JSON.stringify({ from: status }), createdAt: NOW },
       ]);
@@ -277,9 +283,9 @@ describe("reopenByResident", () => {
     const stranger = await resident();
     const open = await prismaTicket(r.id, { status: "in_progress" });
     const theirs = await prismaTicket(stranger.id, { status: "resolved" });
-    await reopenByResident(hot, M, r.id, open.reference, NOW);
-    await reopenByResident(hot, M, r.id, theirs.reference, NOW);
-    await reopenByResident(hot, M, r.id, 99_998, NOW);
+    expect(await reopenByResident(hot, M, r.id, open.reference, NOW)).toBeNull();
+    expect(await reopenByResident(hot, M, r.id, theirs.reference, NOW)).toBeNull();
+    expect(await reopenByResident(hot, M, r.id, 99_998, NOW)).toBeNull();
     expect(await t.db.ticket.findUniqueOrThrow({ where: { id: open.id } })).toEqual(open);
     expect(await t.db.ticket.findUniqueOrThrow({ where: { id: theirs.id } })).toEqual(theirs);
     expect(await t.db.ticketEvent.count({ where: { ticketId: { in: [open.id, theirs.id] } } })).toBe(0);
@@ -287,22 +293,53 @@ describe("reopenByResident", () => {
 });
 
 describe("residentAnswered", () => {
-  it("a ticket in progress waits for staff again; the answer is in the history", async () => {
+  const columns = { status: true, updatedAt: true, waitingSince: true, lastResidentAt: true, reopenedAt: true, firstResponseAt: true } as const;
+
+  it("a ticket in progress waits for staff again, from now, and is unread; the answer is in the history", async () => {
     const r = await resident();
     const ticket = await prismaTicket(r.id, { status: "in_progress" });
+    // Staff answered last: nothing was waiting.
+    await t.db.ticket.update({ where: { id: ticket.id }, data: { waitingSince: null, lastResidentAt: days(-2), firstResponseAt: days(-1) } });
     expect(await residentAnswered(hot, M, r.id, ticket.reference, NOW)).toBe(ticket.id);
-    expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id }, select: { status: true, updatedAt: true } })).toEqual({ status: "waiting_staff", updatedAt: NOW });
+    expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id }, select: columns })).toEqual({
+      status: "waiting_staff",
+      updatedAt: NOW,
+      waitingSince: NOW,
+      lastResidentAt: NOW,
+      reopenedAt: null,
+      firstResponseAt: days(-1),
+    });
     expect(await eventsOf(ticket.id)).toEqual([
       { id: expect.any(Number), ticketId: ticket.id, actorType: "resident", actorId: null, kind: "resident_replied", data: '{"from":"in_progress"}', createdAt: NOW },
     ]);
   });
 
-  it("in any other status the ticket is untouched, the answer still recorded", async () => {
+  it.each(["new", "waiting_staff"])("a %s ticket keeps its status and how long it has waited; it is unread from now", async (status) => {
     const r = await resident();
-    const ticket = await prismaTicket(r.id, { status: "waiting_staff" });
+    const ticket = await prismaTicket(r.id, { status });
+    await t.db.ticket.update({ where: { id: ticket.id }, data: { waitingSince: days(-3), lastResidentAt: days(-3) } });
     expect(await residentAnswered(hot, M, r.id, ticket.reference, NOW)).toBe(ticket.id);
-    expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toEqual(ticket);
-    expect((await eventsOf(ticket.id)).map((e) => [e.kind, e.data])).toEqual([["resident_replied", '{"from":"waiting_staff"}']]);
+    expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id }, select: columns })).toEqual({
+      status,
+      updatedAt: NOW,
+      waitingSince: days(-3),
+      lastResidentAt: NOW,
+      reopenedAt: null,
+      firstResponseAt: null,
+    });
+    expect((await eventsOf(ticket.id)).map((e) => [e.kind, e.data])).toEqual([["resident_replied", JSON.stringify({ from: status })]]);
+  });
+
+  it("a resolved ticket stays resolved and waits for no one; the message still shows as unread", async () => {
+    const r = await resident();
+    const ticket = await prismaTicket(r.id, { status: "resolved" });
+    await t.db.ticket.update({ where: { id: ticket.id }, data: { waitingSince: null } });
+    expect(await residentAnswered(hot, M, r.id, ticket.reference, NOW)).toBe(ticket.id);
+    expect(await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id }, select: { status: true, waitingSince: true, lastResidentAt: true } })).toEqual({
+      status: "resolved",
+      waitingSince: null,
+      lastResidentAt: NOW,
+    });
   });
 
   it("someone else's ticket or an unknown reference: null, nothing written", async () => {
@@ -389,23 +426,31 @@ describe("linkMessagesToTicket", () => {
     const stranger = await resident();
     const other = await prismaTicket(r.id);
     const ticket = await prismaTicket(r.id);
-    const message = (residentId: number, createdAt: Date, ticketId: number | null = null) =>
-      t.db.message.create({ data: { municipalityId: M, residentId, ticketId, direction: "inbound", kind: "resident", channel: "sms", body: "…", status: "received", createdAt, updatedAt: createdAt } });
+    const message = (residentId: number, createdAt: Date, ticketId: number | null = null, kind = "resident") =>
+      t.db.message.create({
+        data: { municipalityId: M, residentId, ticketId, direction: kind === "resident" ? "inbound" : "outbound", kind, channel: "sms", body: "…", status: "received", createdAt, updatedAt: createdAt },
+      });
     const before = await message(r.id, minutes(-11));
     const atStart = await message(r.id, minutes(-10));
+    const botReply = await message(r.id, minutes(-10), null, "bot");
     const during = await message(r.id, minutes(-1));
     const elsewhere = await message(r.id, minutes(-5), other.id);
     const strangers = await message(stranger.id, minutes(-5));
+    // Sent to the resident meanwhile, about something else.
+    const notification = await message(r.id, minutes(-4), null, "notification");
 
     await linkMessagesToTicket(hot, r.id, ticket.id, minutes(-10), NOW);
 
-    const rows = await t.db.message.findMany({ where: { id: { in: [before.id, atStart.id, during.id, elsewhere.id, strangers.id] } }, orderBy: { id: "asc" } });
+    const ids = [before, atStart, botReply, during, elsewhere, strangers, notification].map((m) => m.id);
+    const rows = await t.db.message.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
     expect(rows.map((m) => [m.id, m.ticketId, m.updatedAt])).toEqual([
       [before.id, null, minutes(-11)],
       [atStart.id, ticket.id, NOW],
+      [botReply.id, ticket.id, NOW],
       [during.id, ticket.id, NOW],
       [elsewhere.id, other.id, minutes(-5)],
       [strangers.id, null, minutes(-5)],
+      [notification.id, null, minutes(-4)],
     ]);
   });
 });
