@@ -7,6 +7,7 @@ import type { RouterDeps } from "../createApp.js";
 import { accountHref, parseAccountNumber, phoneFor } from "./accountPages.js";
 import { checkbox, parseId } from "./admin/adminForms.js";
 import { redirectWithFlash } from "./flash.js";
+import { isolating } from "./format.js";
 import { staffContext } from "./staffContext.js";
 
 const LinkForm = z.object({
@@ -41,7 +42,8 @@ export function accountActions(deps: RouterDeps): Router {
     const result: StaffLinkResult = await deps.db.$transaction((tx) => linkAccountByStaff(tx, ctx.actor, { accountNumber: number, phone: form.phone, locale: form.locale }, deps.clock()));
     if (!result.ok) return refusal(res, deps, back, result, t("accounts.errors.phone"));
     const phone = phoneFor(ctx.actor, result.phone);
-    return redirectWithFlash(res, deps, back, [{ kind: result.alreadyLinked ? "info" : "success", text: t(result.alreadyLinked ? "accounts.alreadyLinked" : "accounts.linked", { phone, number }) }]);
+    // "+961 71 234 567" stays in order inside the Arabic sentence, and so does "QE-104".
+    return redirectWithFlash(res, deps, back, [{ kind: result.alreadyLinked ? "info" : "success", text: isolating(t)(result.alreadyLinked ? "accounts.alreadyLinked" : "accounts.linked", { phone, number }) }]);
   });
 
   router.post("/:number/links/:linkId/unlink", async (req, res) => {
@@ -55,8 +57,9 @@ export function accountActions(deps: RouterDeps): Router {
       if (link && link.account.number !== number) return { ok: false, error: "not_found", message: `No link ${linkId} on ${number}` } satisfies ActionError;
       return unlinkAccount(tx, ctx.actor, linkId, deps.clock());
     });
-    if (!result.ok) return refusal(res, deps, back, result, ctx.t("errors.actionRefused", { detail: result.message }));
-    return redirectWithFlash(res, deps, back, [{ kind: "success", text: ctx.t("accounts.unlinked", { number }) }]);
+    // Unlinking is only ever refused as forbidden or not found (pages); any other refusal reads as a bad request.
+    if (!result.ok) return refusal(res, deps, back, result, ctx.t("errors.400.text"));
+    return redirectWithFlash(res, deps, back, [{ kind: "success", text: isolating(ctx.t)("accounts.unlinked", { number }) }]);
   });
 
   return router;

@@ -7,7 +7,7 @@ import type { Actor } from "../../services/staff.js";
 import type { RouterDeps } from "../createApp.js";
 import { checkboxField, selectField, textField, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
-import { formatDate, formatDateTime, formatMoney } from "./format.js";
+import { formatDate, formatDateTime, formatMoney, isolating } from "./format.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
 import { staffContext, type StaffContext } from "./staffContext.js";
@@ -45,7 +45,7 @@ function balanceList(ctx: StaffContext, balances: AccountRow["balances"]): HtmlV
   const { t, locale } = ctx;
   if (balances.length === 0) return html`<span class="muted">${t("accounts.noBalance")}</span>`;
   return balances.map(
-    (b) => html`<div class="balance"><strong dir="auto">${formatMoney(b.amountDue, b.currency, locale)}</strong> <small class="muted">${t("accounts.due", { date: formatDate(b.dueDate, locale) })}</small></div>`,
+    (b) => html`<div class="balance"><strong dir="auto">${formatMoney(b.amountDue, b.currency, locale)}</strong> <small class="muted">${isolating(t)("accounts.due", { date: formatDate(b.dueDate, locale) })}</small></div>`,
   );
 }
 
@@ -199,8 +199,8 @@ function linksCard(ctx: StaffContext, detail: AccountDetail): SafeHtml {
       ${l.resident.optedOut && html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`}
       <small class="muted">${
         l.linkedBy === "staff"
-          ? t("accounts.linkedByStaff", { name: (l.staffId !== null ? detail.staffNames.get(l.staffId) : undefined) ?? t("history.formerStaff"), when: formatDateTime(l.createdAt, locale) })
-          : t("accounts.linkedByCode", { when: formatDateTime(l.createdAt, locale) })
+          ? isolating(t)("accounts.linkedByStaff", { name: (l.staffId !== null ? detail.staffNames.get(l.staffId) : undefined) ?? t("history.formerStaff"), when: formatDateTime(l.createdAt, locale) })
+          : isolating(t)("accounts.linkedByCode", { when: formatDateTime(l.createdAt, locale) })
       }</small>
       ${
         admin &&
@@ -264,9 +264,11 @@ function auditWhat(ctx: StaffContext, detail: AccountDetail, event: AccountDetai
   const phone = phoneFor(actor, event.residentId !== null ? detail.phones.get(event.residentId) : undefined);
   const amount = typeof data.amount === "string" && /^-?\d+(\.\d+)?$/.test(data.amount) ? formatMoney(data.amount, str(data.currency), locale) : "";
   const reference = typeof data.ticketReference === "number" ? data.ticketReference : "";
-  if (!AUDIT_KINDS.has(event.kind)) return t("accounts.auditKinds.other", { kind: event.kind, phone });
+  // A phone number, an amount or a code keeps its own order inside the sentence.
+  const said = isolating(t);
+  if (!AUDIT_KINDS.has(event.kind)) return said("accounts.auditKinds.other", { kind: event.kind, phone });
   const reason = str(data.reason);
-  return t(`accounts.auditKinds.${event.kind}`, {
+  return said(`accounts.auditKinds.${event.kind}`, {
     phone,
     amount,
     reference,
@@ -290,7 +292,7 @@ function auditCard(ctx: StaffContext, detail: AccountDetail): SafeHtml {
     events.length === 0
       ? html`<p class="muted">${t("accounts.noAudit")}</p>`
       : html`<table class="admin-table audit"><thead><tr><th>${t("accounts.auditWhen")}</th><th>${t("accounts.auditWho")}</th><th>${t("accounts.auditWhat")}</th></tr></thead><tbody>${events.map(
-          (e) => html`<tr class="audit-${e.kind}"><td class="nowrap">${formatDateTime(e.createdAt, locale)}</td><td>${who(e)}</td><td><span dir="auto">${auditWhat(ctx, detail, e)}</span></td></tr>`,
+          (e) => html`<tr class="audit-${e.kind}"><td class="nowrap">${formatDateTime(e.createdAt, locale)}</td><td><bdi>${who(e)}</bdi></td><td>${auditWhat(ctx, detail, e)}</td></tr>`,
         )}</tbody></table>`
   }
 </section>`;
@@ -320,7 +322,7 @@ export function accountPages(deps: RouterDeps): Router {
     const number = parseAccountNumber(req.params.number);
     const detail = await accountDetail(deps.db, deps.municipalityId, number, deps.clock());
     if (!detail) throw new HttpError(404, "No such account");
-    const title = t("accounts.titleOne", { number });
+    const title = isolating(t)("accounts.titleOne", { number });
     const body = html`<div class="page-head">
   <p class="crumbs"><a href="/staff/accounts">${t("accounts.back")}</a></p>
   <h1>${t("accounts.accountLabel")} <bdi dir="ltr">${number}</bdi> <span class="subtitle" dir="auto">${detail.account.holderName}</span></h1>

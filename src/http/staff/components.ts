@@ -1,7 +1,7 @@
 import { isRoute, type Route } from "../../channels/routes.js";
 import { TICKET_STATUSES } from "../../conversation/types.js";
 import { TICKET_CHANNELS } from "../../services/ticketQueries.js";
-import { html, type SafeHtml } from "./html.js";
+import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import type { Translate } from "./staffContext.js";
 
 /** A ticket status as a coloured badge. */
@@ -93,4 +93,34 @@ export function textField(label: string, name: string, value: string | number | 
 /** A labelled checkbox (sends "on" when ticked). */
 export function checkboxField(label: string, name: string, checked: boolean, value = "on"): SafeHtml {
   return html`<label class="check"><input type="checkbox" name="${name}" value="${value}" ${checked ? html`checked` : null}><span>${label}</span></label>`;
+}
+
+/**
+ * An inserted value that keeps its own direction inside the sentence around it (a name, a
+ * reference, an amount, a file name): `<bdi>` guesses it from the value's first letter; pass "ltr"
+ * for what always reads left to right (phone numbers, URLs, paths, codes).
+ */
+export function bdi(value: HtmlValue, dir?: "ltr" | "rtl"): SafeHtml {
+  return dir ? html`<bdi dir="${dir}">${value}</bdi>` : html`<bdi>${value}</bdi>`;
+}
+
+/**
+ * Technical text (a provider's error, a parser's message, a database error) behind a "Details"
+ * toggle, left to right as written: staff read the explanation in their language first, and copy
+ * this for whoever fixes it. Nothing when there is no detail.
+ */
+export function technicalDetails(t: Translate, detail: string | null | undefined): HtmlValue {
+  if (!detail) return null;
+  // .sms-text: the stylesheet's wrapping block for text shown as written (the CSV sample uses it too).
+  return html`<details class="tech-details"><summary>${t("errors:details")}</summary><pre class="sms-text" dir="ltr">${detail}</pre></details>`;
+}
+
+/**
+ * An import (accounts, consent, places) that stopped on an unexpected error, such as the database's:
+ * all or nothing, so nothing changed. Said in the reader's language; the error's own message
+ * behind "Details".
+ */
+export function importFailedCard(t: Translate, error: unknown): SafeHtml {
+  const detail = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+  return html`<section class="card import-failed" role="alert"><p>${t("errors:imports.failed")}</p>${technicalDetails(t, detail)}</section>`;
 }

@@ -98,3 +98,53 @@ export function formatDate(date: Date, locale: Locale): string {
 export function formatMoney(amount: string | { toFixed(): string }, currency: string, locale: Locale): string {
   return formatAmount(typeof amount === "string" ? amount : amount.toFixed(), currency === "USD" ? "USD" : "LBP", locale, "western");
 }
+
+// Unicode isolates: FSI ("first strong isolate") takes the direction of the value's first letter
+// (left to right when it has none: digits, a phone number); PDI closes it.
+const FSI = "\u2068";
+const PDI = "\u2069";
+const ISOLATE_OPENERS = new Set(["\u2066", "\u2067", "\u2068"]);
+
+/** Drops the isolate closers that close nothing and closes the isolates left open. */
+function balancedIsolates(value: string): string {
+  let depth = 0;
+  let out = "";
+  for (const c of value) {
+    if (ISOLATE_OPENERS.has(c)) depth++;
+    else if (c === PDI) {
+      if (depth === 0) continue;
+      depth--;
+    }
+    out += c;
+  }
+  return out + PDI.repeat(depth);
+}
+
+/** An unsigned number or a time ("42", "1,250,000", "33.8", "10:00"): one run of digits that reads the same in both directions. */
+const PLAIN_NUMBER = /^\d+(?:[.,:]\d+)*$/;
+
+/**
+ * A value to insert into a sentence of the other direction, wrapped in Unicode isolates (FSI … PDI)
+ * so that it keeps its own order and leaves the sentence's alone: "08 540 123" does not become
+ * "123 540 08" in Arabic, a quoted "QE-12" stays between its quotes, "-25" keeps its minus in
+ * front, an Arabic name stays whole in English. Works in any text (flash messages, titles,
+ * attributes), where `<bdi>` cannot go. A stray isolate in the value cannot close ours. An unsigned
+ * number is left as it is: it cannot be scrambled, and "#10427" must keep its "#" attached.
+ */
+export function isolate(value: string | number): string {
+  const text = String(value);
+  return text === "" || PLAIN_NUMBER.test(text) ? text : `${FSI}${balancedIsolates(text)}${PDI}`;
+}
+
+/**
+ * Translation parameters with every value isolated (see `isolate`), except `count`, from which
+ * i18next picks the plural form, and other numbers that are not negative (kept as numbers).
+ */
+export function isolateParams(params: Readonly<Record<string, string | number>>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, name === "count" || (typeof value === "number" && value >= 0) ? value : isolate(value)]));
+}
+
+/** A translator that isolates every value it inserts into a sentence (see `isolateParams`). */
+export function isolating(t: Translate): Translate {
+  return (key, params) => (params ? t(key, isolateParams(params)) : t(key));
+}

@@ -6,7 +6,7 @@ import { confirmPayment, rejectPayment, REJECTION_REASONS, type AmountDigits, ty
 import { ticketForActor, type ActionError } from "../../services/staffActions.js";
 import type { RouterDeps } from "../createApp.js";
 import { redirectWithFlash, type FlashMessage } from "./flash.js";
-import { formatMoney } from "./format.js";
+import { formatMoney, isolating } from "./format.js";
 import { staffContext, type StaffContext } from "./staffContext.js";
 import { deliveryOutcome } from "./ticketActions.js";
 import { parseReference } from "./ticketPage.js";
@@ -32,6 +32,7 @@ export function paymentActions(deps: PaymentDeps): Router {
     req: Request,
     res: Response,
     run: (tx: Tx, ctx: StaffContext, paymentReportId: number) => Promise<{ ok: true; flash: FlashMessage[] } | ActionError | FlashMessage>,
+    refusalText: (tx: Tx, ctx: StaffContext, paymentReportId: number) => Promise<string>,
   ) {
     const ctx = staffContext(req);
     const reference = parseReference(req.params.reference);
@@ -40,14 +41,35 @@ export function paymentActions(deps: PaymentDeps): Router {
       const ticket = await ticketForActor(tx, ctx.actor, reference);
       const report = ticket ? await tx.paymentReport.findUnique({ where: { ticketId: ticket.id }, select: { id: true } }) : null;
       if (!report) return { ok: false, error: "not_found", message: `No payment report on #${reference}` } satisfies ActionError;
-      return run(tx, ctx, report.id);
+      const outcome = await run(tx, ctx, report.id);
+      // The service says why in English (logs): staff read it in their language.
+      if (!("kind" in outcome) && !outcome.ok && outcome.error === "invalid") return { refused: outcome.message, text: await refusalText(tx, ctx, report.id) };
+      return outcome;
     });
+    if ("refused" in result) {
+      deps.logger.info({ reference, error: result.refused }, "payment decision refused");
+      return redirectWithFlash(res, deps, back, [{ kind: "error", text: result.text }]);
+    }
     if ("kind" in result) return redirectWithFlash(res, deps, back, [result]);
     if (result.ok) return redirectWithFlash(res, deps, back, result.flash);
     if (result.error === "forbidden") throw new HttpError(403, result.message);
-    if (result.error === "not_found") throw new HttpError(404, result.message);
-    deps.logger.info({ reference, error: result.message }, "payment decision refused");
-    return redirectWithFlash(res, deps, back, [{ kind: "error", text: ctx.t("errors.actionRefused", { detail: result.message }) }]);
+    throw new HttpError(result.error === "not_found" ? 404 : 400, result.message);
+  }
+
+  /**
+   * Why a confirmation was refused, read from the report as it is now: it was rejected meanwhile,
+   * or the account has no balance in the payment's currency.
+   */
+  async function confirmRefusal(tx: Tx, ctx: StaffContext, id: number): Promise<string> {
+    const report = await tx.paymentReport.findUniqueOrThrow({ where: { id }, select: { status: true, currency: true, account: { select: { number: true } } } });
+    if (report.status === "rejected") return ctx.t("errors:refusals.payment.alreadyRejected");
+    return isolating(ctx.t)("errors:refusals.payment.noBalance", { number: report.account.number, currency: report.currency });
+  }
+
+  /** Why a rejection was refused: the form was checked here, so the payment was confirmed meanwhile, or the note cannot be stored. */
+  async function rejectRefusal(tx: Tx, ctx: StaffContext, id: number): Promise<string> {
+    const report = await tx.paymentReport.findUniqueOrThrow({ where: { id }, select: { status: true } });
+    return ctx.t(report.status === "confirmed" ? "errors:refusals.payment.alreadyConfirmed" : "errors:refusals.payment.note");
   }
 
   router.post("/tickets/:reference/payment/confirm", (req, res) =>
@@ -58,11 +80,11 @@ export function paymentActions(deps: PaymentDeps): Router {
       return {
         ok: true,
         flash: [
-          { kind: "success", text: ctx.t("payment.confirmedFlash", { balance: formatMoney(result.balance, result.currency, ctx.locale) }) },
+          { kind: "success", text: isolating(ctx.t)("payment.confirmedFlash", { balance: formatMoney(result.balance, result.currency, ctx.locale) }) },
           deliveryOutcome(ctx.t, result.delivery, "notification"),
         ],
       };
-    }),
+    }, confirmRefusal),
   );
 
   router.post("/tickets/:reference/payment/reject", (req, res) =>
@@ -70,11 +92,12 @@ export function paymentActions(deps: PaymentDeps): Router {
       const form = RejectForm.parse(req.body ?? {});
       if (!form.reason) return { kind: "error", text: ctx.t("payment.errors.reason") };
       if (form.note.trim().length > 500) return { kind: "error", text: ctx.t("payment.errors.noteTooLong", { max: 500 }) };
+      if (form.note.includes("\u0000")) return { kind: "error", text: ctx.t("errors:refusals.payment.note") };
       const result = await rejectPayment(tx, paymentContext(), ctx.actor, id, { reason: form.reason, note: form.note }, deps.clock());
       if (!result.ok) return result;
       if (result.outcome === "already_rejected") return { ok: true, flash: [{ kind: "info", text: ctx.t("payment.alreadyRejected") }] };
       return { ok: true, flash: [{ kind: "success", text: ctx.t("payment.rejectedFlash") }, deliveryOutcome(ctx.t, result.delivery, "notification")] };
-    }),
+    }, rejectRefusal),
   );
 
   return router;

@@ -3,7 +3,7 @@ import { accountsOfResident, canWorkAccounts, REJECTION_REASONS } from "../../se
 import type { Actor } from "../../services/staff.js";
 import { accountHref, attemptBadge, paymentStatusBadge } from "./accountPages.js";
 import { selectField, type Option } from "./components.js";
-import { formatDate, formatDateTime, formatMoney } from "./format.js";
+import { formatDate, formatDateTime, formatMoney, isolating } from "./format.js";
 import { html, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField } from "./layout.js";
 import type { StaffContext } from "./staffContext.js";
@@ -43,9 +43,9 @@ export function paymentCard(ctx: StaffContext, reference: number, info: TicketAc
     ${row(t("payment.paidAt"), html`<span dir="auto">${report.paidAt}</span>`)}
     ${row(t("payment.reference"), report.paymentRef ? html`<span class="mono" dir="ltr">${report.paymentRef}</span>` : html`<span class="muted">${t("payment.noReference")}</span>`)}
     ${row(t("payment.account"), may ? html`<a href="${accountHref(report.account.number)}" dir="ltr">${report.account.number}</a> <span dir="auto">${report.account.holderName}</span>` : html`<span dir="ltr">${report.account.number}</span>`)}
-    ${balance && row(t("payment.balanceNow"), html`<span dir="auto">${formatMoney(balance.amountDue, balance.currency, locale)}</span> <small class="muted">${t("accounts.due", { date: formatDate(balance.dueDate, locale) })}</small>`)}
+    ${balance && row(t("payment.balanceNow"), html`<span dir="auto">${formatMoney(balance.amountDue, balance.currency, locale)}</span> <small class="muted">${isolating(t)("accounts.due", { date: formatDate(balance.dueDate, locale) })}</small>`)}
     ${row(t("payment.reportedAt"), formatDateTime(report.createdAt, locale))}
-    ${report.status === "confirmed" && report.confirmedAt && row(t("payment.decided"), t("payment.confirmedBy", { name: info.confirmedBy ?? t("history.formerStaff"), when: formatDateTime(report.confirmedAt, locale) }))}
+    ${report.status === "confirmed" && report.confirmedAt && row(t("payment.decided"), isolating(t)("payment.confirmedBy", { name: info.confirmedBy ?? t("history.formerStaff"), when: formatDateTime(report.confirmedAt, locale) }))}
   </dl>
   <h3>${t("payment.receipt")}</h3>
   ${receipt ?? html`<p class="muted">${t("payment.noReceipt")}</p>`}
@@ -100,7 +100,7 @@ export function paymentEventDescription(ctx: StaffContext, kind: "payment_confir
   const { t, locale } = ctx;
   if (kind === "payment_confirmed") {
     const amount = typeof data.amount === "string" && /^-?\d+(\.\d+)?$/.test(data.amount) ? formatMoney(data.amount, String(data.currency), locale) : "";
-    return html`${t("history.paymentConfirmed", { amount, reference: typeof data.statementReference === "string" ? data.statementReference : "" })}`;
+    return html`${isolating(t)("history.paymentConfirmed", { amount, reference: typeof data.statementReference === "string" ? data.statementReference : "" })}`;
   }
   const reason = typeof data.reason === "string" && (REJECTION_REASONS as readonly string[]).includes(data.reason) ? t(`payment.reasons.${data.reason}`) : "";
   return html`${t("history.paymentRejected", { reason })}${typeof data.note === "string" && data.note ? html`<div class="note-text" dir="auto">${data.note}</div>` : null}`;

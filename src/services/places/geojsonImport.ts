@@ -30,6 +30,7 @@ export const insideLebanon = (lon: number, lat: number) =>
 export type GeoJsonErrorKey =
   | "tooLarge"
   | "notJson"
+  | "notJsonAt"
   | "notFeatureCollection"
   | "crs"
   | "noFeatures"
@@ -55,6 +56,8 @@ export interface GeoJsonError {
   params: Record<string, string | number>;
   /** The same in English (logs, the CLI, tests); the staff pages translate `key`. */
   message: string;
+  /** Technical text behind the problem, as written (the JSON parser's message), for a "Details" toggle. */
+  detail?: string;
 }
 
 export type GeoJsonImportResult =
@@ -63,7 +66,8 @@ export type GeoJsonImportResult =
 
 const ENGLISH: Record<GeoJsonErrorKey, string> = {
   tooLarge: "the file is larger than {{mb}} MB",
-  notJson: "the file is not JSON{{where}}",
+  notJson: "the file is not JSON",
+  notJsonAt: "the file is not JSON (line {{line}}, column {{column}})",
   notFeatureCollection: "the file is not a GeoJSON FeatureCollection",
   crs: "the file declares a coordinate system other than WGS84 (RFC 7946 GeoJSON is always longitude, latitude in WGS84)",
   noFeatures: "the file has no features",
@@ -88,8 +92,8 @@ function englishOf(feature: number, key: GeoJsonErrorKey, params: Record<string,
   return feature > 0 ? `feature ${feature}: ${text}` : text;
 }
 
-function error(feature: number, key: GeoJsonErrorKey, params: Record<string, string | number> = {}): GeoJsonError {
-  return { feature, key, params, message: englishOf(feature, key, params) };
+function error(feature: number, key: GeoJsonErrorKey, params: Record<string, string | number> = {}, detail?: string): GeoJsonError {
+  return { feature, key, params, message: englishOf(feature, key, params), ...(detail ? { detail } : {}) };
 }
 
 /** A place as a file describes it (the import adds the municipality and the source). */
@@ -189,7 +193,9 @@ export function checkGeoJson(kind: ImportLayer, text: string): Checked {
   try {
     root = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
-    return fail([error(0, "notJson", { where: jsonErrorWhere(text, e) })]);
+    const detail = (e instanceof Error ? e.message : String(e)).slice(0, 300);
+    const at = jsonErrorAt(text, detail);
+    return fail([at ? error(0, "notJsonAt", at, detail) : error(0, "notJson", {}, detail)]);
   }
   if (!isObject(root) || root.type !== "FeatureCollection" || !Array.isArray(root.features)) return fail([error(0, "notFeatureCollection")]);
   if (root.crs !== undefined && root.crs !== null && !/CRS84|EPSG:+4326/i.test(JSON.stringify(root.crs))) return fail([error(0, "crs")]);
@@ -289,16 +295,16 @@ export function checkGeoJson(kind: ImportLayer, text: string): Checked {
 
 const round7 = (x: number) => Math.round(x * 1e7) / 1e7;
 
-function jsonErrorWhere(text: string, e: unknown): string {
-  const message = e instanceof Error ? e.message : "";
+/** Where the JSON parser stopped, from its message ("… at position 42", or "line 3 column 5"); null when it does not say. */
+function jsonErrorAt(text: string, message: string): { line: number; column: number } | null {
   const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return ` (line ${lineColumn[1]}, column ${lineColumn[2]})`;
+  if (lineColumn) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
   const position = /position (\d+)/.exec(message);
-  if (position) {
-    const before = text.slice(0, Number(position[1]));
-    return ` (line ${before.split("\n").length})`;
-  }
-  return "";
+  if (!position) return null;
+  // The position counts from the start of the text as parsed, after the byte-order mark.
+  const before = text.replace(/^\uFEFF/, "").slice(0, Number(position[1]));
+  const lines = before.split("\n");
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
 }
 
 /** A feature's properties, with osmtogeojson's `tags` folded in. */

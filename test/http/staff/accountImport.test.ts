@@ -5,6 +5,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorHandler } from "../../../src/http/errorHandler.js";
 import { accountImportAdmin } from "../../../src/http/staff/admin/accountImportAdmin.js";
+import { isolate } from "../../../src/http/staff/format.js";
 import { hire, signedIn, StaffBrowser, textOf, type World } from "./staffBrowser.js";
 import { createTestWorld } from "../../support/testApp.js";
 
@@ -108,10 +109,20 @@ describe("the account import page", () => {
       expect(res.status).toBe(422);
       const text = textOf(res.text);
       expect(text).toContain("Nothing was imported: 2 errors.");
-      expect(res.text).toMatch(/<tr class="import-error"><td><span class="mono" dir="ltr">export&lt;b&gt;\.csv<\/span><\/td><td>3<\/td><td dir="auto">amount_due is not a number: &quot;abc&quot;<\/td><\/tr>/);
-      expect(text).toContain('account_type must be property, business or other, not "flat"');
+      // The column and the refused value are isolated: they keep their order inside an Arabic sentence too.
+      expect(res.text).toContain(`<small class="muted mono"><bdi>export&lt;b&gt;.csv</bdi></small>`); // the one file, named once
+      expect(res.text).toContain(`<tr class="import-error"><td>3</td><td>${isolate("amount_due")} is not a number: &quot;${isolate("abc")}&quot;</td></tr>`);
+      expect(text).toContain(`${isolate("account_type")} must be property, business or other, not "${isolate("flat")}"`);
       expect(res.text).not.toContain("<script>alert(1)</script>");
+      // With both files, each row names its file.
+      const both = await upload(hala, { accounts: csv, accountsName: "export<b>.csv", statement: "account_number,date\n" });
+      expect(both.text).toContain("<th>File</th>");
+      expect(both.text).toContain(`<tr class="import-error"><td><bdi>statement.csv</bdi></td><td>1</td><td>the column ${isolate("kind")} is missing</td></tr>`);
       expect(await world.db.accountBalance.findMany({ orderBy: { id: "asc" } })).toEqual(before);
+      // The recent imports say why in words; the run's stored English summary waits behind "Details".
+      const recent = textOf(res.text.slice(res.text.indexOf("Recent imports")));
+      expect(recent).toContain("Refused: some rows were wrong.");
+      expect(recent).toMatch(/<details class="tech-details"><summary>Details<\/summary><pre class="sms-text" dir="ltr">accounts line 3: amount_due is not a number: "abc"\n/);
     } finally {
       await world.db.staff.update({ where: { id: ids.hala }, data: { locale: "ar" } });
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolate } from "../../../src/http/staff/format.js";
 import { maskPhone } from "../../../src/lib/maskPhone.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
 import { createAccount, createResident, linkByCode, reportPayment } from "./accountFixtures.js";
@@ -184,15 +185,15 @@ describe("linking at the counter", () => {
   it("links a phone that never wrote, audited in the trail with the admin's name", async () => {
     const res = await hala.post(`${accountPath}/links`, { phone: "70 123 456", locale: "en", idChecked: "on" });
     const page = await flashAfter(hala, res);
-    expect(page).toContain("أصبح +96170123456 مربوطاً بالحساب QE-004217.");
+    expect(page).toContain(`أصبح ${isolate("+96170123456")} مربوطاً بالحساب ${isolate("QE-004217")}.`);
     const resident = await world.db.resident.findFirstOrThrow({ where: { phone: "+96170123456" } });
     expect(resident.locale).toBe("en");
     expect(await world.db.accountLink.findFirst({ where: { accountId: account.id, residentId: resident.id } })).toMatchObject({ linkedBy: "staff", staffId: ids.hala });
-    expect(page).toContain("في مكتب البلدية بواسطة Hala");
-    expect(page).toContain("ربط +96170123456 (في مكتب البلدية)");
+    expect(page).toContain(`في مكتب البلدية بواسطة ${isolate("Hala")}`);
+    expect(page).toContain(`ربط ${isolate("+96170123456")} (${isolate("في مكتب البلدية")})`);
     // Nadim reads the same trail in English, phone masked.
     const english = textOf((await nadim.get(accountPath)).text);
-    expect(english).toContain(`Linked ${maskPhone("+96170123456")} (at the counter)`);
+    expect(english).toContain(`Linked ${isolate(maskPhone("+96170123456"))} (${isolate("at the counter")})`);
   });
 
   it("a wrong phone number is explained; without the CSRF token nothing happens", async () => {
@@ -209,9 +210,9 @@ describe("linking at the counter", () => {
     const link = await world.db.accountLink.findFirstOrThrow({ where: { accountId: account.id, resident: { phone } } });
     expect((await hala.post(`/staff/accounts/QE-009999/links/${link.id}/unlink`)).status).toBe(404);
     const page = await flashAfter(hala, await hala.post(`${accountPath}/links/${link.id}/unlink`));
-    expect(page).toContain("تم فك ربط الهاتف بالحساب QE-004217");
+    expect(page).toContain(`تم فك ربط الهاتف بالحساب ${isolate("QE-004217")}`);
     expect(await world.db.accountLink.count({ where: { id: link.id } })).toBe(0);
-    expect(page).toContain(`فك ربط ${phone}`);
+    expect(page).toContain(`فك ربط ${isolate(phone)}`);
     const audit = await world.db.auditEvent.findMany({ where: { accountId: account.id, residentId: link.residentId }, orderBy: { id: "asc" } });
     expect(audit.map((e) => e.kind)).toEqual(["account_linked", "account_unlinked"]);
   });
@@ -258,8 +259,8 @@ describe("a reported payment on its ticket", () => {
     const page = await flashAfter(nadim, await nadim.post(`/staff/tickets/${reference}/payment/confirm`));
     expect(page).toContain(`Payment confirmed: it is on the statement and the balance is now`);
     expect(page).toContain("The resident is being notified in their language.");
-    expect(page).toContain("Confirmed by Nadim");
-    expect(page).toContain(`Payment of 1,250,000 LBP confirmed (statement PR-${report.id})`);
+    expect(page).toContain(`Confirmed by ${isolate("Nadim")}`);
+    expect(page).toContain(`Payment of ${isolate("1,250,000 LBP")} confirmed (statement ${isolate(`PR-${report.id}`)})`);
     expect(page).not.toContain(`action="/staff/tickets/${reference}/payment/confirm"`);
     expect(Number(await balance())).toBe(Number(before) - 1_250_000);
     expect(await world.db.statementLine.findFirst({ where: { accountId: account.id, reference: `PR-${report.id}` } })).toMatchObject({ kind: "payment" });
@@ -277,7 +278,7 @@ describe("a reported payment on its ticket", () => {
     // The account page shows the payment line and the confirmation in the trail.
     const accountPage = textOf((await hala.get(accountPath)).text);
     expect(accountPage).toContain(`PR-${report.id}`);
-    expect(accountPage).toContain(`تأكيد دفعة 1,250,000 ل.ل. (الطلب #${reference})`);
+    expect(accountPage).toContain(`تأكيد دفعة ${isolate("1,250,000 ل.ل.")} (الطلب #${reference})`);
   });
 
   it("rejecting needs a reason, closes the ticket and tells the resident", async () => {
@@ -292,6 +293,21 @@ describe("a reported payment on its ticket", () => {
     expect((await world.db.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe("closed");
     const [sent] = await world.db.outbox.findMany({ where: { message: { ticketId: ticket.id } } });
     expect(sent!.body).toBe("دفعتك 400,000 ل.ل. لا تطابق ما وصلنا. راجع البلدية مع الإيصال.");
+  });
+
+  it("a decision that can no longer be taken is explained in Arabic, with no English from the service", async () => {
+    const rejected = await payment("400000");
+    await flashAfter(hala, await hala.post(`/staff/tickets/${rejected.reference}/payment/reject`, { reason: "unreadable", note: "" }));
+    expect(await flashAfter(hala, await hala.post(`/staff/tickets/${rejected.reference}/payment/confirm`))).toContain("رُفضت هذه الدفعة من قبل: لم يعد ممكناً تأكيدها.");
+    const confirmed = await payment("1000");
+    await flashAfter(hala, await hala.post(`/staff/tickets/${confirmed.reference}/payment/confirm`));
+    const page = await flashAfter(hala, await hala.post(`/staff/tickets/${confirmed.reference}/payment/reject`, { reason: "unreadable", note: "" }));
+    expect(page).toContain("أُكّدت هذه الدفعة من قبل: لم يعد ممكناً رفضها.");
+    expect(page).not.toContain("This payment was already");
+    // A payment in a currency the account owes nothing in: the account number stays whole in the sentence.
+    const liraOnly = await world.db.account.findFirstOrThrow({ where: { number: "QE-009999" } });
+    const dollars = await reportPayment(world.db, { residentId: holder.id, accountId: liraOnly.id, amount: "20", currency: "USD", paidAt: "OMT", paymentRef: "", media: [] });
+    expect(await flashAfter(hala, await hala.post(`/staff/tickets/${dollars.reference}/payment/confirm`))).toContain(`لا رصيد للحساب ${isolate("QE-009999")} بعملة ${isolate("USD")}`);
   });
 
   it("confirm and reject without the CSRF token are refused with 403", async () => {

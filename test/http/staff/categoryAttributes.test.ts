@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolate } from "../../../src/http/staff/format.js";
 import { listServices, serviceDefinition, servicesChangeset } from "../../../src/services/open311/services.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
 import { hire, signedIn, StaffBrowser, textOf, type World } from "./staffBrowser.js";
@@ -127,7 +128,7 @@ describe("the questions of a category", () => {
       "لم يُحفظ شيء.",
       "السطر 2: اكتب المفتاح | الاسم بالعربية | الاسم بالإنجليزية.",
       "السطر 3: يجب أن يتكون المفتاح",
-      "السطر 4: المفتاح left مكرر.",
+      `السطر 4: المفتاح ${isolate("left")} مكرر.`,
       "السطر 5: الاسمان مطلوبان",
       "يجب أن يكون الترتيب عدداً صحيحاً",
       "يجب أن يتكون الرمز من أحرف لاتينية صغيرة",
@@ -145,7 +146,7 @@ describe("the questions of a category", () => {
     [{ datatype: "text", values: "a | أ | A" }, "الخيارات لأنواع القوائم فقط"],
     [{ datatype: "multivaluelist", values: "" }, "تحتاج القائمة من خيار واحد إلى 50 خياراً."],
     [{ datatype: "colour" }, "اختر نوع الجواب."],
-    [{ code: "pothole_size" }, "الرمز pothole_size مستعمل في هذه الفئة"],
+    [{ code: "pothole_size" }, `الرمز ${isolate("pothole_size")} مستعمل في هذه الفئة`],
   ])("refused: %o", async (patch, problem) => {
     const res = await hala.post(`/staff/admin/categories/${roads.id}/attributes`, { ...depthQuestion, code: "lane", ...patch });
     expect(res.status).toBe(400);
@@ -159,7 +160,7 @@ describe("the questions of a category", () => {
     expect(await serviceDefinition(world.db, MUNICIPALITY, "roads", "en")).toEqual({ service_code: "roads", attributes: [] });
     const again = await hala.post(`/staff/admin/categories/${roads.id}/attributes`, depthQuestion);
     expect(again.status).toBe(400);
-    expect(textOf(again.text)).toContain("الرمز pothole_size مستعمل في هذه الفئة (ربما لسؤال موقوف)");
+    expect(textOf(again.text)).toContain(`الرمز ${isolate("pothole_size")} مستعمل في هذه الفئة (ربما لسؤال موقوف)`);
     expect(await flashAfter(hala, await hala.post(`/staff/admin/categories/${roads.id}/attributes/${question!.id}/active`, { active: "true" }))).toContain("أُعيد تفعيل السؤال.");
     expect((await attributesOf(roads.id))[0]?.active).toBe(true);
   });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolate } from "../../../src/http/staff/format.js";
 import { onPlacesChanged } from "../../../src/services/places/places.js";
 import { hire, signedIn, StaffBrowser, textOf, type World } from "./staffBrowser.js";
 import { createTestWorld } from "../../support/testApp.js";
@@ -144,14 +145,16 @@ describe("the places and areas admin pages", () => {
       });
       const res = await upload(hala, `${PLACES}/import`, file);
       expect(res.status).toBe(422);
-      expect(res.text).toContain('<tr class="import-error"><td>2</td><td dir="auto">latitude and longitude look swapped (GeoJSON is [longitude, latitude])</td></tr>');
-      expect(res.text).toContain('<tr class="import-error"><td>3</td><td dir="auto">a LineString; this layer takes Point, Polygon, MultiPolygon</td></tr>');
+      expect(res.text).toContain('<tr class="import-error"><td>2</td><td>latitude and longitude look swapped (GeoJSON is [longitude, latitude])</td></tr>');
+      expect(res.text).toContain(`<tr class="import-error"><td>3</td><td>a ${isolate("LineString")}; this layer takes ${isolate("Point, Polygon, MultiPolygon")}</td></tr>`);
       expect(textOf(res.text)).toContain("The file has 2 errors:");
       expect(await world.db.place.count()).toBe(before);
 
       const notJson = await upload(hala, `${AREAS}/import`, "{ nope");
       expect(notJson.status).toBe(422);
-      expect(textOf(notJson.text)).toContain("the file is not JSON");
+      // Where the parser stopped, in words; its own message only behind "Details".
+      expect(textOf(notJson.text)).toContain("the file is not JSON (line 1, column 3)");
+      expect(textOf(notJson.text)).toMatch(/<details class="tech-details"><summary>Details<\/summary><pre class="sms-text" dir="ltr">[^<]*JSON[^<]*<\/pre><\/details>/);
       const none = await upload(hala, `${AREAS}/import`, null);
       expect(none.status).toBe(400);
       expect(textOf(none.text)).toContain("Choose a GeoJSON file to import.");

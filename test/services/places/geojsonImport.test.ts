@@ -219,6 +219,11 @@ describe("refused files change nothing", () => {
     const before = await snapshot();
     expect(await importGeoJson(database.db, M, "places", '{"type":"Feature"}', NOW)).toMatchObject({ ok: false, errors: [{ feature: 0, key: "notFeatureCollection" }] });
     expect(await importGeoJson(database.db, M, "places", '{\n"type":\n}', NOW)).toMatchObject({ ok: false, errors: [{ feature: 0, key: "notJson" }] });
+    // Where the parser stopped is a line and a column the page translates; its own words are only the detail.
+    expect(await importGeoJson(database.db, M, "places", '{"type": "FeatureCollection",\n  features: []}', NOW)).toMatchObject({
+      ok: false,
+      errors: [{ feature: 0, key: "notJsonAt", params: { line: 2, column: 3 }, detail: expect.stringContaining("property name") }],
+    });
     const many = collection(Array.from({ length: MAX_GEOJSON_FEATURES + 1 }, () => point([35.82, 33.79])));
     expect(await importGeoJson(database.db, M, "places", many, NOW)).toMatchObject({ ok: false, errors: [{ key: "tooManyFeatures" }] });
     const twice = collection([point([35.82, 33.79], { name: "a", "@id": "node/9" }), point([35.82, 33.79], { name: "b", "@id": "node/9" })]);

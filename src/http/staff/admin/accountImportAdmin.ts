@@ -11,7 +11,8 @@ import { withLease } from "../../../services/jobLease.js";
 import type { RouterDeps } from "../../createApp.js";
 import { authenticate, requireAdmin, requireCsrf } from "../auth.js";
 import { readMultipartBody } from "../multipartUpload.js";
-import { formatDateTime } from "../format.js";
+import { bdi, importFailedCard, technicalDetails } from "../components.js";
+import { formatDateTime, isolating } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type Translate } from "../staffContext.js";
@@ -49,16 +50,24 @@ export function accountImportAdmin(router: Router, deps: RouterDeps, options: { 
       await writeFile(accounts, upload.files.accounts.data);
       const statement = upload.files.statement ? path.join(dir, "statement.csv") : undefined;
       if (statement && upload.files.statement) await writeFile(statement, upload.files.statement.data);
-      const leased = await withLease(deps.db, IMPORT_LEASE, `upload:${actor.username}:${process.pid}`, IMPORT_LEASE_TTL_MS, deps.clock(), () =>
-        importAccounts(deps.db, {
-          municipalityId: deps.municipalityId,
-          accounts,
-          statement,
-          source: `upload:${actor.username}`,
-          now: deps.clock(),
-          ...(deps.accountsPinKey ? { digestKey: deps.accountsPinKey } : {}),
-        }),
-      );
+      let leased;
+      try {
+        leased = await withLease(deps.db, IMPORT_LEASE, `upload:${actor.username}:${process.pid}`, IMPORT_LEASE_TTL_MS, deps.clock(), () =>
+          importAccounts(deps.db, {
+            municipalityId: deps.municipalityId,
+            accounts,
+            statement,
+            source: `upload:${actor.username}`,
+            now: deps.clock(),
+            ...(deps.accountsPinKey ? { digestKey: deps.accountsPinKey } : {}),
+          }),
+        );
+      } catch (error) {
+        // All or nothing (one transaction), and the run is marked failed: the admin reads that in
+        // words, the database's message behind "Details" for whoever fixes it.
+        deps.logger.error({ err: error, source: `upload:${actor.username}` }, "account import failed");
+        return renderPage(req, res, deps, { kind: "failed", error }, 500, maxBytes);
+      }
       if (!leased.acquired) return renderPage(req, res, deps, { kind: "message", text: t("summary.busy") }, 409, maxBytes);
       const names = { accounts: upload.files.accounts.filename, statement: upload.files.statement?.filename ?? "" };
       await renderPage(req, res, deps, { kind: "result", result: leased.value, names }, leased.value.ok ? 200 : 422, maxBytes);
@@ -68,7 +77,10 @@ export function accountImportAdmin(router: Router, deps: RouterDeps, options: { 
   });
 }
 
-type Outcome = { kind: "message"; text: string } | { kind: "result"; result: ImportResult; names: Record<ImportError["file"], string> };
+type Outcome =
+  | { kind: "message"; text: string }
+  | { kind: "failed"; error: unknown }
+  | { kind: "result"; result: ImportResult; names: Record<ImportError["file"], string> };
 
 async function renderPage(req: Request, res: Response, deps: RouterDeps, outcome: Outcome | null, status: number, maxBytes: number): Promise<void> {
   const ctx = staffContext(req);
@@ -76,7 +88,7 @@ async function renderPage(req: Request, res: Response, deps: RouterDeps, outcome
   const t = importsText(deps, locale);
   const runs = await deps.db.importRun.findMany({ where: { municipalityId: deps.municipalityId }, orderBy: { id: "desc" }, take: 10 });
   const body = html`<div class="page-head"><h1>${t("admin.title")}</h1><p class="muted">${t("admin.intro")}</p></div>
-${outcome && outcomeCard(t, outcome)}
+${outcome && outcomeCard(t, outcome, ctx.t)}
 <section class="card form-card"><h2>${t("admin.submit")}</h2>
 <form method="post" action="${PAGE_URL}" enctype="multipart/form-data" class="form-grid">
   ${csrfField(ctx)}
@@ -86,8 +98,8 @@ ${outcome && outcomeCard(t, outcome)}
   <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.submit")}</button></div>
 </form></section>
 <section class="card"><h2>${t("admin.formatTitle")}</h2>
-  <p class="hint" dir="auto">${t("admin.formatAccounts")}</p>
-  <p class="hint" dir="auto">${t("admin.formatStatement")}</p>
+  <p class="hint">${t("admin.formatAccounts")}</p>
+  <p class="hint">${t("admin.formatStatement")}</p>
 </section>
 <div class="card table-card"><h2>${t("admin.recentTitle")}</h2><table class="admin-table">
   <thead><tr><th>${t("admin.when")}</th><th>${t("admin.source")}</th><th>${t("admin.state")}</th><th>${t("admin.accounts")}</th><th>${t("admin.lines")}</th></tr></thead>
@@ -98,7 +110,7 @@ ${outcome && outcomeCard(t, outcome)}
           (run) => html`<tr>
     <td>${formatDateTime(run.startedAt, locale)}</td>
     <td><span class="mono" dir="ltr">${run.source}</span></td>
-    <td>${statusBadge(t, run.status)}${run.error && html`<br><small class="muted" dir="auto">${run.error.split("\n")[0]}</small>`}</td>
+    <td>${statusBadge(t, run.status)}${run.error && runError(ctx.t, run.error)}</td>
     <td>${run.accounts}</td>
     <td>${run.lines}</td>
   </tr>`,
@@ -108,8 +120,18 @@ ${outcome && outcomeCard(t, outcome)}
   res.status(status).type("html").send(staffPage(ctx, PAGE_URL, { title: t("admin.title"), body }));
 }
 
-function outcomeCard(t: Translate, outcome: Outcome): HtmlValue {
+/**
+ * Why a recorded run failed, in words: rows were refused, or the import stopped on an error. The
+ * stored text is English (logs, the command line): it goes behind "Details".
+ */
+function runError(t: Translate, error: string): HtmlValue {
+  const refused = /^(accounts|statement) line \d+: /.test(error);
+  return html`<div class="run-error"><small class="muted">${t(refused ? "errors:imports.runRefused" : "errors:imports.runFailed")}</small>${technicalDetails(t, error)}</div>`;
+}
+
+function outcomeCard(t: Translate, outcome: Outcome, staffT: Translate): HtmlValue {
   if (outcome.kind === "message") return html`<p class="flash flash-error" role="alert">${outcome.text}</p>`;
+  if (outcome.kind === "failed") return importFailedCard(staffT, outcome.error);
   const { result, names } = outcome;
   if (result.ok) {
     const counts = { accounts: t("count.accounts", { count: result.accounts }), lines: t("count.lines", { count: result.lines }) };
@@ -118,12 +140,16 @@ function outcomeCard(t: Translate, outcome: Outcome): HtmlValue {
     return html`<section class="card import-result" role="status"><h2>${t("admin.importedTitle")}</h2><p>${summary}</p></section>`;
   }
   const more = result.errorCount - result.errors.length;
+  // The refused value, the column and the account number keep their own direction in the sentence.
+  const reason = isolating(t);
+  // With the accounts file alone, its name is said once: the reasons get the room (a phone is narrow).
+  const oneFile = names.statement === "";
   return html`<section class="card table-card import-errors" role="alert"><h2>${t("admin.refusedTitle")}</h2>
-<p>${t("summary.refused", { errors: t("count.errors", { count: result.errorCount }) })}</p>
+<p>${t("summary.refused", { errors: t("count.errors", { count: result.errorCount }) })}${oneFile && html` <small class="muted mono">${bdi(names.accounts)}</small>`}</p>
 <table class="admin-table">
-  <thead><tr><th>${t("admin.file")}</th><th>${t("admin.line")}</th><th>${t("admin.reason")}</th></tr></thead>
+  <thead><tr>${!oneFile && html`<th>${t("admin.file")}</th>`}<th>${t("admin.line")}</th><th>${t("admin.reason")}</th></tr></thead>
   <tbody>${result.errors.map(
-    (e) => html`<tr class="import-error"><td><span class="mono" dir="ltr">${names[e.file]}</span></td><td>${e.line > 0 ? e.line : t("admin.wholeFile")}</td><td dir="auto">${t(`errors.${e.key}`, e.params)}</td></tr>`,
+    (e) => html`<tr class="import-error">${!oneFile && html`<td>${bdi(names[e.file])}</td>`}<td>${e.line > 0 ? e.line : t("admin.wholeFile")}</td><td>${reason(`errors.${e.key}`, e.params)}</td></tr>`,
   )}</tbody>
 </table>
 ${more > 0 && html`<p class="muted">${t("summary.more", { count: more })}</p>`}

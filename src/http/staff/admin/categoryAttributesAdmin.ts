@@ -17,7 +17,7 @@ import {
 import type { RouterDeps } from "../../createApp.js";
 import { checkboxField, selectField, textField } from "../components.js";
 import { redirectWithFlash, takeFlash } from "../flash.js";
-import { localName } from "../format.js";
+import { isolate, isolating, localName } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
@@ -150,8 +150,10 @@ function attributeFields(ctx: StaffContext, values: FormValues, existingCode: st
 function problemList(ctx: StaffContext, problems: readonly Problem[]): HtmlValue {
   if (problems.length === 0) return null;
   const s = o311(ctx.t);
+  // A choice's key or a code keeps its own direction inside the sentence.
+  const said = isolating(s);
   return html`<section class="flash flash-error form-problems" role="alert"><p><strong>${s("attributes.errorsTitle")}</strong></p>
-<ul>${problems.map((p) => html`<li>${s(`errors.${p.key}`, p.params)}</li>`)}</ul></section>`;
+<ul>${problems.map((p) => html`<li>${said(`errors.${p.key}`, p.params)}</li>`)}</ul></section>`;
 }
 
 type CategoryRow = { id: number; code: string; nameAr: string; nameEn: string; active: boolean; isPrivate: boolean };
@@ -235,7 +237,7 @@ ${problemList(ctx, problems)}
   res
     .status(problems.length > 0 ? 400 : 200)
     .type("html")
-    .send(staffPage(ctx, req.originalUrl, { title: `${s("attributes.editTitle")} · ${attribute.code}`, section: "categories", body, flash: problems.length > 0 ? [] : takeFlash(req, res, deps) }));
+    .send(staffPage(ctx, req.originalUrl, { title: `${s("attributes.editTitle")} · ${isolate(attribute.code)}`, section: "categories", body, flash: problems.length > 0 ? [] : takeFlash(req, res, deps) }));
 }
 
 /** Columns of a checked definition (values as stored JSON). */

@@ -3,9 +3,10 @@ import { GATEWAY_SILENT_MS, ROUTES, type Route, type RouteStatus } from "../../.
 import type { RouterDeps } from "../../createApp.js";
 import { routeLabel } from "../components.js";
 import { takeFlash } from "../flash.js";
-import { formatAge, formatDateTime } from "../format.js";
+import { formatAge, formatDateTime, isolating } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { staffPage } from "../layout.js";
+import { providerErrorNotice, type ProviderFailure } from "../providerErrors.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
 
 const BASE = "/staff/admin/channels";
@@ -44,6 +45,9 @@ interface RouteCard {
   status: RouteStatus | null;
   waiting: number;
   failed: number;
+  /** Why its latest message failed (in the last 24 hours), and why a waiting one's last attempt did. */
+  lastFailure: (ProviderFailure & { at: Date }) | null;
+  lastRetry: ProviderFailure | null;
 }
 
 /**
@@ -80,12 +84,34 @@ export function channelsAdmin(deps: RouterDeps): Router {
     const statuses = deps.routes?.statuses() ?? [];
     // Configured routes first, in the order SMS prefers them; then the others.
     const order = [...configured, ...ROUTES.filter((r) => !configured.includes(r))];
-    const cards: RouteCard[] = order.map((route) => ({
-      route,
-      status: configured.includes(route) ? (statuses.find((s) => s.route === route) ?? { route, state: "unknown" }) : null,
-      waiting: countOf(waiting, route),
-      failed: countOf(failed, route),
-    }));
+    const cards: RouteCard[] = await Promise.all(
+      order.map(async (route) => {
+        const [lastFailure, lastRetry] = await Promise.all([
+          countOf(failed, route) === 0
+            ? null
+            : deps.db.outbox.findFirst({
+                where: { municipalityId, route, message: { is: { status: { in: FAILED }, updatedAt: { gte: since } } } },
+                orderBy: [{ message: { updatedAt: "desc" } }, { id: "desc" }],
+                select: { message: { select: { errorCode: true, errorMessage: true, updatedAt: true } } },
+              }),
+          countOf(waiting, route) === 0
+            ? null
+            : deps.db.outbox.findFirst({
+                where: { municipalityId, route, status: { in: WAITING }, lastError: { not: null } },
+                orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+                select: { lastError: true },
+              }),
+        ]);
+        return {
+          route,
+          status: configured.includes(route) ? (statuses.find((s) => s.route === route) ?? { route, state: "unknown" }) : null,
+          waiting: countOf(waiting, route),
+          failed: countOf(failed, route),
+          lastFailure: lastFailure && { code: lastFailure.message.errorCode, detail: lastFailure.message.errorMessage, at: lastFailure.message.updatedAt },
+          lastRetry: lastRetry?.lastError ? { detail: lastRetry.lastError } : null,
+        };
+      }),
+    );
     const title = t("admin.channels.title");
     const body = html`<div class="page-head"><h1>${title}</h1><p class="muted">${t("admin.channels.intro")}</p></div>
 ${deps.routes ? null : html`<div class="notice notice-info" role="note">${t("admin.channels.noDirectory")}</div>`}
@@ -106,17 +132,21 @@ function routeCard(ctx: StaffContext, card: RouteCard, heartbeats: readonly Hear
   <p class="muted">${t(`admin.channels.about.${route}`)}</p>
   ${status ? statusLine(ctx, status) : notConfigured(ctx, route)}
   <p>${t("admin.channels.waiting", { count: card.waiting })}</p>
+  ${card.lastRetry && html`<div class="route-problem last-retry">${t("errors:routes.lastRetry")} ${providerErrorNotice(t, card.lastRetry)}</div>`}
   <p>${t("admin.channels.failed", { count: card.failed })}</p>
+  ${card.lastFailure && html`<div class="route-problem last-failure">${t("errors:routes.lastFailure", { when: formatDateTime(card.lastFailure.at, ctx.locale) })} ${providerErrorNotice(t, card.lastFailure)}</div>`}
   ${route === "android" && gatewayPhones(ctx, heartbeats, status !== null, now)}
 </section>`;
 }
 
-/** A configured route's state: since when, the technical detail, and a warning when it is down. */
+/**
+ * A configured route's state: since when, what went wrong in words (the technical detail behind a
+ * toggle), and a warning when it is down.
+ */
 function statusLine(ctx: StaffContext, status: RouteStatus): SafeHtml {
   const { t, locale } = ctx;
-  const since = status.since && t("admin.channels.since", { when: formatDateTime(status.since, locale) });
-  const detail = status.detail && html`${t("admin.channels.detail")} <code dir="ltr">${status.detail}</code>`;
-  return html`${(since || detail) && html`<p>${since}${since && detail ? " · " : null}${detail}</p>`}
+  return html`${status.since && html`<p>${t("admin.channels.since", { when: formatDateTime(status.since, locale) })}</p>`}
+  ${status.detail && html`<div class="route-problem route-detail">${providerErrorNotice(t, { detail: status.detail })}</div>`}
   ${status.state === "unknown" && html`<p class="hint">${t("admin.channels.unknownHint")}</p>`}
   ${status.state === "disconnected" && html`<div class="notice notice-warn" role="alert">${t("admin.channels.disconnectedWarning")}</div>`}`;
 }
@@ -134,7 +164,7 @@ function gatewayPhones(ctx: StaffContext, heartbeats: readonly Heartbeat[], conf
   return html`${configured &&
   heartbeats
     .filter(silent)
-    .map((h) => html`<div class="notice notice-warn" role="alert">${t("admin.channels.silentWarning", { device: h.deviceId, age: formatAge(t, h.lastSeenAt, now) })}</div>`)}
+    .map((h) => html`<div class="notice notice-warn" role="alert">${isolating(t)("admin.channels.silentWarning", { device: h.deviceId, age: formatAge(t, h.lastSeenAt, now) })}</div>`)}
   <h3>${t("admin.channels.phones")}</h3>
   <div class="table-card"><table class="admin-table">
     <thead><tr><th scope="col">${t("admin.channels.device")}</th><th scope="col">${t("admin.channels.lastHeard")}</th><th scope="col">${t("admin.channels.lastEvent")}</th><th scope="col">${t("admin.channels.deviceState")}</th></tr></thead>

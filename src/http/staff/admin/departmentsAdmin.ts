@@ -4,6 +4,7 @@ import { HttpError } from "../../../lib/httpError.js";
 import type { RouterDeps } from "../../createApp.js";
 import { textField } from "../components.js";
 import { redirectWithFlash, takeFlash } from "../flash.js";
+import { isolating } from "../format.js";
 import { html } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext } from "../staffContext.js";
@@ -68,7 +69,7 @@ export function departmentsAdmin(deps: RouterDeps): Router {
     try {
       await deps.db.$transaction((tx) => tx.department.create({ data: { municipalityId, ...form.data } }));
     } catch (error) {
-      if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.errors.codeTaken", { code: form.data.code }) }]);
+      if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: isolating(t)("admin.errors.codeTaken", { code: form.data.code }) }]);
       throw error;
     }
     redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.departments.created") }]);

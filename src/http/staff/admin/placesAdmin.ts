@@ -7,8 +7,9 @@ import { createPlace, deleteArea, deletePlace, findPlace, listAreas, listPlaces,
 import { PLACE_KINDS, type PlaceRecord } from "../../../services/places/placeTypes.js";
 import type { RouterDeps } from "../../createApp.js";
 import { authenticate, requireAdmin, requireCsrf } from "../auth.js";
-import { checkboxField, selectField, textField } from "../components.js";
+import { checkboxField, importFailedCard, selectField, technicalDetails, textField } from "../components.js";
 import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
+import { isolating } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { MAP_SCRIPTS, MAP_STYLES, mapFrame, NO_TILES, type MapSettings } from "../map/mapFrame.js";
@@ -82,12 +83,13 @@ const yes = (t: Translate, on: boolean) => (on ? html`<span class="tick" aria-la
 const sourceLabel = (t: Translate, source: string) => (["manual", "import", "sample"].includes(source) ? p(t)(`sources.${source}`) : source);
 const fixed = (x: number) => x.toFixed(6);
 
-type Outcome = { kind: "message"; text: string } | { kind: "result"; result: GeoJsonImportResult };
+type Outcome = { kind: "message"; text: string } | { kind: "failed"; error: unknown } | { kind: "result"; result: GeoJsonImportResult };
 
 function outcomeCard(t: Translate, outcome: Outcome | null): HtmlValue {
   if (!outcome) return null;
   const s = p(t);
   if (outcome.kind === "message") return html`<p class="flash flash-error" role="alert">${outcome.text}</p>`;
+  if (outcome.kind === "failed") return importFailedCard(t, outcome.error);
   const { result } = outcome;
   if (result.ok) {
     return html`<section class="card import-result" role="status"><h2>${s("upload.importedTitle")}</h2>
@@ -95,12 +97,14 @@ function outcomeCard(t: Translate, outcome: Outcome | null): HtmlValue {
 ${result.skipped > 0 && html`<p class="muted">${s("upload.skipped", { count: result.skipped })}</p>`}</section>`;
   }
   const more = result.errorCount - result.errors.length;
+  // Coordinates, ids and geometry types keep their own order inside the sentence.
+  const reason = isolating(s);
   return html`<section class="card table-card import-errors" role="alert"><h2>${s("upload.refusedTitle")}</h2>
 <p>${s("upload.refused", { count: result.errorCount })}</p>
 <table class="admin-table">
   <thead><tr><th>${s("upload.feature")}</th><th>${s("upload.reason")}</th></tr></thead>
   <tbody>${result.errors.map(
-    (e) => html`<tr class="import-error"><td>${e.feature > 0 ? e.feature : s("upload.wholeFile")}</td><td dir="auto">${s(`errors.${e.key}`, e.params)}</td></tr>`,
+    (e) => html`<tr class="import-error"><td>${e.feature > 0 ? e.feature : s("upload.wholeFile")}</td><td>${reason(`errors.${e.key}`, e.params)}${technicalDetails(t, e.detail)}</td></tr>`,
   )}</tbody>
 </table>
 ${more > 0 && html`<p class="muted">${s("upload.more", { count: more })}</p>`}
@@ -255,7 +259,7 @@ export function placesAdmin(deps: RouterDeps): ExpressRouter {
     if (!place) throw new HttpError(404, "No such place");
     const title = ctx.locale === "ar" ? place.nameAr : place.nameEn;
     const body = html`<div class="page-head"><p class="crumbs"><a href="${PLACES_BASE}">${s("places.title")}</a></p>
-  <h1 dir="auto">${title}</h1><p class="muted">${s(`kinds.${place.kind}`)} · ${sourceLabel(ctx.t, place.source)}${place.externalId && html` · <span class="mono" dir="ltr">${place.externalId}</span>`}</p></div>
+  <h1><bdi>${title}</bdi></h1><p class="muted">${s(`kinds.${place.kind}`)} · ${sourceLabel(ctx.t, place.source)}${place.externalId && html` · <span class="mono" dir="ltr">${place.externalId}</span>`}</p></div>
 <section class="card form-card"><h2>${s("places.editTitle")}</h2><form method="post" action="${PLACES_BASE}/${place.id}" class="form-grid">
   ${csrfField(ctx)}
   ${placeFields(ctx, { ...place, latitude: fixed(place.latitude), longitude: fixed(place.longitude) }, deps.map ?? NO_TILES)}
@@ -327,7 +331,14 @@ export function placesUploads(router: ExpressRouter, deps: RouterDeps, options: 
       } catch {
         return render(req, res, deps, { kind: "message", text: s("upload.encoding") }, 422);
       }
-      const result = await importGeoJson(deps.db, deps.municipalityId, layer, text, deps.clock(), { source: "import" });
+      let result: GeoJsonImportResult;
+      try {
+        result = await importGeoJson(deps.db, deps.municipalityId, layer, text, deps.clock(), { source: "import" });
+      } catch (error) {
+        // One transaction: nothing was written. The database's message is for whoever fixes it.
+        deps.logger.error({ err: error, layer }, "GeoJSON import failed");
+        return render(req, res, deps, { kind: "failed", error }, 500);
+      }
       await render(req, res, deps, { kind: "result", result }, result.ok ? 200 : 422);
     });
   }

@@ -7,7 +7,7 @@ import { createStaff, ROLES, setCanRunSurveys } from "../../../services/staff.js
 import type { RouterDeps } from "../../createApp.js";
 import { checkboxField, selectField, textField } from "../components.js";
 import { redirectWithFlash, takeFlash } from "../flash.js";
-import { formatDateTime, localName } from "../format.js";
+import { formatDateTime, isolating, localName } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
@@ -106,10 +106,10 @@ export function staffAdmin(deps: RouterDeps): Router {
     try {
       await deps.db.$transaction((tx) => createStaff(tx, { municipalityId, username, displayName, passwordHash, role, locale, departments, canRunSurveys }));
     } catch (error) {
-      if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: t("admin.staff.exists", { username }) }]);
+      if (isUniqueViolation(error)) return redirectWithFlash(res, deps, BASE, [{ kind: "error", text: isolating(t)("admin.staff.exists", { username }) }]);
       throw error;
     }
-    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.staff.created", { username }) }]);
+    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: isolating(t)("admin.staff.created", { username }) }]);
   });
 
   router.get("/:id", async (req, res) => {
@@ -125,8 +125,8 @@ export function staffAdmin(deps: RouterDeps): Router {
     const self = staff.id === ctx.actor.id;
     const locked = staff.lockedUntil !== null && staff.lockedUntil > now;
     const body = html`<div class="page-head"><p class="crumbs"><a href="${BASE}">${t("admin.staff.title")}</a></p>
-  <h1 dir="auto">${staff.displayName} <span class="subtitle mono" dir="ltr">${staff.username}</span></h1>
-  <div class="head-badges">${!staff.active ? html`<span class="badge flag flag-stop">${t("admin.staff.inactive")}</span>` : null}${locked && staff.lockedUntil ? html`<span class="badge flag flag-human">${t("admin.staff.lockedUntil", { until: formatDateTime(staff.lockedUntil, locale) })}</span>` : null}</div>
+  <h1><bdi>${staff.displayName}</bdi> <span class="subtitle mono" dir="ltr">${staff.username}</span></h1>
+  <div class="head-badges">${!staff.active ? html`<span class="badge flag flag-stop">${t("admin.staff.inactive")}</span>` : null}${locked && staff.lockedUntil ? html`<span class="badge flag flag-human">${isolating(t)("admin.staff.lockedUntil", { until: formatDateTime(staff.lockedUntil, locale) })}</span>` : null}</div>
 </div>
 <div class="admin-grid">
 <section class="card form-card"><h2>${t("admin.staff.profile")}</h2>

@@ -20,7 +20,7 @@ import { resultsCsv } from "../../../services/surveys/resultsCsv.js";
 import type { RouterDeps } from "../../createApp.js";
 import { authenticate } from "../auth.js";
 import { channelLabel, selectField } from "../components.js";
-import { formatDateTime, formatShortDateTime } from "../format.js";
+import { formatDateTime, formatShortDateTime, isolating } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { staffPage } from "../layout.js";
 import { maybeStaffContext, staffContext, type StaffContext, type Translate } from "../staffContext.js";
@@ -128,7 +128,7 @@ function questionCard(page: Page, run: RunResult, q: QuestionResult): SafeHtml {
   const stats = q.stats;
   return html`<section class="card stack survey-question" id="q${number}" aria-labelledby="q${number}-h">
   <p class="crumbs muted">${r("question.heading", { number })} · ${r(`question.type.${q.type}`)}</p>
-  <h3 id="q${number}-h" dir="auto">${text}</h3>
+  <h3 id="q${number}-h"><bdi>${text}</bdi></h3>
   <p class="muted"><span>${r("question.answered")}: <strong class="answered">${q.answered}</strong></span> · <span>${r("question.skipped")}: <strong class="skipped">${q.skipped}</strong></span>${
     q.type === "rating" && q.mean !== null
       ? html` · <span>${r("question.mean")}: <strong class="mean">${r("question.meanValue", { mean: decimal(q.mean), min: definition?.min ?? 1, max: definition?.max ?? 5 })}</strong></span>`
@@ -152,7 +152,7 @@ function freeAnswers(page: Page, q: QuestionResult): SafeHtml {
 <table class="admin-table free-answers">
   <thead><tr><th scope="col">${r("free.answer")}</th><th scope="col">${r("free.resident")}</th><th scope="col">${r("free.area")}</th></tr></thead>
   <tbody>${answers.map(
-    (a) => html`<tr><td dir="auto" class="free-answer">${a.value}</td><td class="phone"><span dir="ltr">${a.phoneMasked}</span></td><td>${a.area ? html`<bdi>${a.area}</bdi>` : html`<span class="muted">—</span>`}</td></tr>`,
+    (a) => html`<tr><td class="free-answer"><bdi>${a.value}</bdi></td><td class="phone"><span dir="ltr">${a.phoneMasked}</span></td><td>${a.area ? html`<bdi>${a.area}</bdi>` : html`<span class="muted">—</span>`}</td></tr>`,
   )}</tbody>
 </table>`;
 }
@@ -290,7 +290,7 @@ export function surveyResultsRoutes(router: Router, deps: RouterDeps): void {
     const csvHref = `/staff/surveys/${surveyId}/results.csv${run ? `?run=${run.id}` : ""}`;
     const body = html`<div class="page-head">
   ${crumbs(page, surveyId, title)}
-  <h1 dir="auto">${r("title", { title })}</h1>
+  <h1>${isolating(r)("title", { title })}</h1>
   ${run && html`<p class="muted">${r("run.heading", { number: run.number })} · ${runStatus(page, run.status)}</p>`}
 </div>
 ${

@@ -3,6 +3,8 @@ import { importConsent, type ConsentImportResult } from "../../../services/surve
 import type { RouterDeps } from "../../createApp.js";
 import { readMultipartBody } from "../multipartUpload.js";
 import { authenticate, requireCsrf } from "../auth.js";
+import { importFailedCard } from "../components.js";
+import { isolating } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type Translate } from "../staffContext.js";
@@ -38,18 +40,25 @@ export function surveyImportPage(router: Router, deps: RouterDeps, options: { ma
     } catch {
       return renderPage(req, res, { kind: "message", text: s("import.encoding") }, 422, maxBytes);
     }
-    const result = await importConsent(deps.db, deps.municipalityId, text, deps.clock());
+    let result: ConsentImportResult;
+    try {
+      result = await importConsent(deps.db, deps.municipalityId, text, deps.clock());
+    } catch (error) {
+      // One transaction: nothing was written. The database's message is for whoever fixes it.
+      deps.logger.error({ err: error }, "consent import failed");
+      return renderPage(req, res, { kind: "failed", error }, 500, maxBytes);
+    }
     renderPage(req, res, { kind: "result", result }, result.ok ? 200 : 422, maxBytes);
   });
 }
 
-type Outcome = { kind: "message"; text: string } | { kind: "result"; result: ConsentImportResult };
+type Outcome = { kind: "message"; text: string } | { kind: "failed"; error: unknown } | { kind: "result"; result: ConsentImportResult };
 
 function renderPage(req: Request, res: Response, outcome: Outcome | null, status: number, maxBytes: number): void {
   const ctx = staffContext(req);
   const s = surveysText(ctx.t);
   const body = html`<div class="page-head"><p class="crumbs"><a href="${SURVEYS_BASE}">${s("list.title")}</a></p><h1>${s("import.title")}</h1><p class="muted">${s("import.intro")}</p></div>
-${outcome && outcomeCard(s, outcome)}
+${outcome && outcomeCard(ctx.t, outcome)}
 <section class="card form-card"><h2>${s("import.submit")}</h2>
 <form method="post" action="${PAGE_URL}" enctype="multipart/form-data" class="form-grid">
   ${csrfField(ctx)}
@@ -66,8 +75,10 @@ ${outcome && outcomeCard(s, outcome)}
   res.status(status).type("html").send(staffPage(ctx, PAGE_URL, { section: "surveys", title: s("import.title"), body }));
 }
 
-function outcomeCard(s: Translate, outcome: Outcome): HtmlValue {
+function outcomeCard(t: Translate, outcome: Outcome): HtmlValue {
+  const s = surveysText(t);
   if (outcome.kind === "message") return html`<p class="flash flash-error" role="alert">${outcome.text}</p>`;
+  if (outcome.kind === "failed") return importFailedCard(t, outcome.error);
   const { result } = outcome;
   if (result.ok) {
     return html`<section class="card import-result" role="status"><h2>${s("import.doneTitle")}</h2>
@@ -83,10 +94,12 @@ ${result.skipped.length > 0
 </section>`;
   }
   const more = result.errorCount - result.errors.length;
+  // A refused phone number or language keeps its own order inside the sentence ("08 540 123", not "123 540 08").
+  const reason = isolating(s);
   return html`<section class="card table-card import-errors" role="alert"><h2>${s("import.refusedTitle")}</h2>
 <p>${s("import.refused", { count: result.errorCount })}</p>
 <table class="admin-table"><thead><tr><th>${s("import.line")}</th><th>${s("import.reason")}</th></tr></thead>
-<tbody>${result.errors.map((e) => html`<tr class="import-error"><td>${e.line > 0 ? e.line : s("import.wholeFile")}</td><td dir="auto">${s(`import.errors.${e.key}`, e.params)}</td></tr>`)}</tbody></table>
+<tbody>${result.errors.map((e) => html`<tr class="import-error"><td>${e.line > 0 ? e.line : s("import.wholeFile")}</td><td>${reason(`import.errors.${e.key}`, e.params ?? {})}</td></tr>`)}</tbody></table>
 ${more > 0 ? html`<p class="muted">${s("import.more", { count: more })}</p>` : null}
 </section>`;
 }

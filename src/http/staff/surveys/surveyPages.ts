@@ -9,7 +9,7 @@ import { cancelSurvey, createSurvey, getSurvey, listSurveys, pauseSurvey, resume
 import type { RouterDeps } from "../../createApp.js";
 import { parseId } from "../admin/adminForms.js";
 import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
-import { formatDateTime } from "../format.js";
+import { formatDateTime, isolating } from "../format.js";
 import { html, type HtmlValue, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
@@ -142,7 +142,7 @@ ${surveyForm(ctx, s, action, values, areas)}`;
     const estimate = await estimateSurvey(deps.db, deps.i18n, municipalityId, survey);
     const title = survey.title[ctx.locale];
     const body = html`<div class="page-head"><p class="crumbs"><a href="${SURVEYS_BASE}">${s("list.title")}</a></p>
-  <h1 dir="auto">${title}</h1>
+  <h1><bdi>${title}</bdi></h1>
   <div class="head-badges">${statusBadge(s, survey.status)} <span class="muted">${scheduleText(s, survey, ctx.locale)}</span></div>
   <p class="actions survey-actions">${survey.status === "draft" ? html`<a class="btn btn-secondary" href="${SURVEYS_BASE}/${survey.id}/edit">${s("list.edit")}</a>` : null}
     <a class="btn btn-secondary" href="${SURVEYS_BASE}/${survey.id}/results">${s("list.results")}</a>
@@ -200,7 +200,9 @@ function statusBadge(s: Translate, status: string): SafeHtml {
 }
 
 /** "Once, as soon as scheduled" · "Monthly on day 5 at 10:00" · "Cron: 0 10 * * 1", with the start. */
-export function scheduleText(s: Translate, survey: SurveyRecord, locale: Locale): string {
+export function scheduleText(t: Translate, survey: SurveyRecord, locale: Locale): string {
+  // "0 10 * * 1" would read backwards inside an Arabic sentence without its isolate.
+  const s = isolating(t);
   const r = survey.recurrence;
   const kind = r.kind === "monthly" ? s("schedule.monthly", { day: r.day, time: r.time }) : r.kind === "cron" ? s("schedule.cron", { expression: r.expression }) : s("schedule.once");
   const start = survey.startAt ? s("schedule.startsAt", { at: formatDateTime(survey.startAt, locale) }) : s("schedule.startsNow");
@@ -220,7 +222,8 @@ function lifecycleButtons(ctx: StaffContext, s: Translate, survey: SurveyRecord)
 
 function problemList(s: Translate, problems: FormProblem[]): HtmlValue {
   if (problems.length === 0) return null;
-  return html`<section class="card survey-errors" role="alert"><h2>${s("form.problems")}</h2><ul>${problems.map((p) => html`<li>${s(p.key, p.params)}</li>`)}</ul></section>`;
+  const said = isolating(s);
+  return html`<section class="card survey-errors" role="alert"><h2>${s("form.problems")}</h2><ul>${problems.map((p) => html`<li>${said(p.key, p.params)}</li>`)}</ul></section>`;
 }
 
 function summaryCard(s: Translate, survey: SurveyRecord, locale: Locale): SafeHtml {
@@ -233,7 +236,7 @@ function summaryCard(s: Translate, survey: SurveyRecord, locale: Locale): SafeHt
   <dt>${s("detail.questions")}</dt><dd>${survey.questions.length}</dd>
   <dt>${s("audience.channels")}</dt><dd>${a.channels.length ? a.channels.map((c) => s(`channels.${c}`)).join(locale === "ar" ? "، " : ", ") : all}</dd>
   <dt>${s("audience.languages")}</dt><dd>${a.languages.length ? a.languages.map((l) => s(`languages.${l}`)).join(locale === "ar" ? "، " : ", ") : all}</dd>
-  <dt>${s("audience.areas")}</dt><dd dir="auto">${a.areas.length ? a.areas.join(locale === "ar" ? "، " : ", ") : all}</dd>
+  <dt>${s("audience.areas")}</dt><dd>${a.areas.length ? a.areas.map((area, i) => html`${i > 0 ? (locale === "ar" ? "، " : ", ") : null}<bdi>${area}</bdi>`) : all}</dd>
   <dt>${s("form.expiryHours")}</dt><dd>${s("detail.hours", { count: survey.expiryHours })}</dd>
 </dl></section>`;
 }
