@@ -73,10 +73,14 @@ export async function replyToTicket(tx: Tx, ctx: OutboxContext, actor: Actor, re
     staffId: actor.id,
   });
   await record(tx, ticket.id, actor, "reply", { messageId: delivery.messageId, delivery: delivery.status }, ctx.now);
-  if (ticket.status === "new" || ticket.status === "waiting_staff") {
-    await tx.ticket.update({ where: { id: ticket.id }, data: { status: "in_progress" } });
-    await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: "in_progress" }, ctx.now);
-  }
+  // Staff have answered: the resident waits no longer, and the first answer is remembered. Moving the
+  // ticket to "in progress" is a staff status change, which ends its "reopened" mark.
+  const moves = ticket.status === "new" || ticket.status === "waiting_staff";
+  await tx.ticket.update({
+    where: { id: ticket.id },
+    data: { firstResponseAt: ticket.firstResponseAt ?? ctx.now, waitingSince: null, ...(moves ? { status: "in_progress", reopenedAt: null } : {}) },
+  });
+  if (moves) await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: "in_progress" }, ctx.now);
   return { ok: true, delivery };
 }
 
@@ -185,10 +189,20 @@ const PUBLIC_NOTE_REFUSALS: Record<PublicNoteRefusal, string> = {
 
 /**
  * What a status change did: `changed` the status (and stored the note with it), `noted` (the same
- * status with a note: a `public_note` event, nobody notified), or `unchanged` (the same status, no
- * note: nothing written).
+ * status with a note: a `public_note` event, nobody notified), `unchanged` (the same status, no
+ * note: nothing written), or `confirm` (asked to check first, and the change would tell the
+ * resident: nothing written, `notice` says what they would be told).
  */
-export type StatusOutcome = "changed" | "noted" | "unchanged";
+export type StatusOutcome = "changed" | "noted" | "unchanged" | "confirm";
+
+/** What the resident would be told, and how, if a ticket were resolved or closed now. */
+export interface StatusNotice {
+  body: string;
+  channel: ChannelKind;
+  locale: Locale;
+  /** The resident opted out (sent STOP): nothing will actually be sent. */
+  optedOut: boolean;
+}
 
 /**
  * Changes a ticket's status. Resolving or closing tells the resident, in their language and on their
@@ -199,6 +213,10 @@ export type StatusOutcome = "changed" | "noted" | "unchanged";
  * `publicNote` (see `readPublicNote`) is what the town says publicly about the change: Open311's
  * `status_notes`. It is stored in the `status_changed` event, and never sent to the resident. The
  * same status with a note records a `public_note` event and notifies nobody.
+ *
+ * With `askFirst`, a change that would tell the resident something is not made: the outcome is
+ * `confirm`, with the notice they would get (the staff page's confirmation step). Any change clears
+ * the ticket's `reopenedAt`; resolving or closing clears `waitingSince`.
  */
 export async function changeStatus(
   tx: Tx,
@@ -207,7 +225,8 @@ export async function changeStatus(
   reference: number,
   status: string,
   publicNote?: string,
-): Promise<ActionResult<{ outcome: StatusOutcome; delivery?: Enqueued }>> {
+  options: { askFirst?: boolean } = {},
+): Promise<ActionResult<{ outcome: StatusOutcome; delivery?: Enqueued; notice?: StatusNotice }>> {
   const next = TICKET_STATUSES.find((s) => s === status);
   if (!next) return invalid(`Unknown status ${status}`);
   const note = readPublicNote(publicNote);
@@ -219,24 +238,30 @@ export async function changeStatus(
     await record(tx, ticket.id, actor, "public_note", { text: note.note }, ctx.now);
     return { ok: true, outcome: "noted" };
   }
-  await tx.ticket.update({ where: { id: ticket.id }, data: { status: next } });
-  await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next, ...(note.note !== null ? { publicNote: note.note } : {}) }, ctx.now);
-  if (!NOTIFIED.has(next) || ticket.residentId === null) return { ok: true, outcome: "changed" };
+  const notice = NOTIFIED.has(next) && ticket.residentId !== null ? await statusNotice(tx, ctx, { ...ticket, residentId: ticket.residentId }, next) : null;
+  if (notice && options.askFirst) return { ok: true, outcome: "confirm", notice };
 
+  // A staff decision on the status ends the "reopened" mark; a resolved or closed ticket waits for nobody.
+  await tx.ticket.update({ where: { id: ticket.id }, data: { status: next, reopenedAt: null, ...(NOTIFIED.has(next) ? { waitingSince: null } : {}) } });
+  await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next, ...(note.note !== null ? { publicNote: note.note } : {}) }, ctx.now);
+  if (!notice || ticket.residentId === null) return { ok: true, outcome: "changed" };
+
+  const delivery = await enqueueOutbound(tx, ctx, { residentId: ticket.residentId, ticketId: ticket.id, reference: ticket.reference, channel: notice.channel, kind: "notification", body: notice.body });
+  await offerReopen(tx, ticket.residentId, ticket.reference);
+  return { ok: true, outcome: "changed", delivery };
+}
+
+/** The notice of a resolution or closure, in the resident's remembered language, else the ticket's. */
+async function statusNotice(
+  tx: Tx,
+  ctx: OutboxContext,
+  ticket: { residentId: number; reference: number; channel: string; locale: string },
+  status: TicketStatus,
+): Promise<StatusNotice> {
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: ticket.residentId } });
-  // The resident's remembered language, else the language the ticket was filed in.
   const locale: Locale = (resident.locale ?? ticket.locale) === "en" ? "en" : "ar";
   const channel = replyChannel(ticket);
-  const delivery = await enqueueOutbound(tx, ctx, {
-    residentId: resident.id,
-    ticketId: ticket.id,
-    reference: ticket.reference,
-    channel,
-    kind: "notification",
-    body: ctx.render(`status.${next}`, { reference: ticket.reference }, locale, channel),
-  });
-  await offerReopen(tx, resident.id, ticket.reference);
-  return { ok: true, outcome: "changed", delivery };
+  return { body: ctx.render(`status.${status}`, { reference: ticket.reference }, locale, channel), channel, locale, optedOut: resident.optedOut };
 }
 
 /**

@@ -69,7 +69,9 @@ describe.skipIf(!haveChromium)("a morning at the town hall, in a real browser", 
     await expect.poll(() => page.textContent("#sms-cost")).toMatch(/UCS-2/);
     await Promise.all([page.waitForURL(`${base}/staff/tickets/${reference}`), page.click(`form[action="/staff/tickets/${reference}/reply"] button[type="submit"]`)]);
     await page.selectOption(`form[action="/staff/tickets/${reference}/status"] select[name="status"]`, "resolved");
-    await Promise.all([page.waitForURL(`${base}/staff/tickets/${reference}`), page.click(`form[action="/staff/tickets/${reference}/status"] button[type="submit"]`)]);
+    // Resolving tells the resident: the page asks first, then she confirms.
+    await Promise.all([page.waitForURL(`${base}/staff/tickets/${reference}/status`), page.click(`form[action="/staff/tickets/${reference}/status"] button[type="submit"]`)]);
+    await Promise.all([page.waitForURL(`${base}/staff/tickets/${reference}`), page.click(`form:has(input[name="confirm"]) button[type="submit"]`)]);
     const ticket = await world.db.ticket.findFirstOrThrow({ where: { municipalityId: MUNICIPALITY, reference } });
     expect(ticket.status).toBe("resolved");
   });

@@ -21,13 +21,18 @@ import {
   ticketForActor,
   type ActionResult,
   type DeliveryActionResult,
+  type StatusNotice,
 } from "../../services/staffActions.js";
+import { PRESENCE_STATES, recordPresence } from "../../services/presence.js";
 import { foldDigits } from "../../understand/foldDigits.js";
 import type { RouterDeps } from "../createApp.js";
+import { channelLabel } from "./components.js";
 import { redirectWithFlash, type FlashMessage } from "./flash.js";
 import { localName } from "./format.js";
+import { html } from "./html.js";
+import { csrfField, staffPage } from "./layout.js";
 import { staffContext, type StaffContext, type Translate } from "./staffContext.js";
-import { parseReference } from "./ticketPage.js";
+import { bidiText, parseReference, presenceJson } from "./ticketPage.js";
 
 const MAX_REPLY = 1600;
 const MAX_NOTE = 5000;
@@ -40,7 +45,9 @@ const CategoryForm = z.object({
   department: z.string().regex(/^[a-z_]*$/).catch(""),
 });
 // No length limit on the note here: a long one is refused with a message below, never dropped.
-const StatusForm = z.object({ status: z.string().max(40), publicNote: z.string().optional() });
+// `confirm=yes` comes from the confirmation page: without it, a change that tells the resident asks first.
+const StatusForm = z.object({ status: z.string().max(40), publicNote: z.string().optional(), confirm: z.literal("yes").optional().catch(undefined) });
+const PresenceForm = z.object({ state: z.enum([...PRESENCE_STATES, "left"]) });
 const VisibilityForm = z.object({ hidden: z.enum(["true", "false"]).transform((v) => v === "true") });
 const SmsCostRequest = z.object({ text: z.string().max(20_000) });
 const LocationForm = z.object({ latitude: z.string().max(100).catch(""), longitude: z.string().max(100).catch("") });
@@ -84,6 +91,43 @@ export function deliveryOutcome(t: Translate, delivery: Enqueued, what: "reply" 
   }
 }
 
+/** A page shown instead of acting: the action's confirmation step. */
+interface AskFirst {
+  page: string;
+}
+
+/**
+ * "Close ticket #… ?": the confirmation step of a status change that tells the resident (resolved,
+ * closed), with the message they will receive, and a form that sends the same change with
+ * `confirm=yes`. Works without scripts; cancelling is a link back to the ticket.
+ */
+function statusConfirmation(ctx: StaffContext, reference: number, form: { status: string; publicNote?: string | undefined }, notice: StatusNotice): string {
+  const { t } = ctx;
+  const status = form.status === "closed" ? "closed" : "resolved";
+  const read = readPublicNote(form.publicNote);
+  const publicNote = read.ok ? read.note : null;
+  const title = t(`ticketPage:confirm.title_${status}`, { reference });
+  const body = html`<section class="card form-card status-confirm" aria-labelledby="confirm-title">
+  <h1 id="confirm-title">${title}</h1>
+  ${
+    notice.optedOut
+      ? html`<p class="notice notice-warn" role="note">${t("ticketPage:confirm.optedOut")}</p>`
+      : html`<p>${t("ticketPage:confirm.tells", { channel: channelLabel(t, notice.channel), language: t(`language.${notice.locale}`) })}</p>
+  <blockquote class="notice-preview" dir="auto" lang="${notice.locale}">${bidiText(notice.body)}</blockquote>`
+  }
+  ${publicNote && html`<p>${t("ticketPage:confirm.publicNote")}</p><blockquote class="notice-preview public-note-preview" dir="auto">${bidiText(publicNote)}</blockquote>`}
+  <form method="post" action="/staff/tickets/${reference}/status" class="actions">
+    ${csrfField(ctx)}
+    <input type="hidden" name="status" value="${status}">
+    ${publicNote && html`<input type="hidden" name="publicNote" value="${publicNote}">`}
+    <input type="hidden" name="confirm" value="yes">
+    <button type="submit" class="btn btn-primary">${t(notice.optedOut ? `ticketPage:confirm.submitSilent_${status}` : `ticketPage:confirm.submit_${status}`)}</button>
+    <a class="btn btn-ghost" href="/staff/tickets/${reference}">${t("ticketPage:confirm.cancel")}</a>
+  </form>
+</section>`;
+  return staffPage(ctx, `/staff/tickets/${reference}`, { title, section: "queue", body, pageStyles: ["ticket.css"] });
+}
+
 /**
  * The forms of the ticket page (reply, note, assign, recategorize, status), each a POST that
  * redirects back with what happened; and `POST /staff/sms-cost` for the live SMS counter.
@@ -92,12 +136,15 @@ export function ticketActions(deps: RouterDeps): Router {
   const router = Router();
   const outboxContext = (): OutboxContext => ({ ...deps.outbox, now: deps.clock() });
 
-  /** Runs an action in one transaction, then redirects back to the ticket with its outcome. */
+  /**
+   * Runs an action in one transaction, then redirects back to the ticket with its outcome — or,
+   * when the action asks first (`success` returns a page), shows that page.
+   */
   async function act<T extends object>(
     req: Request,
     res: Response,
     run: (tx: Tx, ctx: StaffContext, reference: number) => Promise<ActionResult<T> | FlashMessage>,
-    success: (result: { ok: true } & T, ctx: StaffContext) => FlashMessage[],
+    success: (result: { ok: true } & T, ctx: StaffContext) => FlashMessage[] | AskFirst,
   ) {
     const ctx = staffContext(req);
     const reference = parseReference(req.params.reference);
@@ -109,8 +156,12 @@ export function ticketActions(deps: RouterDeps): Router {
       return { result, stillVisible };
     });
     if ("kind" in result) return redirectWithFlash(res, deps, back, [result]);
-    if (result.ok && !stillVisible) return redirectWithFlash(res, deps, "/staff", [...success(result, ctx), { kind: "info", text: ctx.t("actions.movedAway", { reference }) }]);
-    if (result.ok) return redirectWithFlash(res, deps, back, success(result, ctx));
+    if (result.ok) {
+      const answer = success(result, ctx);
+      if (!Array.isArray(answer)) return res.status(200).set("Cache-Control", "no-store").type("html").send(answer.page);
+      if (!stillVisible) return redirectWithFlash(res, deps, "/staff", [...answer, { kind: "info", text: ctx.t("actions.movedAway", { reference }) }]);
+      return redirectWithFlash(res, deps, back, answer);
+    }
     if (result.error === "not_found") throw new HttpError(404, result.message);
     if (result.error === "forbidden") throw new HttpError(403, result.message);
     deps.logger.info({ reference, error: result.message }, "staff action refused");
@@ -189,12 +240,16 @@ export function ticketActions(deps: RouterDeps): Router {
         // Checked here too, to say what is wrong with the note in the staff member's language.
         const note = readPublicNote(form.data.publicNote);
         if (!note.ok) return { kind: "error", text: ctx.t(`open311Staff:publicNote.errors.${note.reason}`, { max: MAX_PUBLIC_NOTE }) };
-        const result = await changeStatus(tx, outboxContext(), ctx.actor, reference, form.data.status, note.note ?? undefined);
+        const askFirst = form.data.confirm !== "yes";
+        const result = await changeStatus(tx, outboxContext(), ctx.actor, reference, form.data.status, note.note ?? undefined, { askFirst });
         return !result.ok && result.error === "invalid" ? { kind: "error", text: ctx.t("actions.errors.status") } : result;
       },
       (result, ctx) => {
-        const status = ctx.t(`status.${StatusForm.parse(req.body).status}`);
+        const form = StatusForm.parse(req.body);
+        const status = ctx.t(`status.${form.status}`);
         switch (result.outcome) {
+          case "confirm":
+            return result.notice ? { page: statusConfirmation(ctx, parseReference(req.params.reference), form, result.notice) } : [];
           case "unchanged":
             return [{ kind: "info", text: ctx.t("open311Staff:publicNote.unchanged", { status }) }];
           case "noted":
@@ -281,6 +336,18 @@ export function ticketActions(deps: RouterDeps): Router {
       (result, ctx) => [{ kind: "success", text: ctx.t("outbox.sentBySms") }, deliveryOutcome(ctx.t, result.delivery, "reply")],
     ),
   );
+
+  // A ticket page's heartbeat (ticket.js): JSON from fetch, or a form-encoded "left" from sendBeacon.
+  router.post("/tickets/:reference/presence", async (req, res) => {
+    const ctx = staffContext(req);
+    const reference = parseReference(req.params.reference);
+    const form = PresenceForm.safeParse(req.body ?? {});
+    if (!form.success) throw new HttpError(400, "Expected { state: viewing | replying | left }");
+    const result = await recordPresence(deps.db, ctx.actor, reference, form.data.state, deps.clock());
+    // Someone else's ticket: as if it did not exist, and nothing recorded.
+    if (!result.ok) throw new HttpError(404, "No such ticket");
+    res.set("Cache-Control", "no-store").json(presenceJson(ctx.t, result.others));
+  });
 
   router.post("/sms-cost", (req, res) => {
     const { t } = staffContext(req);

@@ -7,12 +7,16 @@ import { open311Exclusions } from "../../services/open311/privacy.js";
 import { publicState } from "../../services/open311/requests.js";
 import { DEFAULT_DELIVERY_DEADLINE_MS, isFailed, OUTBOX_FAILURES } from "../../services/outbox.js";
 import { AreaGeometrySchema, DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
+import { fillCannedReply } from "../../services/cannedReplies.js";
+import { PRESENCE_HEARTBEAT_MS, presenceOnTicket, touchPresence, type Presence } from "../../services/presence.js";
 import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
+import { markTicketRead } from "../../services/ticketReads.js";
 import { ticketDetail, type BothNames, type Open311Details, type TicketDetail } from "../../services/ticketQueries.js";
 import type { RouterDeps } from "../createApp.js";
-import { channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, type Option } from "./components.js";
+import { bdi, channelBadge, channelLabel, deliveryBadge, flagBadges, languageBadge, routeLabel, selectField, selectOptions, statusBadge, technicalDetails, type Option } from "./components.js";
 import { takeFlash } from "./flash.js";
-import { deliveryReason, departmentLabel, formatDateTime, localName, mapLink } from "./format.js";
+import { departmentLabel, formatDateTime, isolate, localName, mapLink } from "./format.js";
+import { explainProviderError, providerErrorDetail } from "./providerErrors.js";
 import { escapeHtml, html, trustedHtml, type HtmlValue, type SafeHtml } from "./html.js";
 import { csrfField, staffPage } from "./layout.js";
 import { MAP_SCRIPTS, MAP_STYLES, mapFrame, NO_TILES } from "./map/mapFrame.js";
@@ -158,6 +162,36 @@ function withMarkup(t: StaffContext["t"], key: string, markup: Record<string, Sa
   );
 }
 
+/**
+ * Runs of text that must read left to right whatever surrounds them: web addresses, e-mail
+ * addresses, and numbers written in groups or with a "+" (phone numbers: "08 540 123", "+961 71
+ * 123 456", dates, amounts). In an Arabic sentence the bidi algorithm would otherwise lay a
+ * number's groups out right to left ("123 540 08") and move a leading "+" to the end.
+ */
+const LTR_RUN = /(?:https?:\/\/|www\.)[^\s<>"']+|[\p{L}\p{Nd}._%+-]+@[\p{L}\p{Nd}-]+(?:\.[\p{L}\p{Nd}-]+)+|\+?\p{Nd}+(?:[ \u00a0./-]\p{Nd}+)*/gu;
+// Sentence punctuation after an address belongs to the sentence, not the address.
+const TRAILING_PUNCTUATION = /[.,;:!?)\]\u060c\u061b\u061f]+$/u;
+
+/**
+ * Text someone typed (a message, a note, an address), escaped, with its phone numbers, addresses
+ * and links each isolated left to right (`<bdi dir="ltr">`); the rest keeps the direction of its
+ * container (which should be `dir="auto"`).
+ */
+export function bidiText(text: string): SafeHtml {
+  let out = "";
+  let last = 0;
+  for (const match of text.matchAll(LTR_RUN)) {
+    let run = match[0];
+    const start = match.index;
+    if (!/^\p{Nd}+$/u.test(run)) {
+      if (!/^\+?\p{Nd}/u.test(run)) run = run.replace(TRAILING_PUNCTUATION, "");
+      out += escapeHtml(text.slice(last, start)) + html`<bdi dir="ltr">${run}</bdi>`.toString();
+      last = start + run.length;
+    }
+  }
+  return trustedHtml(out + escapeHtml(text.slice(last)));
+}
+
 const coordinates = (latitude: number, longitude: number) => html`<bdi dir="ltr" class="coords">${latitude.toFixed(5)}, ${longitude.toFixed(5)}</bdi>`;
 
 /** Where the request is, as the geocoding found it: the place named, the area, the child zone. */
@@ -183,12 +217,12 @@ function placementRows(ctx: StaffContext, look: Lookups, ticket: TicketDetail["t
 
 type DetailMessage = TicketDetail["messages"][number];
 
-function messageAuthor(ctx: StaffContext, m: DetailMessage): string {
+function messageAuthor(ctx: StaffContext, m: DetailMessage): HtmlValue {
   const { t } = ctx;
   if (m.direction === "inbound") return t("conversation.resident");
   switch (m.kind) {
     case "staff":
-      return m.staff ? t("conversation.staffNamed", { name: m.staff.displayName }) : t("conversation.staff");
+      return m.staff ? withMarkup(t, "conversation.staffNamed", { name: bdi(m.staff.displayName) }) : t("conversation.staff");
     case "notification":
       return t("conversation.notification");
     case "template":
@@ -198,12 +232,23 @@ function messageAuthor(ctx: StaffContext, m: DetailMessage): string {
   }
 }
 
-/** Why a message did not go out, in the reader's language; the worker's own reasons first. */
-function messageReason(t: StaffContext["t"], m: DetailMessage, deadlineHours: number): string | null {
+/**
+ * Why a message did not go out, in the reader's language (the worker's own reasons first, then the
+ * provider's failure as providerErrors.ts explains it), and the provider's own words (`detail`:
+ * technical, usually English) for the page to show behind a "Details" toggle.
+ */
+function messageProblem(t: StaffContext["t"], m: DetailMessage, deadlineHours: number): { reason: string | null; detail: string | null } {
   const gaveUp = Object.entries(OUTBOX_FAILURES).find(([, code]) => code === m.errorCode)?.[0];
-  if (!gaveUp) return deliveryReason(t, m);
-  const why = t(`outbox.reason.${gaveUp}`, { count: deadlineHours, route: routeLabel(t, m.route) });
-  return m.errorMessage ? `${why} — ${m.errorMessage}` : why;
+  if (gaveUp) {
+    const why = t(`outbox.reason.${gaveUp}`, { count: deadlineHours, route: routeLabel(t, m.route) });
+    // The worker keeps the last try's "<code>: <message>" as the message's error.
+    const cause = m.errorMessage ? explainProviderError(t, { detail: m.errorMessage }) : null;
+    return { reason: cause ? `${why} — ${cause}` : why, detail: m.errorMessage };
+  }
+  // Our own reasons (held for the window, not sent to an opted-out resident) are no provider's failure.
+  if (m.errorCode === "opted_out" || m.errorCode === "window_closed") return { reason: t(`delivery.reason.${m.errorCode}`), detail: null };
+  const failure = { code: m.errorCode, detail: m.errorMessage };
+  return { reason: explainProviderError(t, failure), detail: providerErrorDetail(failure) };
 }
 
 /** "Try again" and, for WhatsApp, "Send by SMS instead", under a message that did not go out. */
@@ -223,15 +268,20 @@ function conversationItem(ctx: StaffContext, deps: RouterDeps, detail: TicketDet
   // Bot replies went out inside the webhook's answer; only messages sent later have a delivery state.
   const tracked = outbound && m.status !== "replied";
   const deadlineHours = Math.round((deps.outbox.deliveryDeadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS) / 3600_000);
-  const reason = tracked ? messageReason(t, m, deadlineHours) : null;
+  const problem = tracked ? messageProblem(t, m, deadlineHours) : { reason: null, detail: null };
   const resendable = tracked && m.ticketId === detail.ticket.id && detail.ticket.resident !== null && !detail.ticket.resident.optedOut && isFailed(m);
-  const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError);
+  const retry = tracked && m.outbox && m.outbox.attempts > 0 && (m.status === "queued" || m.outbox.lastError) ? m.outbox : null;
+  const lastError = retry?.lastError ?? null;
+  const lastCause = lastError ? explainProviderError(t, { detail: lastError }) : null;
+  const details = [problem.detail, lastError !== problem.detail ? lastError : null].filter((d): d is string => d !== null && d !== "").join("\n");
   return html`<li class="msg ${outbound ? "msg-out" : "msg-in"} msg-${m.kind}" id="m${m.id}">
   <div class="msg-meta"><strong>${messageAuthor(ctx, m)}</strong> <time datetime="${m.createdAt.toISOString()}">${formatDateTime(m.createdAt, locale)}</time> ${channelBadge(t, m.channel, m.route)}</div>
-  ${m.body && html`<div class="msg-body" dir="auto">${m.body}</div>`}
+  ${m.body && html`<div class="msg-body" dir="auto">${bidiText(m.body)}</div>`}
   ${mediaList(ctx, reference, m.id, m.media)}
   ${location(ctx, { latitude: m.latitude, longitude: m.longitude, label: m.locationLabel })}
-  ${tracked && html`<div class="msg-delivery">${deliveryBadge(t, m.status)}${reason && html` <span class="reason">${reason}</span>`}${retry && m.outbox ? html` <span class="muted">${t("delivery.attempts", { count: m.outbox.attempts })}${m.outbox.lastError ? ` — ${m.outbox.lastError}` : ""}</span>` : null}</div>`}
+  ${tracked && html`<div class="msg-delivery">${deliveryBadge(t, m.status)}${problem.reason && html` <span class="reason">${problem.reason}</span>`}${
+    retry ? html` <span class="muted">${t("delivery.attempts", { count: retry.attempts })}${lastCause ? ` — ${t("ticketPage:lastAttempt")} ${lastCause}` : ""}</span>` : null
+  }${technicalDetails(t, details)}</div>`}
   ${resendable ? resendForms(ctx, reference, m) : null}
 </li>`;
 }
@@ -255,9 +305,11 @@ function eventDescription(ctx: StaffContext, look: Lookups, kind: string, data: 
       return html`${t("history.reply")}${delivery && html` ${deliveryBadge(t, delivery)}`}${typeof data.messageId === "number" ? html` <a href="#m${data.messageId}">${t("history.seeMessage")}</a>` : null}`;
     }
     case "note":
-      return html`<span class="note-label">${t("history.note")}</span><div class="note-text" dir="auto">${str(data.text) ?? ""}</div>`;
+      return html`<span class="note-label">${t("history.note")}</span><div class="note-text" dir="auto">${bidiText(str(data.text) ?? "")}</div>`;
     case "assigned":
-      return html`${data.to === null || data.to === undefined ? t("history.unassigned", { from: staffName(data.from) }) : t("history.assigned", { to: staffName(data.to) })}`;
+      return data.to === null || data.to === undefined
+        ? withMarkup(t, "history.unassigned", { from: bdi(staffName(data.from)) })
+        : withMarkup(t, "history.assigned", { to: bdi(staffName(data.to)) });
     case "status_changed": {
       const note = str(data.publicNote);
       return html`${t("history.statusChanged", { from: statusName(data.from), to: statusName(data.to) })}${note && publicNoteText(t("open311Staff:history.publicNote"), note)}`;
@@ -295,7 +347,7 @@ const createdChannel = (channel: string | null) => (channel === "whatsapp" || ch
 
 /** A public note under its label (the history, the Open311 card): what Open311 shows with the status. */
 function publicNoteText(label: string, text: string): SafeHtml {
-  return html`<div class="public-note"><span class="note-label">${label}</span><div class="note-text" dir="auto">${text}</div></div>`;
+  return html`<div class="public-note"><span class="note-label">${label}</span><div class="note-text" dir="auto">${bidiText(text)}</div></div>`;
 }
 
 /** "Set the location to …, before: …", the area and the child zone it is now in. */
@@ -367,24 +419,67 @@ function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetai
   return html`<div class="notice notice-warn" role="note"><strong>${t("reply.windowClosed")}</strong> ${last} ${what}</div>`;
 }
 
-function replyCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, detail: TicketDetail): SafeHtml {
+/** A canned reply as offered on one ticket: its placeholders filled in with the ticket's values, in the reply's language. */
+interface OfferedReply {
+  id: number;
+  title: string;
+  locale: "ar" | "en";
+  text: string;
+}
+
+function offeredReplies(deps: RouterDeps, look: Lookups, ticket: TicketDetail["ticket"]): OfferedReply[] {
+  return look.canned.map((c) => {
+    const locale = c.locale === "en" ? "en" : "ar";
+    const category = ticket.category ? localName(ticket.category, locale) : deps.i18n.t("ticketPage:canned.noCategory", { lng: locale });
+    return { id: c.id, title: c.title, locale, text: fillCannedReply(c.body, { reference: ticket.reference, category }) };
+  });
+}
+
+/** The id of the reply box; ticket.js finds it, the canned replies' links come back to it. */
+const REPLY_BOX = "reply-body";
+
+/**
+ * The canned replies, each a button that puts its text in the reply box: with scripts, at the
+ * cursor; without, it asks the page again with `?canned=<id>` and the box comes back filled. The
+ * buttons' data (`data-canned`, `data-title`, `lang`) is also what the "/" search in the box reads.
+ */
+function cannedPicker(ctx: StaffContext, reference: number, offered: OfferedReply[]): HtmlValue {
+  const { t } = ctx;
+  if (offered.length === 0) return null;
+  return html`<details class="canned-picker">
+    <summary>${t("reply.canned")} <span class="muted">${t("ticketPage:canned.summary", { count: offered.length })}</span></summary>
+    <form method="get" action="/staff/tickets/${reference}#${REPLY_BOX}" class="canned" data-target="${REPLY_BOX}">
+      ${offered.map(
+        (c) =>
+          html`<button type="submit" name="canned" value="${c.id}" class="chip" data-canned="${c.text}" data-title="${c.title}" lang="${c.locale}" dir="auto" title="${c.text}"><bdi>${c.title}</bdi> <small>${t(`language.${c.locale}`)}</small></button>`,
+      )}
+    </form>
+    <p class="hint canned-hint">${t("ticketPage:canned.slashHint")}</p>
+  </details>`;
+}
+
+function replyCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, detail: TicketDetail, chosen: number | null): SafeHtml {
   const { t } = ctx;
   const { ticket } = detail;
   if (!ticket.resident) return noResidentCard(ctx);
   const sms = ticket.channel !== "whatsapp";
-  const initial = smsCost("");
-  return html`<section class="card" aria-labelledby="reply-title">
+  const offered = offeredReplies(deps, look, ticket);
+  // Without scripts, a canned reply's button comes back here with the box filled in.
+  const prefilled = offered.find((c) => c.id === chosen)?.text ?? "";
+  const initial = smsCost(prefilled);
+  return html`<section class="card card-reply" aria-labelledby="reply-title">
   <h2 id="reply-title">${t("reply.title")}</h2>
   ${deliveryNotice(ctx, deps, detail, ticket.resident)}
-  ${look.canned.length > 0 &&
-  html`<div class="canned" data-target="reply-body">
-    <span class="canned-label">${t("reply.canned")}</span>
-    ${look.canned.map((c) => html`<button type="button" class="chip" data-canned="${c.body}" lang="${c.locale}" title="${c.body}">${c.title} <small>${t(`language.${c.locale}`)}</small></button>`)}
-  </div>`}
+  ${cannedPicker(ctx, ticket.reference, offered)}
   <form method="post" action="/staff/tickets/${ticket.reference}/reply" class="stack reply-form">
     ${csrfField(ctx)}
-    <label class="field"><span class="visually-hidden">${t("reply.label")}</span>
-      <textarea id="reply-body" name="body" rows="5" maxlength="1600" dir="auto" required placeholder="${t("reply.placeholder")}" ${sms ? html`data-sms-cost-url="/staff/sms-cost"` : null}></textarea></label>
+    <div class="reply-box">
+      <label class="field"><span class="visually-hidden">${t("reply.label")}</span>
+        <textarea id="${REPLY_BOX}" name="body" rows="5" maxlength="1600" dir="auto" required placeholder="${t("reply.placeholder")}" ${sms ? html`data-sms-cost-url="/staff/sms-cost"` : null}${
+          offered.length > 0 ? html` aria-autocomplete="list" aria-controls="canned-listbox" data-canned-none="${t("ticketPage:canned.none")}" data-canned-found="${t("ticketPage:canned.found", { n: "%n" })}"` : null
+        }>${prefilled}</textarea></label>
+      ${offered.length > 0 ? html`<ul id="canned-listbox" class="canned-listbox" role="listbox" aria-label="${t("ticketPage:canned.listLabel")}" hidden></ul><p class="visually-hidden" id="canned-status" role="status" aria-live="polite"></p>` : null}
+    </div>
     <div class="form-foot">
       ${sms ? html`<p class="sms-cost" id="sms-cost" aria-live="polite">${t("reply.smsCost", { count: initial.segments, encoding: initial.encoding, characters: initial.characters })}</p>` : html`<span></span>`}
       <button type="submit" class="btn btn-primary">${t("reply.send")}</button>
@@ -414,8 +509,12 @@ function noteCard(ctx: StaffContext, reference: number): SafeHtml {
 </section>`;
 }
 
-function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
-  const { t, locale, actor } = ctx;
+/**
+ * The status and the assignee, first on the page (above the conversation, where a phone shows
+ * them without scrolling). Resolving or closing asks for a confirmation first (ticketActions.ts).
+ */
+function controlsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t, actor } = ctx;
   const { ticket } = detail;
   const statuses: Option[] = TICKET_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }));
   const assignees: Option[] = [
@@ -424,26 +523,35 @@ function actionsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): Sa
     ...look.assignees.filter((s) => s.id !== actor.id).map((s) => ({ value: String(s.id), label: s.displayName })),
   ];
   const currentAssignee = ticket.assigneeId === null ? "none" : ticket.assigneeId === actor.id ? "me" : String(ticket.assigneeId);
+  return html`<section class="card ticket-controls" aria-labelledby="actions-title">
+  <h2 id="actions-title" class="visually-hidden">${t("ticketPage:controls.title")}</h2>
+  <form method="post" action="/staff/tickets/${ticket.reference}/status" class="control control-status">
+    ${csrfField(ctx)}
+    <div class="control-row">${selectField(t("actions.status"), "status", statuses, ticket.status)}<button type="submit" class="btn btn-secondary">${t("actions.changeStatus")}</button></div>
+    <p class="hint">${ticket.resident ? t("actions.statusHint") : t("open311Ticket:noResident.statusHint")}</p>
+    <details class="public-note-field"><summary>${t("ticketPage:controls.publicNote")}</summary>
+    <label class="field"><span>${t("open311Staff:publicNote.label")}</span><textarea name="publicNote" rows="2" maxlength="${MAX_PUBLIC_NOTE}" dir="auto"></textarea>
+      <small class="hint">${t("open311Staff:publicNote.hint")}</small></label>
+    </details>
+  </form>
+  <form method="post" action="/staff/tickets/${ticket.reference}/assign" class="control control-assign">
+    ${csrfField(ctx)}
+    <div class="control-row">${selectField(t("actions.assignee"), "assignee", assignees, currentAssignee)}<button type="submit" class="btn btn-secondary">${t("actions.assign")}</button></div>
+  </form>
+</section>`;
+}
+
+/** Moving the ticket to another category or department. */
+function categoryCard(ctx: StaffContext, look: Lookups, detail: TicketDetail): SafeHtml {
+  const { t, locale } = ctx;
+  const { ticket } = detail;
   const categories: Option[] = [
     ...(ticket.category ? [] : [{ value: "", label: t("actions.noCategory") }]),
     ...look.categories.filter((c) => c.active || c.id === ticket.categoryId).map((c) => ({ value: c.code, label: localName(c, locale) })),
   ];
   const departments: Option[] = [{ value: "", label: t("actions.followCategory") }, ...look.departments.map((d) => ({ value: d.code, label: localName(d, locale) }))];
-  return html`<section class="card" aria-labelledby="actions-title">
-  <h2 id="actions-title">${t("actions.title")}</h2>
-  <form method="post" action="/staff/tickets/${ticket.reference}/status" class="stack action">
-    ${csrfField(ctx)}
-    ${selectField(t("actions.status"), "status", statuses, ticket.status)}
-    <p class="hint">${ticket.resident ? t("actions.statusHint") : t("open311Ticket:noResident.statusHint")}</p>
-    <label class="field"><span>${t("open311Staff:publicNote.label")}</span><textarea name="publicNote" rows="2" maxlength="${MAX_PUBLIC_NOTE}" dir="auto"></textarea>
-      <small class="hint">${t("open311Staff:publicNote.hint")}</small></label>
-    <button type="submit" class="btn btn-secondary">${t("actions.changeStatus")}</button>
-  </form>
-  <form method="post" action="/staff/tickets/${ticket.reference}/assign" class="stack action">
-    ${csrfField(ctx)}
-    ${selectField(t("actions.assignee"), "assignee", assignees, currentAssignee)}
-    <button type="submit" class="btn btn-secondary">${t("actions.assign")}</button>
-  </form>
+  return html`<section class="card" aria-labelledby="category-title">
+  <h2 id="category-title">${t("actions.category")} · ${t("actions.department")}</h2>
   <form method="post" action="/staff/tickets/${ticket.reference}/category" class="stack action">
     ${csrfField(ctx)}
     ${selectField(t("actions.category"), "category", categories, ticket.category?.code ?? "")}
@@ -491,7 +599,7 @@ function residentCard(ctx: StaffContext, ticket: TicketDetail["ticket"]): SafeHt
   ${resident ? null : html`<p class="muted no-resident">${t("open311Ticket:noResident.resident")}</p>`}
   <dl class="dl">
     ${resident && row(t("ticket.phone"), html`<a href="tel:${resident.phone}" dir="ltr" class="phone-full">${resident.phone}</a>`)}
-    ${resident && row(t("ticket.profileName"), resident.profileName ? html`<span dir="auto">${resident.profileName}</span>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
+    ${resident && row(t("ticket.profileName"), resident.profileName ? html`<bdi>${resident.profileName}</bdi>` : html`<span class="muted">${t("ticket.unknown")}</span>`)}
     ${row(t("ticket.channel"), channelBadge(t, ticket.channel, ticket.route))}
     ${row(t("ticket.language"), languageBadge(t, resident?.locale ?? ticket.locale))}
     ${resident?.optedOut && row(t("ticket.optedOut"), html`<span class="badge flag flag-stop">${t("ticket.optedOutYes")}</span>`)}
@@ -571,15 +679,15 @@ function detailsCard(ctx: StaffContext, look: Lookups, detail: TicketDetail, acc
   <dl class="dl">
     ${row(t("ticket.category"), ticket.category ? localName(ticket.category, locale) : html`<span class="muted">${t("queue.noCategory")}</span>`)}
     ${row(t("ticket.department"), departmentLabel(look.departments, ticket.department, locale) ?? html`<span class="muted">${t("queue.noDepartment")}</span>`)}
-    ${row(t("ticket.assignee"), ticket.assignee?.displayName ?? html`<span class="muted">${t("queue.unassigned")}</span>`)}
+    ${row(t("ticket.assignee"), ticket.assignee ? bdi(ticket.assignee.displayName) : html`<span class="muted">${t("queue.unassigned")}</span>`)}
     ${row(t("ticket.created"), formatDateTime(ticket.createdAt, locale))}
     ${row(t("ticket.updated"), formatDateTime(ticket.updatedAt, locale))}
     ${row(t("ticket.location"), location(ctx, { latitude: ticket.latitude, longitude: ticket.longitude, label: ticket.locationLabel }) ?? html`<span class="muted">${t("ticket.noLocation")}</span>`)}
     ${placementRows(ctx, look, ticket, row)}
-    ${row(t("ticket.address"), ticket.addressText ? html`<span dir="auto">${ticket.addressText}</span>` : html`<span class="muted">${t("ticket.noAddress")}</span>`)}
+    ${row(t("ticket.address"), ticket.addressText ? html`<span dir="auto">${bidiText(ticket.addressText)}</span>` : html`<span class="muted">${t("ticket.noAddress")}</span>`)}
   </dl>
   <h3>${t("ticket.description")}</h3>
-  <p class="description" dir="auto">${ticket.description || t("queue.noDescription")}</p>
+  <p class="description" dir="auto">${ticket.description ? bidiText(ticket.description) : t("queue.noDescription")}</p>
   ${accounts.report ? null : mediaList(ctx, ticket.reference, "ticket", detail.media)}
 </section>`;
 }
@@ -649,6 +757,35 @@ function locationCard(ctx: StaffContext, deps: RouterDeps, look: Lookups, ticket
 </section>`;
 }
 
+/** What a presence line says: someone reading the ticket, or writing to the resident. */
+const presenceKey = (p: Presence) => (p.state === "replying" ? "ticketPage:presence.replying" : "ticketPage:presence.viewing");
+
+/**
+ * Who else has the ticket open, as ticket.js shows it (`POST /staff/tickets/:reference/presence`
+ * answers this): one line per person, each name isolated (FSI…PDI, as plain text), and whether
+ * someone is writing a reply.
+ */
+export function presenceJson(t: StaffContext["t"], others: Presence[]): { lines: string[]; replying: boolean; hint: string | null } {
+  const replying = others.some((p) => p.state === "replying");
+  return { lines: others.map((p) => t(presenceKey(p), { name: isolate(p.name) })), replying, hint: replying ? t("ticketPage:presence.hint") : null };
+}
+
+/**
+ * The banner naming the other staff members who have this ticket open ("Rania is writing a reply
+ * to the resident"), so two people do not answer the same resident. ticket.js reports this page's
+ * own presence every PRESENCE_HEARTBEAT_MS and redraws the banner from the answer.
+ */
+function presenceBanner(ctx: StaffContext, reference: number, others: Presence[]): SafeHtml {
+  const { t } = ctx;
+  const replying = others.some((p) => p.state === "replying");
+  return html`<div id="presence" class="presence${replying ? " presence-replying" : ""}" role="status" aria-live="polite" data-presence-url="/staff/tickets/${reference}/presence" data-heartbeat-ms="${PRESENCE_HEARTBEAT_MS}"${others.length === 0 ? trustedHtml(" hidden") : null}>${others.map(
+    (p) => html`<p class="presence-line presence-${p.state}">${withMarkup(t, presenceKey(p), { name: bdi(p.name) })}</p>`,
+  )}${replying ? html`<p class="presence-hint">${t("ticketPage:presence.hint")}</p>` : null}</div>`;
+}
+
+/** `?canned=<id>`: a canned reply chosen without scripts, to put in the reply box. */
+const chosenCanned = (raw: unknown) => (typeof raw === "string" && /^\d{1,9}$/.test(raw) ? Number(raw) : null);
+
 /** The account information of a ticket without a resident: no payment report, no phone to look up. */
 const NO_ACCOUNTS: TicketAccountInfo = { report: null, confirmedBy: null, phone: null };
 
@@ -662,10 +799,15 @@ export function ticketPage(deps: RouterDeps): Router {
     const detail = await ticketDetail(deps.db, ctx.actor, reference, deps.clock());
     if (!detail) throw new HttpError(404, "No such ticket");
     const { ticket } = detail;
-    const [look, accounts] = await Promise.all([
+    const now = deps.clock();
+    // Opening the ticket reads it (its unread mark goes until the resident writes again), and shows
+    // colleagues this page is open.
+    await Promise.all([markTicketRead(deps.db, ctx.actor.id, ticket.id, now), touchPresence(deps.db, ctx.actor, ticket.id, "viewing", now)]);
+    const [look, accounts, others] = await Promise.all([
       lookups(deps, detail),
       // Payments and accounts are a resident's: a ticket without one has neither.
       ticket.residentId !== null ? ticketAccountInfo(deps.db, ctx.actor, { id: ticket.id, residentId: ticket.residentId, municipalityId: ticket.municipalityId }) : NO_ACCOUNTS,
+      presenceOnTicket(deps.db, ctx.actor, ticket, now),
     ]);
     const title = t("ticket.title", { reference: ticket.reference });
     const body = html`<div class="page-head ticket-head">
@@ -673,6 +815,8 @@ export function ticketPage(deps: RouterDeps): Router {
   <h1>${title} <span class="subtitle">${ticket.category ? localName(ticket.category, locale) : t("queue.noCategory")}</span></h1>
   <div class="head-badges">${statusBadge(t, ticket.status)} ${channelBadge(t, ticket.channel, ticket.route)} ${languageBadge(t, ticket.locale)} ${flagBadges(t, ticket)}</div>
 </div>
+${presenceBanner(ctx, ticket.reference, others)}
+${controlsCard(ctx, look, detail)}
 <div class="ticket-grid">
   <div class="ticket-main">
     ${ticket.resident && botPauseBanner(ctx, ticket.resident, req.originalUrl, detail.residentVisible)}
@@ -685,14 +829,14 @@ export function ticketPage(deps: RouterDeps): Router {
       ${detail.messages.length === 0 ? html`<p class="muted">${t("conversation.empty")}</p>` : html`<ol class="conversation">${detail.messages.map((m) => conversationItem(ctx, deps, detail, m))}</ol>`}
     </section>`
     }
-    ${replyCard(ctx, deps, look, detail)}
+    ${replyCard(ctx, deps, look, detail, chosenCanned(req.query.canned))}
     ${noteCard(ctx, ticket.reference)}
   </div>
   <aside class="ticket-side">
     ${detailsCard(ctx, look, detail, accounts)}
     ${accounts.report ? null : locationCard(ctx, deps, look, ticket)}
     ${phoneAccountsCard(ctx, accounts)}
-    ${actionsCard(ctx, look, detail)}
+    ${categoryCard(ctx, look, detail)}
     ${open311Card(ctx, detail, accounts)}
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">${t("history.title")}</h2>
@@ -701,7 +845,15 @@ export function ticketPage(deps: RouterDeps): Router {
   </aside>
 </div>`;
     res.type("html").send(
-      staffPage(ctx, req.originalUrl, { title, section: "queue", body, scripts: ["ticket.js", ...MAP_SCRIPTS, "ticketMap.js"], styles: MAP_STYLES, flash: takeFlash(req, res, deps) }),
+      staffPage(ctx, req.originalUrl, {
+        title,
+        section: "queue",
+        body,
+        scripts: ["ticket.js", ...MAP_SCRIPTS, "ticketMap.js"],
+        styles: MAP_STYLES,
+        pageStyles: ["ticket.css"],
+        flash: takeFlash(req, res, deps),
+      }),
     );
   });
   return router;

@@ -105,7 +105,11 @@ describe("a FixMyStreet-style client and the town hall", () => {
     clock.advance(24 * 3600_000);
     const rania = await signedIn(clock.app, "rania");
     await rania.get(`/staff/tickets/${reference}`);
-    const res = await rania.post(`/staff/tickets/${reference}/status`, { status: "closed", publicNote: NOTE });
+    // Closing tells the reporter by SMS: the page asks first, showing the notice.
+    const asked = await rania.post(`/staff/tickets/${reference}/status`, { status: "closed", publicNote: NOTE });
+    expect(asked.status).toBe(200);
+    expect(await world.db.message.count({ where: { ticket: { reference: Number(reference) }, kind: "notification" } })).toBe(0);
+    const res = await rania.post(`/staff/tickets/${reference}/status`, { status: "closed", publicNote: NOTE, confirm: "yes" });
     expect([302, 303]).toContain(res.status);
     const notices = await world.db.message.findMany({ where: { ticket: { reference: Number(reference) }, kind: "notification" } });
     expect(notices).toHaveLength(1);

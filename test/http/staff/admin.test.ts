@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolate } from "../../../src/http/staff/format.js";
 import { actorForApiToken } from "../../../src/services/apiTokens.js";
 import { verifyPassword } from "../../../src/services/passwords.js";
 import { createTestWorld, MUNICIPALITY } from "../../support/testApp.js";
@@ -62,7 +63,7 @@ describe("admin pages are for admins", () => {
 describe("staff accounts", () => {
   it("Hala creates an agent for the water department, who can then sign in", async () => {
     const res = await hala.post("/staff/admin/staff", { username: "Samir", password: "samir-password-1", displayName: "Samir Haddad", role: "agent", locale: "en", departments: ["water", "sanitation"] });
-    expect(await flashAfter(hala, res)).toContain("أُنشئ الحساب samir.");
+    expect(await flashAfter(hala, res)).toContain(`أُنشئ الحساب ${isolate("samir")}.`);
     const samir = await world.db.staff.findFirstOrThrow({ where: { username: "samir" }, include: { departments: true } });
     expect(samir).toMatchObject({ displayName: "Samir Haddad", role: "agent", locale: "en", active: true });
     expect(samir.departments.map((d) => d.departmentCode).sort()).toEqual(["sanitation", "water"]);
@@ -76,7 +77,7 @@ describe("staff accounts", () => {
   });
 
   it.each([
-    [{ username: "rania", password: "another-password" }, "اسم المستخدم rania مأخوذ."],
+    [{ username: "rania", password: "another-password" }, `اسم المستخدم ${isolate("rania")} مأخوذ.`],
     [{ username: "x", password: "another-password" }, "يجب أن يتكون اسم المستخدم من 3 إلى 40"],
     [{ username: "nadia", password: "short" }, "يجب ألا تقل كلمة المرور عن 10 أحرف."],
     [{ username: "nadia", password: "long-enough-pass", role: "superuser" }, "اختر الدور."],
@@ -137,7 +138,7 @@ describe("staff accounts", () => {
 describe("departments", () => {
   it("Hala creates a department and renames it; codes are unique", async () => {
     expect(await flashAfter(hala, await hala.post("/staff/admin/departments", { code: "civil_defense", nameAr: "الدفاع المدني", nameEn: "Civil defence" }))).toContain("أُنشئت الدائرة.");
-    expect(await flashAfter(hala, await hala.post("/staff/admin/departments", { code: "civil_defense", nameAr: "مكرر", nameEn: "Again" }))).toContain("الرمز civil_defense مستعمل من قبل.");
+    expect(await flashAfter(hala, await hala.post("/staff/admin/departments", { code: "civil_defense", nameAr: "مكرر", nameEn: "Again" }))).toContain(`الرمز ${isolate("civil_defense")} مستعمل من قبل.`);
     expect(await flashAfter(hala, await hala.post("/staff/admin/departments", { code: "Bad Code", nameAr: "س", nameEn: "x" }))).toContain("يجب أن يتكون الرمز");
 
     const department = await world.db.department.findFirstOrThrow({ where: { code: "civil_defense" } });
@@ -213,10 +214,29 @@ describe("API tokens", () => {
     expect(list.text).toContain(`${token!.slice(0, 10)}…`);
     expect(textOf(list.text)).toContain("Archive system");
 
+    // Revoking is a link to a confirmation page, never a one-click form.
     const record = await world.db.apiToken.findFirstOrThrow({ where: { name: "Archive system" } });
-    expect(await flashAfter(hala, await hala.post(`/staff/admin/api-tokens/${record.id}/revoke`))).toContain("أُلغي المفتاح: لم يعد يعمل.");
+    expect(list.text).toContain(`<a class="btn btn-ghost btn-small btn-danger-text" href="/staff/admin/api-tokens/${record.id}/revoke">`);
+    expect(list.text).not.toContain(`action="/staff/admin/api-tokens/${record.id}/revoke"`);
+    const confirm = await hala.get(`/staff/admin/api-tokens/${record.id}/revoke`);
+    expect(confirm.status).toBe(200);
+    expect(textOf(confirm.text)).toContain("هل تريد إلغاء المفتاح «\u2068Archive system\u2069»؟");
+    expect(textOf(confirm.text)).toContain("يتوقف كل ما يستعمله عن العمل فوراً");
+    expect(confirm.text).toContain('<input type="hidden" name="confirm" value="yes">');
+
+    // A POST without the confirmation (an old page, a script) only leads to the question.
+    const direct = await hala.post(`/staff/admin/api-tokens/${record.id}/revoke`);
+    expect(direct.status).toBe(303);
+    expect(direct.headers.location).toBe(`/staff/admin/api-tokens/${record.id}/revoke`);
+    expect(await world.db.$transaction((tx) => actorForApiToken(tx, token!, new Date()))).not.toBeNull();
+
+    expect(await flashAfter(hala, await hala.post(`/staff/admin/api-tokens/${record.id}/revoke`, { confirm: "yes" }))).toContain("أُلغي المفتاح: لم يعد يعمل.");
     expect(await world.db.$transaction((tx) => actorForApiToken(tx, token!, new Date()))).toBeNull();
     expect(textOf((await hala.get("/staff/admin/api-tokens")).text)).toContain("أُلغي في");
+    // Asking again says it already is.
+    expect(await flashAfter(hala, await hala.get(`/staff/admin/api-tokens/${record.id}/revoke`))).toContain("مُلغى أصلاً");
+    expect(await flashAfter(hala, await hala.post(`/staff/admin/api-tokens/${record.id}/revoke`, { confirm: "yes" }))).toContain("مُلغى أصلاً");
+    expect((await hala.get("/staff/admin/api-tokens/999999/revoke")).status).toBe(404);
   });
 
   it("a token needs a name and an active owner", async () => {

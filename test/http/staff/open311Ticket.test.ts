@@ -232,7 +232,7 @@ describe("a request filed through Open311 with a phone number", () => {
     const replied = await hala.post(`/staff/tickets/${REF.withPhone}/reply`, { body: "The crew comes tomorrow" });
     expect(replied.status).toBe(303);
     await hala.follow(replied);
-    const resolved = await hala.post(`/staff/tickets/${REF.withPhone}/status`, { status: "resolved" });
+    const resolved = await hala.post(`/staff/tickets/${REF.withPhone}/status`, { status: "resolved", confirm: "yes" });
     expect(resolved.status).toBe(303);
     await hala.follow(resolved);
     const outbox = await world.db.outbox.findMany({ where: { residentId }, orderBy: { id: "asc" } });

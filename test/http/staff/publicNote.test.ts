@@ -38,7 +38,7 @@ describe("the public note on the status form", () => {
   });
 
   it("resolving with a note stores it with the change; the resident's notice is the usual one, without it", async () => {
-    const res = await rania.post(statusForm(refs.pothole), { status: "resolved", publicNote: "  تم ردم الحفرة <b>اليوم</b>  " });
+    const res = await rania.post(statusForm(refs.pothole), { status: "resolved", publicNote: "  تم ردم الحفرة <b>اليوم</b>  ", confirm: "yes" });
     const page = await rania.follow(res);
     const text = textOf(page.text);
     expect(text).toContain("تغيّرت الحالة إلى «تمت المعالجة».");

@@ -100,9 +100,10 @@ describe("replying", () => {
     expect(reply!.outbox).toMatchObject({ status: "pending", toAddress: phones.pothole, body: "مرحبا، الفريق في طريقه اليوم." });
     expect((await ticketOf(refs.pothole)).status).toBe("in_progress");
 
-    const page = textOf((await rania.follow(res)).text);
+    const html = (await rania.follow(res)).text;
+    const page = textOf(html);
     expect(page).toContain("الرد في طريقه إلى المواطن.");
-    expect(page).toContain("Rania (موظف)");
+    expect(html).toContain("<bdi>Rania</bdi> (موظف)"); // the name isolated in the Arabic label
     expect(page).toContain("في الانتظار"); // delivery: queued
     expect(page).toContain("رد على المواطن"); // history
     expect(page).toContain("الحالة: جديد ← قيد المعالجة");
@@ -199,16 +200,18 @@ describe("WhatsApp's 24-hour window", () => {
 });
 
 describe("delivery states and failures, in words", () => {
+  // The provider's own words (English, technical) are behind the "Details" toggle, never in the sentence.
   it.each([
-    ["sent", null, null, "Sent"],
-    ["delivered", null, null, "Delivered"],
-    ["read", null, null, "Read"],
-    ["failed", "21211", "Invalid 'To' Phone Number", "invalid phone number (Twilio 21211) — Invalid 'To' Phone Number"],
-    ["failed", "21610", null, "the resident unsubscribed from this number (Twilio 21610)"],
-    ["undelivered", "30003", "Unreachable destination handset", "the phone is switched off or unreachable (Twilio 30003)"],
-    ["failed", "63016", null, "outside WhatsApp's 24-hour window (Twilio 63016)"],
-    ["failed", "99999", "Something new", "Twilio error 99999 — Something new"],
-  ])("a message %s (%s) reads: %s", async (status, errorCode, errorMessage, expected) => {
+    ["sent", null, null, "Sent", null],
+    ["delivered", null, null, "Delivered", null],
+    ["read", null, null, "Read", null],
+    ["failed", "21211", "Invalid 'To' Phone Number", "Invalid phone number (Twilio 21211).", "21211: Invalid 'To' Phone Number"],
+    ["failed", "21610", null, "The resident unsubscribed from this number (Twilio 21610).", "21610"],
+    ["undelivered", "30003", "Unreachable destination handset", "The phone is switched off or out of coverage (Twilio 30003).", "30003: Unreachable destination handset"],
+    ["failed", "63016", null, "Outside WhatsApp's 24-hour window", "63016"],
+    ["failed", "99999", "Something new", "The provider reported error 99999.", "99999: Something new"],
+    ["failed", "invalid_number", "the recipient is not an E.164 phone number", "The recipient's number is not a valid international phone number.", "invalid_number: the recipient is not an E.164 phone number"],
+  ])("a message %s (%s) reads: %s", async (status, errorCode, errorMessage, expected, detail) => {
     const ticket = await ticketOf(refs.light);
     const residentId = ticket.residentId ?? expect.unreachable("a resident's request has a resident");
     const message = await world.db.message.create({
@@ -216,7 +219,12 @@ describe("delivery states and failures, in words", () => {
     });
     const page = textOf((await karim.get(`/staff/tickets/${refs.light}`)).text);
     const item = page.slice(page.indexOf(`id="m${message.id}"`), page.indexOf("</li>", page.indexOf(`id="m${message.id}"`)));
-    expect(item).toContain(expected);
+    const [sentence = "", details = ""] = item.split('<details class="tech-details">');
+    expect(sentence).toContain(expected);
+    if (detail) {
+      expect(details).toContain(`<pre class="sms-text" dir="ltr">${detail}</pre>`);
+      if (errorMessage) expect(sentence).not.toContain(errorMessage);
+    } else expect(details).toBe("");
     await world.db.message.delete({ where: { id: message.id } });
   });
 });
@@ -233,7 +241,7 @@ describe("working the ticket", () => {
 
   it("Rania takes the ticket, cannot hand it to a colleague of another department, then lets it go", async () => {
     const mine = await rania.post(`/staff/tickets/${refs.pothole}/assign`, { assignee: "me" });
-    expect(textOf((await rania.follow(mine)).text)).toContain("أُسند إلى Rania");
+    expect((await rania.follow(mine)).text).toContain("أُسند إلى <bdi>Rania</bdi>");
     expect((await ticketOf(refs.pothole)).assigneeId).toBe(ids.rania);
 
     const wrong = await rania.post(`/staff/tickets/${refs.pothole}/assign`, { assignee: String(ids.karim) });
@@ -245,7 +253,7 @@ describe("working the ticket", () => {
     expect(page.text).not.toContain(`<option value="${ids.karim}"`);
 
     const none = await rania.post(`/staff/tickets/${refs.pothole}/assign`, { assignee: "none" });
-    expect(textOf((await rania.follow(none)).text)).toContain("أُلغي الإسناد (كان Rania)");
+    expect((await rania.follow(none)).text).toContain("أُلغي الإسناد (كان <bdi>Rania</bdi>)");
     expect((await ticketOf(refs.pothole)).assigneeId).toBeNull();
   });
 
@@ -268,7 +276,7 @@ describe("working the ticket", () => {
   });
 
   it("resolving tells the resident in their language, with the reference and how to reopen", async () => {
-    const res = await rania.post(`/staff/tickets/${refs.pothole}/status`, { status: "resolved" });
+    const res = await rania.post(`/staff/tickets/${refs.pothole}/status`, { status: "resolved", confirm: "yes" });
     const page = textOf((await rania.follow(res)).text);
     expect(page).toContain("تغيّرت الحالة إلى «تمت المعالجة».");
     expect(page).toContain("يجري إبلاغ المواطن بلغته.");
@@ -276,13 +284,17 @@ describe("working the ticket", () => {
     expect(notice).toMatchObject({ status: "queued", body: `تمت معالجة طلبك #${refs.pothole}. إن بقيت المشكلة، أرسل 1.` });
     expect(notice!.outbox).toMatchObject({ status: "pending", toAddress: phones.pothole });
 
-    const english = await karim.post(`/staff/tickets/${refs.light}/status`, { status: "closed" });
+    const english = await karim.post(`/staff/tickets/${refs.light}/status`, { status: "closed", confirm: "yes" });
     expect(textOf((await karim.follow(english)).text)).toContain("The resident is being notified in their language.");
     expect((await outboundOf(refs.light)).find((m) => m.kind === "notification")?.body).toBe(`Your request #${refs.light} has been closed. If the problem is still there, reply 1.`);
   });
 
   it("closing an opted-out resident's ticket says they were not notified, and why", async () => {
-    const res = await rania.post(`/staff/tickets/${refs.stopped}/status`, { status: "closed" });
+    // The confirmation says nobody will be told; confirming closes it.
+    const asked = textOf((await rania.post(`/staff/tickets/${refs.stopped}/status`, { status: "closed" })).text);
+    expect(asked).toContain("ألغى المواطن الاشتراك (أرسل STOP): لن يُبلَّغ بشيء.");
+    expect((await ticketOf(refs.stopped)).status).not.toBe("closed");
+    const res = await rania.post(`/staff/tickets/${refs.stopped}/status`, { status: "closed", confirm: "yes" });
     expect(textOf((await rania.follow(res)).text)).toContain("لم يُبلَّغ المواطن: ألغى المواطن الاشتراك (أرسل STOP)، فلا يُرسل إليه شيء.");
   });
 

@@ -5,10 +5,10 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../../../services
 import type { RouterDeps } from "../../createApp.js";
 import { selectField, textField } from "../components.js";
 import { redirectWithFlash, takeFlash, type FlashMessage } from "../flash.js";
-import { formatDateTime } from "../format.js";
+import { formatDateTime, isolate } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
-import { staffContext } from "../staffContext.js";
+import { staffContext, type StaffContext } from "../staffContext.js";
 import { formErrors, parseId } from "./adminForms.js";
 
 const TokenForm = z.object({
@@ -17,10 +17,12 @@ const TokenForm = z.object({
 });
 
 const BASE = "/staff/admin/api-tokens";
+const RevokeForm = z.object({ confirm: z.literal("yes").optional().catch(undefined) });
 
 /**
  * API tokens for /api/v1: list (prefix, owner, created, last used, revoked), create for a staff
- * member (the token acts with their role and departments, and is shown once), revoke.
+ * member (the token acts with their role and departments, and is shown once), and a two-step
+ * revocation (a confirmation page, then its POST).
  */
 export function apiTokensAdmin(deps: RouterDeps): Router {
   const router = Router();
@@ -55,7 +57,7 @@ html`<section class="card token-once" role="alert">
     <td>${formatDateTime(k.createdAt, locale)}</td>
     <td>${when(k.lastUsedAt, t("admin.tokens.neverUsed"))}</td>
     <td>${k.revokedAt ? html`<span class="badge flag flag-stop">${t("admin.tokens.revokedAt", { when: formatDateTime(k.revokedAt, locale) })}</span>` : html`<span class="badge status status-resolved">${t("admin.tokens.active")}</span>`}</td>
-    <td>${k.revokedAt ? null : html`<form method="post" action="${BASE}/${k.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-ghost btn-small btn-danger-text">${t("admin.tokens.revoke")}</button></form>`}</td>
+    <td>${k.revokedAt ? null : html`<a class="btn btn-ghost btn-small btn-danger-text" href="${BASE}/${k.id}/revoke">${t("admin.tokens.revoke")}</a>`}</td>
   </tr>`,
         )
   }</tbody>
@@ -88,15 +90,55 @@ html`<section class="card token-once" role="alert">
     await renderList(req, res, { token, name: form.data.name }, []);
   });
 
+  /** The token with this id in this municipality, or a 404 page. */
+  async function findToken(rawId: unknown) {
+    const token = await deps.db.apiToken.findFirst({
+      where: { id: parseId(rawId), municipalityId },
+      select: { id: true, name: true, prefix: true, revokedAt: true, lastUsedAt: true, staff: { select: { displayName: true } } },
+    });
+    if (!token) throw new HttpError(404, "No such token");
+    return token;
+  }
+
+  const alreadyRevoked = (ctx: StaffContext, token: { name: string; revokedAt: Date }): FlashMessage => ({
+    kind: "info",
+    text: ctx.t("admin.tokens.alreadyRevoked", { name: isolate(token.name), when: formatDateTime(token.revokedAt, ctx.locale) }),
+  });
+
+  // Revoking takes two steps: this page asks, its button posts `confirm=yes`.
+  router.get("/:id/revoke", async (req, res) => {
+    const ctx = staffContext(req);
+    const { t, locale } = ctx;
+    const token = await findToken(req.params.id);
+    if (token.revokedAt) return redirectWithFlash(res, deps, BASE, [alreadyRevoked(ctx, { ...token, revokedAt: token.revokedAt })]);
+    const body = html`<section class="card form-card">
+  <h1>${t("admin.tokens.confirmQuestion", { name: isolate(token.name) })}</h1>
+  <p>${t("admin.tokens.confirmExplain")}</p>
+  <p>${t("admin.tokens.prefix")}: <span class="mono" dir="ltr">${token.prefix}…</span> · ${t("admin.tokens.owner")}: <bdi>${token.staff.displayName}</bdi> · ${t("admin.tokens.lastUsed")}: ${
+    token.lastUsedAt ? formatDateTime(token.lastUsedAt, locale) : t("admin.tokens.neverUsed")
+  }</p>
+  <form method="post" action="${BASE}/${token.id}/revoke" class="actions">
+    ${csrfField(ctx)}<input type="hidden" name="confirm" value="yes">
+    <button type="submit" class="btn btn-danger">${t("admin.tokens.confirmSubmit")}</button>
+    <a class="btn btn-ghost" href="${BASE}">${t("admin.cancel")}</a>
+  </form>
+</section>`;
+    res
+      .set("Cache-Control", "no-store")
+      .type("html")
+      .send(staffPage(ctx, `${BASE}/${token.id}/revoke`, { title: t("admin.tokens.confirmTitle"), section: "apiTokens", body }));
+  });
+
   router.post("/:id/revoke", async (req, res) => {
-    const { t } = staffContext(req);
-    const id = parseId(req.params.id);
-    const revoked = await deps.db.$transaction((tx) => revokeApiToken(tx, municipalityId, id, deps.clock()));
-    if (!revoked) {
-      const exists = await deps.db.apiToken.count({ where: { id, municipalityId } });
-      if (exists === 0) throw new HttpError(404, "No such token");
-    }
-    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: t("admin.tokens.revoked") }]);
+    const ctx = staffContext(req);
+    const token = await findToken(req.params.id);
+    // Without the confirmation page's field (an old form, a script posting directly), ask first.
+    if (RevokeForm.parse(req.body ?? {}).confirm !== "yes") return res.redirect(303, `${BASE}/${token.id}/revoke`);
+    const now = deps.clock();
+    const revoked = await deps.db.$transaction((tx) => revokeApiToken(tx, municipalityId, token.id, now));
+    // Not revoked now: it was already (or another admin did it a moment ago).
+    if (!revoked) return redirectWithFlash(res, deps, BASE, [alreadyRevoked(ctx, { name: token.name, revokedAt: token.revokedAt ?? now })]);
+    redirectWithFlash(res, deps, BASE, [{ kind: "success", text: ctx.t("admin.tokens.revoked") }]);
   });
 
   return router;

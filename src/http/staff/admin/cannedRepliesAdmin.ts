@@ -7,7 +7,7 @@ import { redirectWithFlash, takeFlash } from "../flash.js";
 import { excerpt, localName } from "../format.js";
 import { html, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
-import { staffContext, type StaffContext } from "../staffContext.js";
+import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
 import { formErrors, parseId } from "./adminForms.js";
 
 const CannedForm = z.object({
@@ -20,6 +20,15 @@ const CannedForm = z.object({
 });
 
 const BASE = "/staff/admin/canned-replies";
+
+/**
+ * What `{reference}` and `{category}` in a reply become (src/services/cannedReplies.ts), each
+ * placeholder shown as code, left to right inside the Arabic sentence too.
+ */
+function placeholdersHint(t: Translate): SafeHtml {
+  const text = t("admin.canned.placeholders", { reference: "\u0001reference\u0002", category: "\u0001category\u0002" });
+  return html`${text.split(/\u0001(reference|category)\u0002/).map((part, i) => (i % 2 === 1 ? html`<code dir="ltr">{${part}}</code>` : part))}`;
+}
 
 interface CannedValues {
   title: string;
@@ -42,7 +51,8 @@ export function cannedRepliesAdmin(deps: RouterDeps): Router {
   ${selectField(t("admin.canned.language"), "locale", [{ value: "ar", label: t("language.ar") }, { value: "en", label: t("language.en") }], values.locale)}
   ${selectField(t("admin.canned.category"), "category", categoryOptions, values.categoryId === null ? "" : String(values.categoryId))}
   ${textField(t("admin.categories.sortOrder"), "sortOrder", values.sortOrder, { type: "number", min: 0, max: 100_000, required: true })}
-  <label class="field field-wide"><span>${t("admin.canned.body")}</span><textarea name="body" rows="5" maxlength="1600" dir="auto" required>${values.body}</textarea></label>`;
+  <label class="field field-wide"><span>${t("admin.canned.body")}</span><textarea name="body" rows="5" maxlength="1600" dir="auto" required>${values.body}</textarea>
+    <small class="hint">${placeholdersHint(t)}</small></label>`;
   }
 
   async function categoryIdOf(form: z.infer<typeof CannedForm>): Promise<number | null | undefined> {
@@ -58,7 +68,7 @@ export function cannedRepliesAdmin(deps: RouterDeps): Router {
       deps.db.cannedReply.findMany({ where: { municipalityId }, orderBy: [{ categoryId: "asc" }, { locale: "asc" }, { sortOrder: "asc" }, { id: "asc" }], include: { category: true } }),
       categoriesOf(),
     ]);
-    const body = html`<div class="page-head"><h1>${t("admin.canned.title")}</h1><p class="muted">${t("admin.canned.intro")}</p></div>
+    const body = html`<div class="page-head"><h1>${t("admin.canned.title")}</h1><p class="muted">${t("admin.canned.intro")}</p><p class="muted canned-placeholders">${placeholdersHint(t)}</p></div>
 <div class="card table-card"><table class="admin-table">
   <thead><tr><th>${t("admin.canned.titleField")}</th><th>${t("admin.canned.category")}</th><th>${t("admin.canned.language")}</th><th>${t("admin.canned.body")}</th><th>${t("admin.categories.sortOrder")}</th><th></th></tr></thead>
   <tbody>${
