@@ -1,5 +1,6 @@
 import type { Express } from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isolate } from "../../../src/http/staff/format.js";
 import type { Route, RouteDirectory, RouteStatus } from "../../../src/channels/routes.js";
 import { createApp } from "../../../src/http/createApp.js";
 import { inbound } from "../../support/builders.js";
@@ -132,6 +133,9 @@ describe("/staff/admin/channels", () => {
     expect(smpp).toContain("Disconnected");
     expect(smpp).toContain("bind refused: ESME_RBINDFAIL <x>");
     expect(english).toContain("ESME_RBINDFAIL &lt;x&gt;"); // escaped
+    // Explained in words; the SMSC's own text only behind "Details".
+    expect(smpp).toContain("The provider refused our credentials.");
+    expect(smpp).toContain('<details class="tech-details"><summary>Details</summary><pre class="sms-text" dir="ltr">bind refused: ESME_RBINDFAIL <x></pre></details>');
     expect(alertsIn(smpp)).toEqual(["This route is down: its messages wait in the outbox until it reconnects."]);
     const twilio = cardOf(english, "twilio");
     expect(twilio).toContain("Not configured");
@@ -172,10 +176,10 @@ describe("/staff/admin/channels", () => {
 
     await world.db.gatewayHeartbeat.create({ data: { municipalityId: MUNICIPALITY, route: "android", deviceId: "samsung-hall", lastSeenAt: minutesAgo(11), lastEvent: "sms:received" } });
     const english = cardOf(await readIn("en", hala, "/staff/admin/channels"), "android");
-    expect(alertsIn(english)).toEqual([expect.stringContaining("The phone samsung-hall has been silent for 11 minutes")]);
+    expect(alertsIn(english)).toEqual([expect.stringContaining(`The phone ${isolate("samsung-hall")} has been silent for ${isolate("11 minutes")}`)]);
     expect(english).toContain("Silent");
     const arabic = cardOf(await readIn("ar", hala, "/staff/admin/channels"), "android");
-    expect(alertsIn(arabic)).toEqual([expect.stringContaining("الهاتف samsung-hall صامت منذ 11 دقيقة")]);
+    expect(alertsIn(arabic)).toEqual([expect.stringContaining(`الهاتف ${isolate("samsung-hall")} صامت منذ ${isolate("11 دقيقة")}`)]);
 
     // Another town's phone, or another route's, is not ours to show.
     await world.db.gatewayHeartbeat.create({ data: { municipalityId: "zahle", route: "android", deviceId: "zahle-phone", lastSeenAt: minutesAgo(60), lastEvent: "system:ping" } });
@@ -219,6 +223,40 @@ describe("/staff/admin/channels", () => {
     expect(cardOf(arabic, "smpp")).toContain("رسالة واحدة تنتظر في صندوق الإرسال");
     expect(cardOf(arabic, "smpp")).toContain("لم تفشل أي رسالة خلال آخر 24 ساعة");
     expect(cardOf(arabic, "twilio")).toContain("لا رسائل تنتظر في صندوق الإرسال");
+  });
+
+  it("explains the latest failure and a waiting message's last error in the reader's language, the raw text behind Details", async () => {
+    configured = ["twilio", "android"];
+    statuses = [
+      { route: "twilio", state: "unknown" },
+      { route: "android", state: "ready" },
+    ];
+    await world.db.outbox.deleteMany({});
+    const resident = await world.db.resident.findFirstOrThrow({ where: { phone: phones.android } });
+    const sent = async (route: Route, row: { status: string; lastError?: string }, message: { status: string; errorCode?: string; errorMessage?: string }) => {
+      const created = await world.db.message.create({
+        data: { municipalityId: MUNICIPALITY, residentId: resident.id, direction: "outbound", kind: "staff", channel: "sms", route, body: "…", ...message },
+      });
+      await world.db.outbox.create({ data: { municipalityId: MUNICIPALITY, messageId: created.id, residentId: resident.id, channel: "sms", route, toAddress: resident.phone, body: "…", nextAttemptAt: NOW, ...row } });
+      await world.db.message.update({ where: { id: created.id }, data: { updatedAt: minutesAgo(20) } });
+    };
+    await sent("android", { status: "failed" }, { status: "failed", errorCode: "ECONNREFUSED", errorMessage: "connect ECONNREFUSED 192.168.1.20:8080" });
+    await sent("android", { status: "pending", lastError: "ETIMEDOUT: no answer from the Android gateway within 10000ms" }, { status: "queued" });
+    await sent("twilio", { status: "failed" }, { status: "failed", errorCode: "21211", errorMessage: "The 'To' number +96170 is not a valid phone number." });
+
+    const arabic = await readIn("ar", hala, "/staff/admin/channels");
+    const android = cardOf(arabic, "android");
+    expect(android).toContain("فشلت آخر محاولة لإرسال رسالة منتظرة: <span class=\"provider-error\">لم يُجب المزوّد في الوقت المحدد");
+    expect(android).toContain("رفض خادم المزوّد الاتصال.");
+    expect(android).toContain('<pre class="sms-text" dir="ltr">connect ECONNREFUSED 192.168.1.20:8080</pre>');
+    const twilio = cardOf(arabic, "twilio");
+    expect(twilio).toContain("رقم هاتف غير صالح (Twilio 21211).");
+    // No English outside the Details toggles (the route's name and its settings aside).
+    const outsideDetails = twilio.replace(/<details[\s\S]*?<\/details>/g, "");
+    expect(outsideDetails).not.toContain("not a valid phone number");
+    expect(twilio).toContain("21211: The 'To' number +96170 is not a valid phone number.");
+
+    expect(cardOf(await readIn("en", hala, "/staff/admin/channels"), "android")).toContain("The provider's server refused the connection.");
   });
 
   it("without a route directory the page still reads, and says it knows no state", async () => {
