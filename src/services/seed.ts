@@ -13,6 +13,7 @@ import { DEFAULT_CHILD_ZONE_METRES } from "./places/placeTypes.js";
 import { placementColumns, placeSetOf, storedPlacement } from "./places/setTicketLocation.js";
 import { hashPassword } from "./passwords.js";
 import { createStaff } from "./staff.js";
+import { MAX_TARGET_HOURS } from "./targets.js";
 import { fileTicket } from "./tickets.js";
 
 const SEED_DIR = path.join(REPO_ROOT, "seed");
@@ -33,6 +34,9 @@ const SeedCategory = z.object({
   keywords: z.array(z.string()),
   /** The questions Open311 clients answer, in order. */
   attributes: z.array(AttributeDefinition).max(MAX_ATTRIBUTES_PER_CATEGORY).default([]),
+  /** Staff targets in hours (services/targets.ts); absent: the defaults. Only a new town gets them: staff edit them afterwards. */
+  firstResponseHours: z.number().int().min(1).max(MAX_TARGET_HOURS).nullable().default(null),
+  resolutionHours: z.number().int().min(1).max(MAX_TARGET_HOURS).nullable().default(null),
 });
 type SeedCategory = z.infer<typeof SeedCategory>;
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ROUTES } from "../channels/routes.js";
 import { CHANNELS, LOCALES, TICKET_STATUSES } from "../conversation/types.js";
@@ -7,7 +8,9 @@ import { attributeValuesOf } from "./open311/attributes.js";
 import { whatsappWindowOpen } from "./outbox.js";
 import { botPauseOf, type BotPause } from "./residents.js";
 import { canAccessTicket, ticketScope, type Actor } from "./staff.js";
+import { nearThresholds, targetHours, targetRank, ticketTarget, type CategoryTargets, type TicketTarget } from "./targets.js";
 import { MediaList } from "./tickets.js";
+import { searchTicketIds } from "./ticketSearch.js";
 
 const OPEN = ["new", "waiting_staff", "in_progress"] as const;
 
@@ -21,6 +24,8 @@ export type TicketChannel = (typeof TICKET_CHANNELS)[number];
 /** The routes a ticket can come by: a provider's, or "open311" (another tool's HTTP request). */
 export const TICKET_ROUTES = [...ROUTES, "open311"] as const;
 export type TicketRoute = (typeof TICKET_ROUTES)[number];
+/** The queue's orders (see `listTickets`). */
+export const QUEUE_SORTS = ["target", "created"] as const;
 const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const list = <T extends readonly [string, ...string[]]>(values: T) =>
   z
@@ -43,13 +48,28 @@ export const TicketFilters = z.object({
   assignee: z.union([z.enum(["me", "none"]), z.coerce.number().int().positive().max(2_147_483_647, "is not a staff id")]).optional(),
   /** Only tickets older than this many days. */
   olderThanDays: z.coerce.number().int().min(0).max(3650).optional(),
-  /** A reference, part of a phone number, or words of the description. */
+  /**
+   * A reference, part of a phone number, or words of the description, the address, the messages or
+   * the resident's WhatsApp name, folded like the bot folds Arabic.
+   */
   // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
   q: z.string().trim().max(200).refine((q) => !q.includes("\u0000"), "must not contain NUL characters").optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
+  /** "target": overdue first, then near their target, then the longest waiting; "created": the oldest filed first. */
+  sort: z.enum(QUEUE_SORTS).default("target"),
 });
 export type TicketFilters = z.infer<typeof TicketFilters>;
+
+/** Who wrote a message, as the queue names them. */
+export type MessageAuthor = { kind: "resident" } | { kind: "staff"; name: string | null } | { kind: "bot" } | { kind: "notification" };
+
+/** The latest message of a ticket, either way. */
+export interface LastMessage {
+  body: string;
+  author: MessageAuthor;
+  createdAt: Date;
+}
 
 /** One row of the queue, with the resident's phone masked. */
 export interface QueueRow {
@@ -71,11 +91,46 @@ export interface QueueRow {
   assignee: { id: number; displayName: string } | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Since when the resident has waited for staff (their oldest unanswered message); null when staff replied last, or it is closed. */
+  waitingSince: Date | null;
+  /** The resident wrote since the actor last opened the ticket, or the actor never opened it. */
+  unread: boolean;
+  /** The resident reopened it, and no staff member changed its status since. */
+  reopened: boolean;
+  /** Where it stands against its category's first-response and resolution targets. */
+  target: TicketTarget;
+  /** The latest message of the ticket, either way, and who wrote it; null when it has none. */
+  lastMessage: LastMessage | null;
   /** The bot stopped answering the resident (a flood or a loop): staff should look. Absent where not read (the API). */
   botPause?: BotPause | null;
 }
 
-function whereFor(actor: Actor, f: TicketFilters, now: Date) {
+/** Tickets matching the filters, in the tabs of the queue, and how many of the current tab's the actor has not read. */
+export interface QueueCounts {
+  /** Assigned to the actor. */
+  mine: number;
+  /** Assigned to nobody. */
+  unassigned: number;
+  /** Everything the actor may see. */
+  all: number;
+  /** Unread by the actor, with all the filters (the current tab's). */
+  unread: number;
+}
+
+/** The ticket filter of a search: ids from the folded text search, or a reference or a phone number. */
+function searchWhere(q: string, textMatches: readonly number[]): object {
+  const digits = q.replace(/[\s#+\-()]/g, "").replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660));
+  const or: object[] = textMatches.length > 0 ? [{ id: { in: [...textMatches] } }] : [];
+  if (/^\d+$/.test(digits)) {
+    if (digits.length <= 7) or.push({ reference: Number(digits) });
+    // Local numbers are stored in E.164: "71 123 456" is found as "+96171123456".
+    if (digits.length >= 3) or.push({ resident: { phone: { contains: digits.replace(/^0+/, "") } } });
+  }
+  return or.length > 0 ? { OR: or } : { id: { in: [] } };
+}
+
+/** The Prisma filter of the queue; `assignee` overrides the filters' own (the tabs). */
+function whereFor(actor: Actor, f: TicketFilters, now: Date, textMatches: readonly number[], assignee = f.assignee) {
   const and: object[] = [ticketScope(actor)];
   if (f.status === "open") and.push({ status: { in: [...OPEN] } });
   else if (f.status !== "all") and.push({ status: { in: f.status } });
@@ -85,65 +140,216 @@ function whereFor(actor: Actor, f: TicketFilters, now: Date) {
   if (f.language) and.push({ locale: f.language });
   if (f.childRelated !== undefined) and.push({ childRelated: f.childRelated });
   if (f.needsHuman !== undefined) and.push({ needsHuman: f.needsHuman });
-  if (f.assignee === "me") and.push({ assigneeId: actor.id });
-  else if (f.assignee === "none") and.push({ assigneeId: null });
-  else if (typeof f.assignee === "number") and.push({ assigneeId: f.assignee });
+  if (assignee === "me") and.push({ assigneeId: actor.id });
+  else if (assignee === "none") and.push({ assigneeId: null });
+  else if (typeof assignee === "number") and.push({ assigneeId: assignee });
   if (f.olderThanDays !== undefined) and.push({ createdAt: { lte: new Date(now.getTime() - f.olderThanDays * 86_400_000) } });
-  if (f.q) {
-    const digits = f.q.replace(/[\s#+\-()]/g, "").replace(/[٠-٩]/g, (d) => String(d.charCodeAt(0) - 0x660));
-    const or: object[] = [{ description: { contains: f.q } }, { addressText: { contains: f.q } }];
-    if (/^\d+$/.test(digits)) {
-      if (digits.length <= 7) or.push({ reference: Number(digits) });
-      // Local numbers are stored in E.164: "71 123 456" is found as "+96171123456".
-      if (digits.length >= 3) or.push({ resident: { phone: { contains: digits.replace(/^0+/, "") } } });
-    }
-    and.push({ OR: or });
-  }
+  if (f.q) and.push(searchWhere(f.q, textMatches));
   return { AND: and };
 }
 
+/** The filters' search, run once per request: the ids of the tickets whose text matches. */
+async function textMatchesOf(tx: Tx, actor: Actor, f: TicketFilters): Promise<number[]> {
+  return f.q ? searchTicketIds(tx, actor, f.q) : [];
+}
+
+type TargetsById = ReadonlyMap<number, CategoryTargets>;
+
+async function categoryTargets(tx: Tx, municipalityId: string): Promise<TargetsById> {
+  const categories = await tx.category.findMany({ where: { municipalityId }, select: { id: true, firstResponseHours: true, resolutionHours: true } });
+  return new Map(categories.map((c) => [c.id, c]));
+}
+
 /**
- * The queue an actor may see, filtered, oldest first (the resident who has waited longest comes
- * first), paginated. Agents only ever see their departments' tickets.
+ * The open tickets `ticketTarget` calls near or overdue, as a database filter: per set of target
+ * hours, the tickets of those categories waiting for a first reply, or created, before the
+ * threshold. Null-safe (`not: null`) so that its NOT is exactly the rest of the queue.
+ */
+function attentionWhere(targets: TargetsById, now: Date): object {
+  const groups = new Map<string, { targets: CategoryTargets | null; ids: number[]; withoutCategory: boolean }>();
+  const groupOf = (category: CategoryTargets | null) => {
+    const hours = targetHours(category);
+    const key = `${hours.firstResponse}/${hours.resolution}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { targets: category, ids: [], withoutCategory: false }));
+    return group;
+  };
+  groupOf(null).withoutCategory = true;
+  for (const [id, category] of targets) groupOf(category).ids.push(id);
+  const or = [...groups.values()].map((group) => {
+    const threshold = nearThresholds(group.targets, now);
+    const inGroup: object[] = [{ categoryId: { not: null, in: group.ids } }];
+    if (group.withoutCategory) inGroup.push({ categoryId: null });
+    return {
+      AND: [
+        { OR: inGroup },
+        { OR: [{ firstResponseAt: null, waitingSince: { not: null, lte: threshold.firstResponse } }, { createdAt: { lte: threshold.resolution } }] },
+      ],
+    };
+  });
+  return { AND: [{ status: { in: [...OPEN] } }, { OR: or }] };
+}
+
+/** The longest-waiting first; tickets nobody waits on (staff replied last) after them, oldest first. */
+const BY_WAITING = [{ waitingSince: { sort: "asc" as const, nulls: "last" as const } }, { createdAt: "asc" as const }, { id: "asc" as const }];
+
+function byWaiting(a: { waitingSince: Date | null; createdAt: Date; id: number }, b: typeof a): number {
+  if (a.waitingSince && b.waitingSince && a.waitingSince.getTime() !== b.waitingSince.getTime()) return a.waitingSince.getTime() - b.waitingSince.getTime();
+  if (a.waitingSince && !b.waitingSince) return -1;
+  if (!a.waitingSince && b.waitingSince) return 1;
+  return a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id;
+}
+
+async function findRows(tx: Tx, actor: Actor, args: { where: object; orderBy?: object[]; skip?: number; take?: number }) {
+  return tx.ticket.findMany({
+    where: args.where,
+    ...(args.orderBy ? { orderBy: args.orderBy } : {}),
+    ...(args.skip ? { skip: args.skip } : {}),
+    ...(args.take !== undefined ? { take: args.take } : {}),
+    include: {
+      category: true,
+      resident: { select: { phone: true, botPausedAt: true, botPauseReason: true } },
+      assignee: { select: { id: true, displayName: true } },
+      open311Submission: { select: { client: { select: { name: true } } } },
+      reads: { where: { staffId: actor.id }, select: { readAt: true } },
+      messages: {
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: 1,
+        select: { body: true, direction: true, kind: true, createdAt: true, staff: { select: { displayName: true } } },
+      },
+    },
+  });
+}
+type FoundTicket = Awaited<ReturnType<typeof findRows>>[number];
+
+/** Unread by a staff member: the resident wrote after they last opened it, or they never did. */
+const isUnread = (lastResidentAt: Date | null, readAt: Date | undefined) => lastResidentAt !== null && (readAt === undefined || lastResidentAt > readAt);
+
+function authorOf(message: { direction: string; kind: string; staff: { displayName: string } | null }): MessageAuthor {
+  if (message.direction === "inbound") return { kind: "resident" };
+  if (message.kind === "staff") return { kind: "staff", name: message.staff?.displayName ?? null };
+  if (message.kind === "bot") return { kind: "bot" };
+  return { kind: "notification" };
+}
+
+function queueRowOf(t: FoundTicket, now: Date): QueueRow {
+  const last = t.messages[0];
+  return {
+    reference: t.reference,
+    status: t.status,
+    needsHuman: t.needsHuman,
+    childRelated: t.childRelated,
+    channel: t.channel,
+    route: t.route,
+    locale: t.locale,
+    department: t.department,
+    category: t.category ? { code: t.category.code, nameAr: t.category.nameAr, nameEn: t.category.nameEn } : null,
+    description: t.description,
+    phoneMasked: t.resident ? maskPhone(t.resident.phone) : null,
+    open311Client: t.open311Submission?.client.name ?? null,
+    assignee: t.assignee,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    waitingSince: t.waitingSince,
+    unread: isUnread(t.lastResidentAt, t.reads[0]?.readAt),
+    reopened: t.reopenedAt !== null,
+    target: ticketTarget(t, t.category, now),
+    lastMessage: last ? { body: last.body, author: authorOf(last), createdAt: last.createdAt } : null,
+    botPause: t.resident ? botPauseOf(t.resident) : null,
+  };
+}
+
+/** One page of the queue for a filter, in the order `filters.sort` asks for. */
+async function pageOf(tx: Tx, actor: Actor, filters: TicketFilters, where: object, now: Date): Promise<FoundTicket[]> {
+  const start = (filters.page - 1) * filters.pageSize;
+  if (filters.sort === "created") return findRows(tx, actor, { where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], skip: start, take: filters.pageSize });
+  // Near and overdue tickets are few: ranked here. The rest come in the database's order after them.
+  const targets = await categoryTargets(tx, actor.municipalityId);
+  const attention = attentionWhere(targets, now);
+  const flagged = await tx.ticket.findMany({
+    where: { AND: [where, attention] },
+    select: { id: true, status: true, createdAt: true, waitingSince: true, firstResponseAt: true, categoryId: true },
+  });
+  const ranked = flagged
+    .map((t) => ({ ...t, rank: targetRank(ticketTarget(t, t.categoryId === null ? null : (targets.get(t.categoryId) ?? null), now).state) }))
+    .sort((a, b) => a.rank - b.rank || byWaiting(a, b));
+  const onPage = ranked.slice(start, start + filters.pageSize).map((t) => t.id);
+  const firstRows = onPage.length > 0 ? await findRows(tx, actor, { where: { id: { in: onPage } } }) : [];
+  const position = new Map(onPage.map((id, i) => [id, i]));
+  firstRows.sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
+  const take = filters.pageSize - onPage.length;
+  const rest = take > 0 ? await findRows(tx, actor, { where: { AND: [where, { NOT: attention }] }, orderBy: BY_WAITING, skip: Math.max(0, start - ranked.length), take }) : [];
+  return [...firstRows, ...rest];
+}
+
+/**
+ * The queue an actor may see, filtered, paginated, with the actor's unread marks. By default
+ * (`sort=target`) overdue tickets come first, then those near their target, then the others, each
+ * the longest-waiting first (`waitingSince`; tickets staff answered last after them, oldest first);
+ * `sort=created` is the oldest filed first. Agents only ever see their departments' tickets.
  */
 export async function listTickets(tx: Tx, actor: Actor, filters: TicketFilters, now: Date): Promise<{ rows: QueueRow[]; total: number }> {
-  const where = whereFor(actor, filters, now);
-  const [tickets, total] = await Promise.all([
-    tx.ticket.findMany({
-      where,
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      skip: (filters.page - 1) * filters.pageSize,
-      take: filters.pageSize,
-      include: {
-        category: true,
-        resident: { select: { phone: true, botPausedAt: true, botPauseReason: true } },
-        assignee: { select: { id: true, displayName: true } },
-        open311Submission: { select: { client: { select: { name: true } } } },
-      },
-    }),
-    tx.ticket.count({ where }),
-  ]);
-  return {
-    total,
-    rows: tickets.map((t) => ({
-      reference: t.reference,
-      status: t.status,
-      needsHuman: t.needsHuman,
-      childRelated: t.childRelated,
-      channel: t.channel,
-      route: t.route,
-      locale: t.locale,
-      department: t.department,
-      category: t.category ? { code: t.category.code, nameAr: t.category.nameAr, nameEn: t.category.nameEn } : null,
-      description: t.description,
-      phoneMasked: t.resident ? maskPhone(t.resident.phone) : null,
-      open311Client: t.open311Submission?.client.name ?? null,
-      assignee: t.assignee,
-      createdAt: t.createdAt,
-      updatedAt: t.updatedAt,
-      botPause: t.resident ? botPauseOf(t.resident) : null,
-    })),
-  };
+  // One after the other: inside a transaction (the API's) they share one connection.
+  const where = whereFor(actor, filters, now, await textMatchesOf(tx, actor, filters));
+  const total = await tx.ticket.count({ where });
+  const tickets = await pageOf(tx, actor, filters, where, now);
+  return { total, rows: tickets.map((t) => queueRowOf(t, now)) };
+}
+
+/** What the queue page shows: a page of rows (`listTickets`), and the counts of its tabs. */
+export async function queueView(tx: Tx, actor: Actor, filters: TicketFilters, now: Date): Promise<{ rows: QueueRow[]; total: number; counts: QueueCounts }> {
+  const matches = await textMatchesOf(tx, actor, filters);
+  const where = whereFor(actor, filters, now, matches);
+  const total = await tx.ticket.count({ where });
+  const tickets = await pageOf(tx, actor, filters, where, now);
+  const count = (assignee: TicketFilters["assignee"]) => tx.ticket.count({ where: whereFor(actor, filters, now, matches, assignee) });
+  const counts: QueueCounts = { mine: await count("me"), unassigned: await count("none"), all: await count(undefined), unread: await unreadCount(tx, actor, where) };
+  return { total, rows: tickets.map((t) => queueRowOf(t, now)), counts };
+}
+
+/** How many tickets of a filter the actor has not read since the resident last wrote. */
+async function unreadCount(tx: Tx, actor: Actor, where: object): Promise<number> {
+  const written = { AND: [where, { lastResidentAt: { not: null } }] };
+  const neverOpened = await tx.ticket.count({ where: { AND: [written, { reads: { none: { staffId: actor.id } } }] } });
+  // Comparing two tables' dates is not a Prisma filter: the tickets this person opened are compared here.
+  const opened = await tx.ticket.findMany({
+    where: { AND: [written, { reads: { some: { staffId: actor.id } } }] },
+    select: { lastResidentAt: true, reads: { where: { staffId: actor.id }, select: { readAt: true } } },
+  });
+  return neverOpened + opened.filter((t) => isUnread(t.lastResidentAt, t.reads[0]?.readAt)).length;
+}
+
+/**
+ * A short token that changes whenever the actor's queue could show something else: a ticket in
+ * their scope created, changed or written to by its resident (count, latest `updatedAt` and
+ * `lastResidentAt`), a ticket they opened (their latest TicketRead), a category's targets, a
+ * resident's bot pause, their filters or language — and every minute, as waiting times and
+ * targets move with the clock. The queue's script sends it back; the same token means nothing
+ * to render.
+ */
+export async function queueToken(tx: Tx, actor: Actor, filters: TicketFilters, now: Date): Promise<string> {
+  const tickets = await tx.ticket.aggregate({ where: ticketScope(actor), _count: { _all: true }, _max: { updatedAt: true, lastResidentAt: true } });
+  const reads = await tx.ticketRead.aggregate({ where: { staffId: actor.id }, _count: { _all: true }, _max: { readAt: true } });
+  const categories = await tx.category.aggregate({ where: { municipalityId: actor.municipalityId }, _max: { updatedAt: true } });
+  const paused = await tx.resident.aggregate({ where: { municipalityId: actor.municipalityId, botPausedAt: { not: null } }, _count: { _all: true }, _max: { botPausedAt: true } });
+  const time = (date: Date | null | undefined) => date?.getTime() ?? null;
+  const parts = [
+    actor.id,
+    actor.role,
+    actor.departments,
+    actor.locale,
+    filters,
+    Math.floor(now.getTime() / 60_000),
+    tickets._count._all,
+    time(tickets._max.updatedAt),
+    time(tickets._max.lastResidentAt),
+    reads._count._all,
+    time(reads._max.readAt),
+    time(categories._max.updatedAt),
+    paused._count._all,
+    time(paused._max.botPausedAt),
+  ];
+  return createHash("sha256").update(JSON.stringify(parts)).digest("base64url").slice(0, 22);
 }
 
 /**

@@ -56,7 +56,7 @@ export function apiRouter(deps: RouterDeps): Router {
     const actor = apiActor(req);
     const filters = parseInput(TicketQuery, req.query, "query string");
     const { rows, total } = await deps.db.$transaction((tx) => listTickets(tx, actor, filters, deps.clock()));
-    res.json({ total, page: filters.page, pageSize: filters.pageSize, tickets: rows.map(serializeQueueRow) } satisfies z.input<typeof TicketList>);
+    res.json({ total, page: filters.page, pageSize: filters.pageSize, tickets: rows.map((row) => serializeQueueRow(row)) } satisfies z.input<typeof TicketList>);
   });
 
   router.get("/tickets/:reference", auth, async (req, res) => {

@@ -7,6 +7,7 @@ import { AudienceSchema, RecurrenceSchema, SURVEY_STATUSES, SurveyInputSchema } 
 import { RequestExportFilters } from "../../services/places/geojsonExport.js";
 import { PLACE_KINDS } from "../../services/places/placeTypes.js";
 import { MAX_PUBLIC_NOTE } from "../../services/staffActions.js";
+import { TARGET_STATES } from "../../services/targets.js";
 import { TICKET_CHANNELS, TICKET_ROUTES, TicketFilters } from "../../services/ticketQueries.js";
 
 // The contract of /api/v1: what integrations send and what they get back. The router parses
@@ -140,12 +141,34 @@ export const TicketSummary = z
   })
   .meta({ description: "A ticket as it appears in the queue (the resident's phone masked)." });
 
+export const TicketTarget = z
+  .object({
+    state: z.enum(TARGET_STATES).meta({
+      description:
+        "ok; near: three quarters of a target's time used; overdue: past it. While the ticket is open two targets run, the first reply (counted from `waitingSince` until staff first reply) and the resolution (counted from `createdAt`), each set per category; this is the worse of the two.",
+    }),
+    dueAt: isoTime().nullable().meta({ description: "When the target that decides `state` falls due; null for a resolved or closed ticket (no target runs)." }),
+  })
+  .meta({ description: "Where the ticket stands against its category's targets.", examples: [{ state: "near", dueAt: "2026-03-14T17:02:11.000Z" }] });
+
+export const QueueTicket = TicketSummary.extend({
+  waitingSince: isoTime()
+    .nullable()
+    .meta({ description: "Since when the resident has waited for staff: their oldest message staff have not answered (the filing, for a new ticket). Null when staff replied last, or the ticket is resolved or closed." }),
+  unread: z.boolean().meta({ description: "The resident wrote since the token's staff member last opened the ticket in the browser (or they never did)." }),
+  reopened: z.boolean().meta({ description: "The resident reopened the ticket, and no staff member has changed its status since." }),
+  target: TicketTarget,
+}).meta({ description: "A ticket as it appears in the queue (the resident's phone masked), with its waiting time, unread mark and targets." });
+
 export const TicketList = z
   .object({
     total: z.number().int().meta({ description: "Tickets matching the filters, on all pages." }),
     page: z.number().int(),
     pageSize: z.number().int(),
-    tickets: z.array(TicketSummary).meta({ description: "Oldest first: the resident who has waited longest comes first." }),
+    tickets: z.array(QueueTicket).meta({
+      description:
+        "With `sort=target` (the default): overdue tickets first, then those near their target, then the others, each the longest waiting first (tickets staff answered last after them, oldest first). With `sort=created`: the oldest filed first.",
+    }),
   })
   .meta({ description: "One page of the queue." });
 

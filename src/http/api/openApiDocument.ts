@@ -43,9 +43,11 @@ import {
   SurveySummary,
   TicketChangeResponse,
   TicketDetail,
+  QueueTicket,
   TicketList,
   TicketQuery,
   TicketSummary,
+  TicketTarget,
 } from "./apiSchemas.js";
 import { REQUEST_EXPORT_LIMIT } from "../../services/places/geojsonExport.js";
 
@@ -160,10 +162,11 @@ export function openApiDocument(options: { serverUrl: string }): OpenApiDocument
           operationId: "listTickets",
           tags: ["tickets"],
           summary: "List and filter the queue",
-          description: "The tickets the token's staff member may see, oldest first, one page at a time. Phones are masked; open a ticket for the full number.",
+          description:
+            "The tickets the token's staff member may see, one page at a time: by default overdue first, then near their target, then the longest waiting (`sort=created`: the oldest filed first). Each row says since when the resident has waited, whether the token's staff member has read the resident's latest message (in the browser), whether the resident reopened it, and where it stands against its category's targets. Phones are masked; open a ticket for the full number.",
           parameters: filterParameters(),
           responses: {
-            "200": jsonResponse("One page of the queue.", "TicketList", { total: 1, page: 1, pageSize: 50, tickets: [EXAMPLE_SUMMARY] } satisfies z.input<typeof TicketList>),
+            "200": jsonResponse("One page of the queue.", "TicketList", { total: 1, page: 1, pageSize: 50, tickets: [EXAMPLE_QUEUE_TICKET] } satisfies z.input<typeof TicketList>),
             ...errors(400),
           },
         },
@@ -338,6 +341,8 @@ function componentSchemas(): Record<string, Json> {
     CategoryRef,
     MediaItem,
     TicketSummary,
+    TicketTarget,
+    QueueTicket,
     TicketList,
     ConversationMessage,
     HistoryEvent,
@@ -405,9 +410,14 @@ const FILTERS: Record<keyof z.input<typeof TicketQuery>, { description: string; 
   needsHuman: { description: "Only tickets whose resident asked for a person (true/1), or only the others (false/0)." },
   assignee: { description: "`me` (the token's staff member), `none` (unassigned) or a staff id.", example: "none" },
   olderThanDays: { description: "Only tickets created at least this many days ago.", example: 3 },
-  q: { description: "Search: a reference (#10427, ١٠٤٢٧), part of a phone number (71 123 456), or words of the description or address.", example: "10427" },
+  q: {
+    description:
+      "Search: a reference (#10427, ١٠٤٢٧), part of a phone number (71 123 456), or words of the description, the address, the messages or the resident's WhatsApp name. Arabic is folded as the bot folds it (ة/ه, ى/ي, alef forms, tashkeel, digits: حفره finds حفرة); case does not matter; % and _ mean themselves.",
+    example: "10427",
+  },
   page: { description: "The page, from 1." },
   pageSize: { description: "Tickets per page (at most 200)." },
+  sort: { description: "`target` (the default): overdue first, then near their target, then the longest waiting; `created`: the oldest filed first.", example: "target" },
 };
 
 const FILTER_DOCS = new Map<string, { description: string; example?: unknown }>(Object.entries(FILTERS));
@@ -451,6 +461,14 @@ const EXAMPLE_SUMMARY = {
   createdAt: "2026-03-13T17:02:11.000Z",
   updatedAt: "2026-03-14T08:30:00.000Z",
 } satisfies z.input<typeof TicketSummary>;
+
+const EXAMPLE_QUEUE_TICKET = {
+  ...EXAMPLE_SUMMARY,
+  waitingSince: null,
+  unread: false,
+  reopened: false,
+  target: { state: "ok", dueAt: "2026-03-20T17:02:11.000Z" },
+} satisfies z.input<typeof QueueTicket>;
 
 const { phoneMasked: _masked, open311Client: _client, ...EXAMPLE_TICKET } = EXAMPLE_SUMMARY;
 

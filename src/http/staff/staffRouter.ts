@@ -29,6 +29,7 @@ import { mapPage } from "./map/mapPage.js";
 import { mediaProxy } from "./mediaProxy.js";
 import { paymentActions, type PaymentDeps } from "./paymentActions.js";
 import { botPauseActions } from "./botPause.js";
+import { queueActions } from "./queueActions.js";
 import { queuePage } from "./queuePage.js";
 import { maybeStaffContext, translator } from "./staffContext.js";
 import { ticketActions } from "./ticketActions.js";
@@ -60,6 +61,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   placesUploads(router, deps);
   router.use(authenticate(deps), requireCsrf);
   router.use(queuePage(deps));
+  router.use(queueActions(deps));
   router.use(mapPage(deps));
   router.use(ticketPage(deps));
   router.use(mediaProxy(deps));

@@ -10,13 +10,13 @@ const refs: Record<Name, number> = { pothole: 0, waterLeak: 0, whatsappPothole: 
 
 beforeAll(async () => {
   world = await createApiWorld();
-  // Filed in this order, so the queue (oldest first) lists them in this order.
+  // Filed in this order: the queue lists the residents who wait longest first.
   refs.pothole = await residentFiles(world.app, "sms", phones.pothole, REQUESTS.potholeBySms);
   refs.waterLeak = await residentFiles(world.app, "sms", phones.waterLeak, REQUESTS.waterLeakBySms);
   refs.whatsappPothole = await residentFiles(world.app, "whatsapp", phones.whatsappPothole, REQUESTS.potholeOnWhatsApp);
   refs.someone = await residentFiles(world.app, "whatsapp", phones.someone, REQUESTS.askForSomeone);
   refs.oldLeak = await residentFiles(world.app, "sms", phones.oldLeak, REQUESTS.waterLeakBySms);
-  // Rania takes the pothole and answers; Karim resolves the old leak.
+  // Rania takes the pothole and answers (its resident waits no longer: it goes after the others); Karim resolves the old leak.
   const { api, tokens } = world;
   expect((await api.post(tokens.rania, `/tickets/${refs.pothole}/assignment`, { assigneeId: "me" })).status).toBe(200);
   expect((await api.post(tokens.rania, `/tickets/${refs.pothole}/replies`, { body: "سنرسل فريقاً غداً" })).status).toBe(201);
@@ -37,22 +37,26 @@ type TicketList = ReturnType<typeof TicketList.parse>;
 describe("GET /api/v1/tickets: the queue as the token's staff member sees it", () => {
   it("an agent lists only their departments' open tickets", async () => {
     const rania = await listed(world.tokens.rania);
-    expect(referencesOf(rania)).toEqual([refs.pothole, refs.whatsappPothole]);
+    expect(referencesOf(rania)).toEqual([refs.whatsappPothole, refs.pothole]);
     expect(rania.tickets.every((t) => t.department === "public_works")).toBe(true);
 
     const karim = await listed(world.tokens.karim);
     expect(referencesOf(karim)).toEqual([refs.waterLeak]);
   });
 
-  it("an admin sees every open ticket, the longest-waiting first", async () => {
+  it("an admin sees every open ticket, the longest-waiting first, the answered one after them", async () => {
     const all = await listed(world.tokens.hala);
     expect(all).toMatchObject({ total: 4, page: 1, pageSize: 50 });
-    expect(referencesOf(all)).toEqual([refs.pothole, refs.waterLeak, refs.whatsappPothole, refs.someone]);
+    expect(referencesOf(all)).toEqual([refs.waterLeak, refs.whatsappPothole, refs.someone, refs.pothole]);
+  });
+
+  it("sort=created lists the oldest filed first", async () => {
+    expect(referencesOf(await listed(world.tokens.hala, "?sort=created"))).toEqual([refs.pothole, refs.waterLeak, refs.whatsappPothole, refs.someone]);
   });
 
   it("shows each ticket in camelCase with ISO dates and the phone masked", async () => {
     const res = await world.api.get(world.tokens.hala, "/tickets");
-    const pothole = TicketList.parse(res.body).tickets[0];
+    const pothole = TicketList.parse(res.body).tickets.find((t) => t.reference === refs.pothole);
     expect(pothole).toEqual({
       reference: refs.pothole,
       status: "in_progress",
@@ -69,26 +73,57 @@ describe("GET /api/v1/tickets: the queue as the token's staff member sees it", (
       assignee: { id: world.staff.rania.id, displayName: "Rania" },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       updatedAt: expect.stringMatching(/Z$/),
+      // Answered: nobody waits; nobody opened it in the browser since the resident wrote; a week to resolve.
+      waitingSince: null,
+      unread: true,
+      reopened: false,
+      target: { state: "ok", dueAt: new Date(Date.parse(pothole!.createdAt) + 168 * 3_600_000).toISOString() },
     });
     for (const phone of Object.values(phones)) expect(res.text).not.toContain(phone);
+  });
+
+  it("each row says since when the resident waits, whether the token's staff member read it, whether it was reopened, and its target", async () => {
+    const where = { municipalityId_reference: { municipalityId: "qab-elias", reference: refs.whatsappPothole } };
+    const before = await world.db.ticket.findUniqueOrThrow({ where });
+    const row = async (token: string) => (await listed(token)).tickets.find((t) => t.reference === refs.whatsappPothole);
+    expect(await row(world.tokens.rania)).toMatchObject({ waitingSince: before.waitingSince?.toISOString(), unread: true, reopened: false, target: { state: "ok" } });
+
+    // Rania opened it in the browser; the resident reopened it and has waited 30 hours (a day for a first reply).
+    const waitingSince = new Date(Date.now() - 30 * 3_600_000);
+    await world.db.ticketRead.create({ data: { staffId: world.staff.rania.id, ticketId: before.id, readAt: new Date(Date.now() + 60_000) } });
+    await world.db.ticket.update({ where, data: { waitingSince, reopenedAt: new Date() } });
+    try {
+      expect(await row(world.tokens.rania)).toMatchObject({
+        waitingSince: waitingSince.toISOString(),
+        unread: false,
+        reopened: true,
+        target: { state: "overdue", dueAt: new Date(waitingSince.getTime() + 24 * 3_600_000).toISOString() },
+      });
+      expect(await row(world.tokens.hala)).toMatchObject({ unread: true });
+      // Overdue: first in the queue.
+      expect(referencesOf(await listed(world.tokens.hala))[0]).toBe(refs.whatsappPothole);
+    } finally {
+      await world.db.ticketRead.deleteMany({ where: { ticketId: before.id } });
+      await world.db.ticket.update({ where, data: { waitingSince: before.waitingSince, reopenedAt: null } });
+    }
   });
 
   const filters: Array<[string, string, Name[]]> = [
     ["a status", "?status=waiting_staff", ["someone"]],
     ["several statuses", "?status=resolved&status=waiting_staff", ["someone", "oldLeak"]],
-    ["every status", "?status=all", ["pothole", "waterLeak", "whatsappPothole", "someone", "oldLeak"]],
-    ["a category", "?category=roads", ["pothole", "whatsappPothole"]],
+    ["every status", "?status=all", ["waterLeak", "whatsappPothole", "someone", "pothole", "oldLeak"]],
+    ["a category", "?category=roads", ["whatsappPothole", "pothole"]],
     ["a department", "?department=water&status=all", ["waterLeak", "oldLeak"]],
     ["a channel", "?channel=whatsapp", ["whatsappPothole", "someone"]],
     ["a language", "?language=en", ["waterLeak"]],
     ["people who asked for a person", "?needsHuman=true", ["someone"]],
-    ["not child-related", "?childRelated=0", ["pothole", "waterLeak", "whatsappPothole", "someone"]],
+    ["not child-related", "?childRelated=0", ["waterLeak", "whatsappPothole", "someone", "pothole"]],
     ["unassigned", "?assignee=none", ["waterLeak", "whatsappPothole", "someone"]],
     ["older than a day", "?olderThanDays=1", []],
     ["older than zero days", "?olderThanDays=0&category=water", ["waterLeak"]],
     ["words of the description", `?q=${encodeURIComponent("جورة")}`, ["pothole"]],
     ["an English word, closed tickets too", "?q=leaking&status=all", ["waterLeak", "oldLeak"]],
-    ["the second page", "?pageSize=2&page=2", ["whatsappPothole", "someone"]],
+    ["the second page", "?pageSize=2&page=2", ["someone", "pothole"]],
   ];
   it.each(filters)("filters by %s (%s)", async (_what, query, expected) => {
     const list = await listed(world.tokens.hala, query);

@@ -116,18 +116,20 @@ describe("the queue", () => {
     await world.db.ticket.update({ where: { municipalityId_reference: { municipalityId: "qab-elias", reference: refs.pothole } }, data: { assigneeId: null } });
   });
 
-  it("age: tickets older than N days, and how long each has waited", async () => {
+  it("age: tickets older than N days (from the filing), and how long each resident has waited (from their oldest unanswered message)", async () => {
     const pothole = { municipalityId_reference: { municipalityId: "qab-elias", reference: refs.pothole } };
-    const filed = (await world.db.ticket.findUniqueOrThrow({ where: pothole })).createdAt;
-    await world.db.ticket.update({ where: pothole, data: { createdAt: new Date(Date.now() - 3 * 86_400_000 - 60_000) } });
+    const before = await world.db.ticket.findUniqueOrThrow({ where: pothole });
+    // Filed three days ago; staff answered; the resident wrote again five hours ago and waits since.
+    await world.db.ticket.update({ where: pothole, data: { createdAt: new Date(Date.now() - 3 * 86_400_000 - 60_000), waitingSince: new Date(Date.now() - 5 * 3_600_000 - 60_000) } });
     try {
       expect(shown((await hala.get("/staff?olderThanDays=2")).text)).toEqual([refs.pothole]);
       const page = textOf((await hala.get("/staff")).text);
-      expect(page).toContain("3 أيام");
+      expect(page).toContain("5 ساعات");
+      expect(page).not.toContain("3 أيام");
       expect(page).toContain("الآن"); // the others were just filed
       expect(textOf((await karim.get("/staff?status=all&olderThanDays=0")).text)).toContain("just now");
     } finally {
-      await world.db.ticket.update({ where: pothole, data: { createdAt: filed } });
+      await world.db.ticket.update({ where: pothole, data: { createdAt: before.createdAt, waitingSince: before.waitingSince } });
     }
   });
 

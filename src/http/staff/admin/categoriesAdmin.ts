@@ -10,8 +10,32 @@ import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
 import { isUniqueViolation } from "../../../db/errors.js";
 import { FINANCE_DEPARTMENT } from "../../../services/accountStaff.js";
+import { DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, MAX_TARGET_HOURS, targetHours } from "../../../services/targets.js";
+import { foldDigits } from "../../../understand/foldDigits.js";
 import { checkbox, codeField, formErrors, parseId } from "./adminForms.js";
 import { categoryAttributesAdmin, o311 } from "./categoryAttributesAdmin.js";
+
+const TARGET_ERROR = "inbox:targets.errors.hours";
+
+/**
+ * A target in hours as an admin types it (Arabic-Indic digits too): a whole number from 1 to
+ * MAX_TARGET_HOURS, or blank for the default (null). Absent (a form from before targets): unchanged.
+ */
+const targetField = z
+  .string()
+  .max(20, TARGET_ERROR)
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const text = foldDigits(value).trim();
+    if (text === "") return null;
+    const hours = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+    if (hours < 1 || hours > MAX_TARGET_HOURS) {
+      ctx.addIssue({ code: "custom", message: TARGET_ERROR });
+      return z.NEVER;
+    }
+    return hours;
+  });
 
 const fields = {
   nameAr: z.string().trim().min(1, "admin.errors.nameAr").max(80, "admin.errors.nameAr"),
@@ -32,17 +56,20 @@ const fields = {
   /** Never shown through Open311. */
   isPrivate: checkbox,
   sortOrder: z.coerce.number({ error: "admin.errors.sortOrder" }).int("admin.errors.sortOrder").min(0, "admin.errors.sortOrder").max(100_000, "admin.errors.sortOrder"),
+  /** Staff targets (hours); blank: the defaults. */
+  firstResponseHours: targetField,
+  resolutionHours: targetField,
 };
 const NewCategoryForm = z.object({ code: codeField("admin.errors.code"), ...fields });
 const EditCategoryForm = z.object(fields);
 
 const BASE = "/staff/admin/categories";
 
-/** `formErrors`, also for the Open311 fields, whose texts are in the open311Admin namespace. */
+/** `formErrors`, also for the Open311 fields and the targets, whose texts are in the open311Admin and inbox namespaces. */
 function categoryFormErrors(t: Translate, error: z.ZodError): FlashMessage[] {
-  const own = error.issues.filter((i) => i.message.startsWith("open311Admin:"));
+  const own = error.issues.filter((i) => /^(open311Admin|inbox):/.test(i.message));
   const rest = error.issues.filter((i) => !own.includes(i));
-  return [...(rest.length > 0 ? formErrors(t, new z.ZodError(rest)) : []), ...[...new Set(own.map((i) => i.message))].map((key): FlashMessage => ({ kind: "error", text: t(key) }))];
+  return [...(rest.length > 0 ? formErrors(t, new z.ZodError(rest)) : []), ...[...new Set(own.map((i) => i.message))].map((key): FlashMessage => ({ kind: "error", text: t(key, { max: MAX_TARGET_HOURS }) }))];
 }
 
 /**
@@ -54,6 +81,12 @@ function privateByDefault(department: string, previousDepartment: string | null)
 }
 
 const Keywords = z.array(z.string()).catch([]);
+
+/** "4 h / 72 h": the hours a category's tickets have, the defaults filled in. */
+function targetSummary(t: Translate, category: { firstResponseHours: number | null; resolutionHours: number | null }): string {
+  const hours = targetHours(category);
+  return t("inbox:targets.summary", { firstResponse: hours.firstResponse, resolution: hours.resolution });
+}
 
 function keywordsOf(json: string): string[] {
   try {
@@ -75,6 +108,13 @@ interface CategoryValues {
   active: boolean;
   isPrivate: boolean;
   sortOrder: number;
+  firstResponseHours: number | null;
+  resolutionHours: number | null;
+}
+
+/** A target's input: empty for the default, which its placeholder shows. */
+function targetInput(label: string, name: string, value: number | null, fallback: number): SafeHtml {
+  return html`<label class="field"><span>${label}</span><input type="text" inputmode="numeric" name="${name}" value="${value ?? ""}" placeholder="${fallback}" maxlength="5" dir="ltr" pattern="[0-9٠-٩]*"></label>`;
 }
 
 /**
@@ -103,6 +143,13 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     ${checkboxField(t("admin.categories.needsLocation"), "needsLocation", values.needsLocation)}
     ${checkboxField(t("admin.categories.active"), "active", values.active)}
   </fieldset>
+  <fieldset class="field field-wide targets"><legend>${t("inbox:targets.legend")}</legend>
+    <div class="form-grid">
+      ${targetInput(t("inbox:targets.firstResponseHours"), "firstResponseHours", values.firstResponseHours, DEFAULT_FIRST_RESPONSE_HOURS)}
+      ${targetInput(t("inbox:targets.resolutionHours"), "resolutionHours", values.resolutionHours, DEFAULT_RESOLUTION_HOURS)}
+    </div>
+    <small class="hint">${t("inbox:targets.hint", { firstResponse: DEFAULT_FIRST_RESPONSE_HOURS, resolution: DEFAULT_RESOLUTION_HOURS })}</small>
+  </fieldset>
   <fieldset class="field checks field-wide"><legend>${s("category.open311")}</legend>
     ${checkboxField(s("category.private"), "isPrivate", values.isPrivate)}
     <small class="hint">${s("category.privateHint")}</small>
@@ -130,7 +177,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     const yes = (on: boolean) => (on ? html`<span class="tick" aria-label="${t("filters.yes")}">✓</span>` : html`<span class="muted" aria-label="${t("filters.no")}">—</span>`);
     const body = html`<div class="page-head"><h1>${t("admin.categories.title")}</h1><p class="muted">${t("admin.categories.intro")}</p></div>
 <div class="card table-card"><table class="admin-table">
-  <thead><tr><th>${t("admin.categories.sortOrder")}</th><th>${t("admin.categories.name")}</th><th>${t("admin.code")}</th><th>${t("admin.categories.department")}</th><th>${t("admin.categories.keywordCount")}</th><th>${t("admin.categories.childRelated")}</th><th>${t("admin.categories.needsLocation")}</th><th>${t("admin.categories.active")}</th><th>${s("category.open311")}</th><th></th></tr></thead>
+  <thead><tr><th>${t("admin.categories.sortOrder")}</th><th>${t("admin.categories.name")}</th><th>${t("admin.code")}</th><th>${t("admin.categories.department")}</th><th>${t("admin.categories.keywordCount")}</th><th>${t("admin.categories.childRelated")}</th><th>${t("admin.categories.needsLocation")}</th><th>${t("admin.categories.active")}</th><th>${t("inbox:targets.column")}</th><th>${s("category.open311")}</th><th></th></tr></thead>
   <tbody>${categories.map(
     (c) => html`<tr class="${c.active ? "" : "row-muted"}">
     <td>${c.sortOrder}</td>
@@ -141,6 +188,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
     <td>${yes(c.childRelated)}</td>
     <td>${yes(c.needsLocation)}</td>
     <td>${yes(c.active)}</td>
+    <td class="${c.firstResponseHours === null && c.resolutionHours === null ? "muted" : ""}"><bdi>${targetSummary(t, c)}</bdi></td>
     <td>${c.isPrivate ? html`<span class="badge flag flag-stop">${s("category.privateBadge")}</span>` : html`<a href="${BASE}/${c.id}/attributes">${s("category.questions", { count: c._count.attributes })}</a>`}</td>
     <td><a class="btn btn-ghost btn-small" href="${BASE}/${c.id}">${t("admin.edit")}</a></td>
   </tr>`,
@@ -150,7 +198,7 @@ export function categoriesAdmin(deps: RouterDeps): Router {
 <form method="post" action="${BASE}" class="form-grid">
   ${csrfField(ctx)}
   ${textField(t("admin.code"), "code", "", { required: true, maxlength: 40, dir: "ltr", hint: t("admin.codeHint") })}
-  ${categoryFields(ctx, departments, { nameAr: "", nameEn: "", descriptionAr: "", descriptionEn: "", department: newDepartment, keywords: [], childRelated: false, needsLocation: true, active: true, isPrivate: privateByDefault(newDepartment, null), sortOrder: (categories.at(-1)?.sortOrder ?? 0) + 10 })}
+  ${categoryFields(ctx, departments, { nameAr: "", nameEn: "", descriptionAr: "", descriptionEn: "", department: newDepartment, keywords: [], childRelated: false, needsLocation: true, active: true, isPrivate: privateByDefault(newDepartment, null), sortOrder: (categories.at(-1)?.sortOrder ?? 0) + 10, firstResponseHours: null, resolutionHours: null })}
   <div class="actions"><button type="submit" class="btn btn-primary">${t("admin.categories.createSubmit")}</button></div>
 </form></section>`;
     res.type("html").send(staffPage(ctx, req.originalUrl, { title: t("admin.categories.title"), section: "categories", body, flash: takeFlash(req, res, deps) }));
