@@ -20,7 +20,7 @@ import { ensureInitialAdmin } from "./services/staff.js";
 
 /**
  * Brings the database up to date and opens it: migrations applied, departments and categories
- * seeded on a new municipality, the starter canned replies where there are none, the first admin from ADMIN_USERNAME/ADMIN_PASSWORD when there is no
+ * (and the starter canned replies) seeded on a new municipality, the first admin from ADMIN_USERNAME/ADMIN_PASSWORD when there is no
  * staff yet, demo data on an empty database when configured. Shared by the server and `npm run chat`.
  */
 export async function prepareDatabase(config: Config, logger: Logger): Promise<Db> {
@@ -29,9 +29,12 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<D
   const municipalityId = config.municipality.id;
   const categories = await seedCategories(db, municipalityId);
   if (categories > 0) logger.info({ categories }, "seeded categories");
-  // A town with no canned replies gets the starter set (both languages); one with any keeps its own.
-  const canned = await seedCannedReplies(db, municipalityId);
-  if (canned > 0) logger.info({ canned }, "seeded canned replies");
+  // A new town (its categories just seeded) starts with the canned replies in both languages; a town
+  // that exists keeps its own, even none (an admin who deleted them all is not overruled at restart).
+  if (categories > 0) {
+    const canned = await seedCannedReplies(db, municipalityId);
+    if (canned > 0) logger.info({ canned }, "seeded canned replies");
+  }
   const admin = await ensureInitialAdmin(db, municipalityId, config.staff.initialAdmin);
   if (admin) logger.info({ username: admin.username }, "created the first admin from ADMIN_USERNAME");
   if (config.municipality.seedDemoData) {

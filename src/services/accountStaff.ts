@@ -148,7 +148,8 @@ async function claim(tx: Tx, report: Report, data: { status: "confirmed" | "reje
 async function settleTicket(tx: Tx, actor: Actor, report: Report, status: "resolved" | "closed", now: Date) {
   const ticket = report.ticket;
   if (ticket.status === "resolved" || ticket.status === "closed") return;
-  await tx.ticket.update({ where: { id: ticket.id }, data: { status } });
+  // Settled: nobody waits any more, and a reopening is answered.
+  await tx.ticket.update({ where: { id: ticket.id }, data: { status, waitingSince: null, reopenedAt: null } });
   await ticketEvent(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: status }, now);
 }
 

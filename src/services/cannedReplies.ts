@@ -23,8 +23,9 @@ export function shippedCannedReplies(file = CANNED_REPLIES_FILE) {
 
 /**
  * Gives a town the shipped canned replies (seed/cannedReplies.json) in both languages — only when
- * it has none at all, so the replies an admin wrote, edited or deleted are never touched again. A
- * reply for a category the town does not have is skipped. Returns how many were inserted.
+ * it has none at all. Start-up calls it for a new town only (the one whose categories it just
+ * seeded), so the replies an admin wrote, edited or deleted are never touched again. A reply for a
+ * category the town does not have is skipped. Returns how many were inserted.
  */
 export async function seedCannedReplies(db: Db, municipalityId: string): Promise<number> {
   const shipped = shippedCannedReplies();

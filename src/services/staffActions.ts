@@ -242,7 +242,13 @@ export async function changeStatus(
   if (notice && options.askFirst) return { ok: true, outcome: "confirm", notice };
 
   // A staff decision on the status ends the "reopened" mark; a resolved or closed ticket waits for nobody.
-  await tx.ticket.update({ where: { id: ticket.id }, data: { status: next, reopenedAt: null, ...(NOTIFIED.has(next) ? { waitingSince: null } : {}) } });
+  // Only from the status read above: two submits of the same change at once (a double click on the
+  // confirmation) change it, and tell the resident, once; the second finds nothing to change.
+  const moved = await tx.ticket.updateMany({
+    where: { id: ticket.id, status: ticket.status },
+    data: { status: next, reopenedAt: null, ...(NOTIFIED.has(next) ? { waitingSince: null } : {}) },
+  });
+  if (moved.count === 0) return { ok: true, outcome: "unchanged" };
   await record(tx, ticket.id, actor, "status_changed", { from: ticket.status, to: next, ...(note.note !== null ? { publicNote: note.note } : {}) }, ctx.now);
   if (!notice || ticket.residentId === null) return { ok: true, outcome: "changed" };
 

@@ -188,6 +188,27 @@ describe("several open requests: which one is it about?", () => {
     expect((await chat.say("المي")).effects).toEqual([{ type: "addToTicket", reference: 55555, since: NOW }]);
   });
 
+  it("'the road one' names the roads request; a category two listed requests share asks again", async () => {
+    const chat = threeOpen({ locale: "en" });
+    await chat.say("when will you come?");
+    expect((await chat.say("the road one")).effects).toEqual([{ type: "addToTicket", reference: 66714, since: NOW }]);
+    open(chat, 33333, "water", 12, "new");
+    await chat.say("when will you come?");
+    const again = await chat.say("water");
+    expect(again.keys).toEqual(["followUp.choose"]);
+    expect(again.effects).toEqual([]);
+  });
+
+  it("a request closed since the question was asked is not added to: the question again, with what is open now", async () => {
+    const chat = threeOpen();
+    await chat.say("إيمتى رح تجوا؟");
+    chat.lookups.tickets[1]!.status = "resolved";
+    const again = await chat.say("٢");
+    expect(again.effects).toEqual([]);
+    expect(again.text).toBe("رسالتك عن أي طلب؟ أرسل رقماً:\n1 #66714 طرقات وحفر\n2 #44444 إنارة");
+    expect((await chat.say("2")).effects).toEqual([{ type: "addToTicket", reference: 44444, since: NOW }]);
+  });
+
   it("more words are more of the same follow-up: the question again, and the first message still counts", async () => {
     const chat = threeOpen();
     await chat.say("شكراً");

@@ -65,4 +65,13 @@ describe("a staff status change", () => {
     // A change that tells nobody does not ask.
     expect(await world.db.$transaction((tx) => changeStatus(tx, ctx(new Date()), rania, reference, "in_progress", undefined, { askFirst: true }))).toMatchObject({ outcome: "changed" });
   });
+
+  it("confirmed twice at the same moment (a double click), closes once and tells the resident once", async () => {
+    const { reference } = await residentFiles(world);
+    const results = await Promise.all([1, 2, 3].map(() => world.db.$transaction((tx) => changeStatus(tx, ctx(new Date()), rania, reference, "closed"))));
+    expect(results.map((r) => (r.ok ? r.outcome : r.error)).sort()).toEqual(["changed", "unchanged", "unchanged"]);
+    const ticket = await ticketOf(reference);
+    expect(await world.db.message.count({ where: { ticketId: ticket.id, kind: "notification" } })).toBe(1);
+    expect(await world.db.ticketEvent.count({ where: { ticketId: ticket.id, kind: "status_changed" } })).toBe(1);
+  });
 });

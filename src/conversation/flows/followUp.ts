@@ -41,14 +41,33 @@ export async function chooseTicketAnswer(turn: Turn, pending: FollowUp): Promise
   const reference = u.intent.type === "status" ? u.intent.reference : undefined;
   const byReference = reference !== undefined ? pending.tickets.find((t) => t.reference === reference) : undefined;
   // "المي", "the road one": a short answer that names one of the listed requests' categories.
-  const named = u.categoryCode && tokens(u.normalized).length <= 2 ? pending.tickets.filter((t) => t.categoryCode === u.categoryCode) : [];
+  const named = u.categoryCode && tokens(u.normalized).length <= 4 ? pending.tickets.filter((t) => t.categoryCode === u.categoryCode) : [];
   const chosen = byNumber ?? byReference ?? (named.length === 1 ? named[0] : undefined);
-  if (chosen) return attach(turn, chosen.reference, pending.since);
+  if (chosen) {
+    // The list may be a day old: a request closed since is no longer one to add to.
+    const now = await turn.ctx.lookups.ticketByReference(chosen.reference);
+    if (!now || now.status === "resolved" || now.status === "closed") return followUpAgain(turn, pending);
+    return attach(turn, chosen.reference, pending.since);
+  }
+  // Two listed requests of the category named: which one is still the question.
+  if (named.length > 1) return done(turn, { ...turn.state, strikes: 0 }, [await whichTicket(turn, pending)]);
   if (u.choice !== null) return strike(turn, [{ key: "retry.number", params: { max: pending.tickets.length } }]);
   if (u.intent.type !== "unclear" && u.intent.type !== "greeting") return null;
   const brought = splitMedia(event.media).images.length > 0 || event.location !== undefined;
   if (hasWords(turn) || brought) return done(turn, { ...turn.state, strikes: 0 }, [await whichTicket(turn, pending)]);
   return strike(turn, [await whichTicket(turn, pending)]);
+}
+
+/**
+ * The request chosen was closed meanwhile: the question again with the requests open now (the
+ * follow-up keeps its start), or, with none left open, the follow-up stays on no ticket and the
+ * message is read afresh.
+ */
+async function followUpAgain(turn: Turn, pending: FollowUp): Promise<StepResult | null> {
+  const { tickets } = await turn.ctx.lookups.openTickets(listed(turn));
+  if (tickets.length === 0) return null;
+  const fresh: FollowUp = { tickets: tickets.map((t) => ({ reference: t.reference, categoryCode: t.categoryCode })), since: pending.since };
+  return done(turn, { ...turn.state, step: "chooseTicket", followUp: fresh, strikes: 0 }, [await whichTicket(turn, fresh)]);
 }
 
 /** The question listing the open requests, numbered as `pending` has them. */

@@ -796,10 +796,11 @@ export function ticketPage(deps: RouterDeps): Router {
     const ctx = staffContext(req);
     const { t, locale } = ctx;
     const reference = parseReference(req.params.reference);
-    const detail = await ticketDetail(deps.db, ctx.actor, reference, deps.clock());
+    // One instant for reading and for the read mark: a message arriving meanwhile stays unread.
+    const now = deps.clock();
+    const detail = await ticketDetail(deps.db, ctx.actor, reference, now);
     if (!detail) throw new HttpError(404, "No such ticket");
     const { ticket } = detail;
-    const now = deps.clock();
     // Opening the ticket reads it (its unread mark goes until the resident writes again), and shows
     // colleagues this page is open.
     await Promise.all([markTicketRead(deps.db, ctx.actor.id, ticket.id, now), touchPresence(deps.db, ctx.actor, ticket.id, "viewing", now)]);

@@ -63,4 +63,8 @@ ALTER TABLE "TicketPresence" ADD CONSTRAINT "TicketPresence_ticketId_fkey" FOREI
 UPDATE "Ticket" SET "lastResidentAt" = COALESCE((SELECT MAX(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'inbound'), "createdAt");
 UPDATE "Ticket" SET "firstResponseAt" = (SELECT MIN(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'outbound' AND m."kind" = 'staff');
 UPDATE "Ticket" SET "waitingSince" = CASE WHEN "firstResponseAt" IS NULL THEN "createdAt" ELSE (SELECT MIN(m."createdAt") FROM "Message" m WHERE m."ticketId" = "Ticket"."id" AND m."direction" = 'inbound' AND NOT EXISTS (SELECT 1 FROM "Message" s WHERE s."ticketId" = "Ticket"."id" AND s."direction" = 'outbound' AND s."kind" = 'staff' AND s."createdAt" >= m."createdAt")) END WHERE "status" IN ('new', 'waiting_staff', 'in_progress');
-
+-- A request the resident reopened (a "reopened" event no staff status change has answered since)
+-- is marked so, and has waited since then at the latest.
+UPDATE "Ticket" SET "reopenedAt" = (SELECT MAX(e."createdAt") FROM "TicketEvent" e WHERE e."ticketId" = "Ticket"."id" AND e."kind" = 'reopened' AND NOT EXISTS (SELECT 1 FROM "TicketEvent" s WHERE s."ticketId" = "Ticket"."id" AND s."kind" = 'status_changed' AND s."actorType" = 'staff' AND s."createdAt" > e."createdAt")) WHERE "status" IN ('new', 'waiting_staff', 'in_progress');
+UPDATE "Ticket" SET "waitingSince" = "reopenedAt" WHERE "reopenedAt" IS NOT NULL AND ("waitingSince" IS NULL OR "waitingSince" > "reopenedAt");
+UPDATE "Ticket" SET "lastResidentAt" = "reopenedAt" WHERE "reopenedAt" IS NOT NULL AND ("lastResidentAt" IS NULL OR "lastResidentAt" < "reopenedAt");
