@@ -16,7 +16,7 @@ const notFound = (reference: number): ActionError => ({ ok: false, error: "not_f
 const invalid = (message: string): ActionError => ({ ok: false, error: "invalid", message });
 
 /** Statuses in which the resident is told the outcome and how to reopen. */
-const NOTIFIED = new Set<TicketStatus>(["resolved", "closed"]);
+export const NOTIFIED: ReadonlySet<TicketStatus> = new Set<TicketStatus>(["resolved", "closed"]);
 const MAX_REPLY = 1600; // Twilio's limit for one message body
 
 /**

@@ -12,7 +12,7 @@ import { HttpError } from "../../lib/httpError.js";
 import type { O311Documents, O311Root } from "../../services/open311/document.js";
 import { clientForKey, type Open311ClientRef } from "../../services/open311/clients.js";
 import { fileOpen311Request } from "../../services/open311/filing.js";
-import { listPublicRequests, publicRequest } from "../../services/open311/requests.js";
+import { listPublicRequests, MAX_REFERENCE, publicRequest } from "../../services/open311/requests.js";
 import { listServices, serviceDefinition, servicesChangeset } from "../../services/open311/services.js";
 import { listPublicUpdates } from "../../services/open311/updates.js";
 import { DEFAULT_CHILD_ZONE_METRES } from "../../services/places/placeTypes.js";
@@ -45,7 +45,6 @@ const urlEncodedForm = express.urlencoded({ extended: false, limit: MAX_FORM_BYT
 // Path segments this server could have: anything else is a 404 without asking the database.
 const SERVICE_CODE = /^[A-Za-z0-9_-]{1,100}$/;
 const REFERENCE = /^\d{1,10}$/;
-const MAX_REFERENCE = 2_147_483_647;
 
 interface ReadContext {
   req: Request;

@@ -1,8 +1,9 @@
 import type { Request } from "express";
 import type { Locale } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
+import { BIDI_CONTROLS, BIDI_OVERRIDES, CONTROLS_BUT_LINE_BREAKS } from "../../lib/invisibleText.js";
 import type { Open311FilingInput } from "../../services/open311/filing.js";
-import { MAX_DESCRIPTION } from "../../services/open311/requests.js";
+import { MAX_DESCRIPTION, MAX_REFERENCE } from "../../services/open311/requests.js";
 import type { PublicRequestsQuery } from "../../services/open311/types.js";
 import type { UpdatesQuery } from "../../services/open311/updates.js";
 import { beirutInstant } from "../../services/surveys/recurrence.js";
@@ -16,8 +17,6 @@ const DAY_MS = 24 * 3600_000;
 export const HOUR_MS = 3_600_000;
 const MAX_RANGE_DAYS = 90;
 export const MAX_RESULTS = 1000;
-// References are 32-bit integers in the database: PostgreSQL refuses a larger one with an error.
-const MAX_REFERENCE = 2_147_483_647;
 const MAX_LISTED = 1000;
 // A query full of bad values gets a readable answer, not one error per value.
 const MAX_PROBLEMS = 10;
@@ -43,8 +42,10 @@ export function pathParam(req: Request, name: string): string {
 }
 
 /** A value quoted in an error, short enough to read (error text is escaped like any other). */
+// What JSON.stringify leaves raw but an error must not print as it is: DEL, C1 and direction controls.
+const SHOWN_ESCAPED = new RegExp(`[\\u007f-\\u009f${BIDI_CONTROLS}]`, "gu");
 const quoted = (value: string) =>
-  JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value).replace(/[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value).replace(SHOWN_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /**
  * The language of names and descriptions: `locale=ar|en` (a longer tag such as ar-LB counts as
@@ -215,8 +216,7 @@ const ATTRIBUTE_FIELD = /^attribute\[([^\][]{1,100})\](\[\])?$/;
 const DECIMAL_DEGREES = /^[+-]?\d{1,3}(\.\d{1,15})?$/;
 const EMAIL_SHAPE = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/u;
 // Control characters (line breaks aside, where they are allowed) and the invisible direction overrides.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const CONTROL = new RegExp(`[${CONTROLS_BUT_LINE_BREAKS}${BIDI_OVERRIDES}]`, "u");
 // eslint-disable-next-line no-control-regex
 const LINE_BREAK = /[\r\n\u2028\u2029]/u;
 const codePoints = (text: string) => [...text].length;

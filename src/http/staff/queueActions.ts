@@ -3,7 +3,7 @@ import { z } from "zod";
 import { TICKET_STATUSES, type TicketStatus } from "../../conversation/types.js";
 import type { OutboxContext } from "../../services/outbox.js";
 import { ticketScope } from "../../services/staff.js";
-import { assignTicket, changeStatus, type ActionResult } from "../../services/staffActions.js";
+import { assignTicket, changeStatus, NOTIFIED, type ActionResult } from "../../services/staffActions.js";
 import type { RouterDeps } from "../createApp.js";
 import { safeStaffPath } from "./auth.js";
 import { redirectWithFlash, type FlashMessage } from "./flash.js";
@@ -14,8 +14,6 @@ import { staffContext, type StaffContext } from "./staffContext.js";
 
 /** At most this many tickets in one bulk action (the queue's largest page). */
 export const MAX_BULK = 200;
-/** Statuses that message the resident: in bulk, they are asked for once more before anything is sent. */
-const NOTIFIED = new Set<TicketStatus>(["resolved", "closed"]);
 /** How many references a message lists before "…". */
 const LISTED = 25;
 

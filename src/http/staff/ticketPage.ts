@@ -2,6 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
+import { ALL_CONTROLS, BIDI_CONTROLS } from "../../lib/invisibleText.js";
 import { smsCost } from "../../lib/smsSegments.js";
 import { open311Exclusions } from "../../services/open311/privacy.js";
 import { publicState } from "../../services/open311/requests.js";
@@ -607,6 +608,9 @@ function residentCard(ctx: StaffContext, ticket: TicketDetail["ticket"]): SafeHt
 </section>`;
 }
 
+/** What a link that is not one shows as "\uFFFD": controls and direction marks. */
+const MASKED_IN_TEXT = new RegExp(`[${ALL_CONTROLS}${BIDI_CONTROLS}]`, "gu");
+
 /**
  * A link someone else's tool sent: a plain link when it is http(s), never fetched or embedded;
  * anything else as text. The link shows the address as the browser reads it (`href`: control and
@@ -623,7 +627,7 @@ function externalLink(url: string): SafeHtml {
   }
   return href
     ? html`<a href="${href}" rel="noopener noreferrer nofollow" target="_blank" dir="ltr" class="external-link">${href}</a>`
-    : html`<span dir="ltr" class="external-link not-a-link">${url.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, "\uFFFD")}</span>`;
+    : html`<span dir="ltr" class="external-link not-a-link">${url.replace(MASKED_IN_TEXT, "\uFFFD")}</span>`;
 }
 
 /**

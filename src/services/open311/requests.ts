@@ -20,7 +20,7 @@ export const MAX_DESCRIPTION = 4000;
 /** At most this many requests in one answer (the specification's default cap). */
 export const MAX_REQUESTS = 1000;
 // References are 32-bit integers in the database: PostgreSQL refuses a larger one with an error.
-const MAX_REFERENCE = 2_147_483_647;
+export const MAX_REFERENCE = 2_147_483_647;
 
 /** A Baladiya status as Open311 says it. */
 export function open311Status(status: string): "open" | "closed" {
