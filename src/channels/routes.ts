@@ -5,8 +5,10 @@
  * - "twilio": Twilio's SMS and WhatsApp API; the bot's answer rides on the webhook's response (TwiML).
  * - "android": an Android phone with the municipality's SIM running "SMS Gateway for Android".
  * - "smpp": an SMPP 3.4 bind to an operator or aggregator (a short code).
+ * - "whatsapp-web": the municipality's own WhatsApp number, linked by QR code and driven through
+ *   whatsapp-web.js (an unofficial client; see docs/whatsapp-web.md). WhatsApp only.
  */
-export const ROUTES = ["twilio", "android", "smpp"] as const;
+export const ROUTES = ["twilio", "android", "smpp", "whatsapp-web"] as const;
 export type Route = (typeof ROUTES)[number];
 
 /** The route of rows written before routes existed, and of the simulator (`npm run chat`). */

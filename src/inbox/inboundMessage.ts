@@ -11,8 +11,16 @@ export interface InboundMessage {
    * deliveries of the same id on the same route are one message.
    */
   providerMessageId: string;
-  /** The resident's phone number in E.164. */
+  /**
+   * The resident's phone number in E.164 — or, from WhatsApp Web, "lid:<digits>" for a sender
+   * WhatsApp hid the number of and whose number could not be resolved (`verifiedPhone: false`).
+   */
   from: string;
+  /**
+   * False when `from` is not a phone number the provider vouches for (a WhatsApp LID): the bot then
+   * never discloses or links accounts for it. Absent means true (every other route gives the number).
+   */
+  verifiedPhone?: boolean;
   text: string;
   location?: Location;
   media: Media[];
