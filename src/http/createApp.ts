@@ -1,3 +1,5 @@
+import type { MediaStore } from "../channels/whatsappWeb/mediaStore.js";
+import type { WhatsAppWebControl } from "../channels/whatsappWeb/status.js";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { i18n } from "i18next";
@@ -64,6 +66,10 @@ export interface AppDeps {
   open311?: Config["open311"];
   /** Picks the references of requests filed through Open311 (the inbox has its own); crypto's when unset. */
   randomInt?: RandomInt;
+  /** Media kept by the server itself (WhatsApp Web's photos and documents), served by the staff media route. */
+  mediaStore?: MediaStore;
+  /** The WhatsApp Web channel (WHATSAPP_WEB_ENABLED): its admin page and /healthz entry; unset when off. */
+  whatsappWeb?: WhatsAppWebControl;
 }
 
 /** The HTTP application, without `listen`: tests drive it with supertest, main.ts serves it. */

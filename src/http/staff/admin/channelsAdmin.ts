@@ -16,6 +16,7 @@ export const ROUTE_SETTINGS: Readonly<Record<Route, readonly string[]>> = {
   twilio: ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_SMS_FROM", "TWILIO_WHATSAPP_FROM"],
   android: ["ANDROID_SMS_URL", "ANDROID_SMS_USERNAME", "ANDROID_SMS_PASSWORD", "ANDROID_SMS_SIGNING_KEY"],
   smpp: ["SMPP_URL", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR"],
+  "whatsapp-web": ["WHATSAPP_WEB_ENABLED", "CHROMIUM_PATH", "WHATSAPP_WEB_DATA_DIR"],
 };
 
 /** Outbox rows the worker has yet to hand to the provider. */
