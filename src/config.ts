@@ -41,6 +41,11 @@ const Env = z.object({
   SMPP_SOURCE_ADDR: z.string().regex(/^[A-Za-z0-9 +]{1,20}$/, "must be the short code, number or sender name the operator gave you").optional(),
   SMPP_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(10),
   SMPP_WINDOW: z.coerce.number().int().min(1).max(100).default(10),
+  WHATSAPP_WEB_ENABLED: booleanFlag.default(false),
+  CHROMIUM_PATH: z.string().regex(/^\//, "must be an absolute path such as /usr/bin/chromium").default("/usr/bin/chromium"),
+  WHATSAPP_WEB_DATA_DIR: z.string().min(1).default("./data/whatsapp-web"),
+  WHATSAPP_WEB_PER_MINUTE: z.coerce.number().int().min(1).max(60, "is at most 60: more is what gets numbers banned").default(20),
+  WHATSAPP_WEB_BULK: booleanFlag.default(false),
   SQLITE_SYNCHRONOUS: z.enum(["normal", "full"], { error: 'must be "normal" or "full"' }).default("normal"),
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   OUTBOX_DEADLINE_HOURS: z.coerce.number().int().min(1).max(720).default(24),
@@ -114,6 +119,13 @@ export interface Config {
   androidSms: { url: string; username: string; password: string; signingKey?: string; sim?: number; perMinute: number } | null;
   /** An SMPP 3.4 bind to an operator or aggregator (null when SMPP_URL is unset). */
   smpp: { url: string; systemId: string; password: string; systemType?: string; sourceAddr: string; perSecond: number; window: number } | null;
+  /**
+   * The municipality's own WhatsApp number driven through whatsapp-web.js (WHATSAPP_WEB_ENABLED):
+   * `chromiumPath` Debian's Chromium, `dataDir` the linked session and the media residents send,
+   * `perMinute` messages sent a minute at most (with random gaps), `bulk` whether reminders and
+   * survey invitations may go this way (off: unsolicited volume is what gets numbers banned).
+   */
+  whatsappWeb: { enabled: boolean; chromiumPath: string; dataDir: string; perMinute: number; bulk: boolean };
   outbox: {
     /** Messages sent at once per channel by one instance. */
     concurrency: number;
@@ -258,6 +270,13 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
             window: e.SMPP_WINDOW,
           }
         : null,
+    whatsappWeb: {
+      enabled: e.WHATSAPP_WEB_ENABLED,
+      chromiumPath: e.CHROMIUM_PATH,
+      dataDir: e.WHATSAPP_WEB_DATA_DIR,
+      perMinute: e.WHATSAPP_WEB_PER_MINUTE,
+      bulk: e.WHATSAPP_WEB_BULK,
+    },
     outbox: { concurrency: e.OUTBOX_CONCURRENCY, deadlineHours: e.OUTBOX_DEADLINE_HOURS },
     inbox: {
       guard: { rateLimit: e.INBOUND_RATE_LIMIT, rateWindowMinutes: e.INBOUND_RATE_WINDOW_MINUTES, loopRepeatLimit: e.LOOP_REPEAT_LIMIT, loopQuietMinutes: e.LOOP_QUIET_MINUTES },
