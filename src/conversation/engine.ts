@@ -1,7 +1,7 @@
 import { tokens } from "../understand/normalizeText.js";
-import { isCommand, onlyGreets, understand } from "../understand/understand.js";
+import { isCommand, onlyGreets, understand, type Intent } from "../understand/understand.js";
 import { assertNever } from "../lib/assertNever.js";
-import { accountPrompt, accountQuestion, chooseAnswer, linkCodeAnswer, linkNumberAnswer, startLinking } from "./flows/accounts.js";
+import { accountPrompt, accountQuestion, accountsNeedPhone, chooseAnswer, linkCodeAnswer, linkNumberAnswer, startLinking } from "./flows/accounts.js";
 import { chooseTicketAnswer, followUp, whichTicket } from "./flows/followUp.js";
 import { human } from "./flows/human.js";
 import { advanceIntake, intakeAnswer, promptFor } from "./flows/intake.js";
@@ -10,12 +10,15 @@ import { statusList, statusOf } from "./flows/status.js";
 import { joinSurveys, leaveEffects, leaveSurveys, surveyOfferAnswer, surveyQuestion, surveyTurn } from "./flows/survey.js";
 import { splitMedia } from "./media.js";
 import type { StepResult } from "./result.js";
-import { expireStaleDraft, initialState, isAtRest, type ConversationState } from "./state.js";
+import { expireStaleDraft, inAccountFlow, initialState, isAtRest, type ConversationState } from "./state.js";
 import { atMenu, categoryName, done, draftFrom, hasWords, MAIN_MENU, said, strike, type Turn } from "./turn.js";
 import type { Effect, InboundEvent, Locale, Reply, StepContext } from "./types.js";
 
 /** Main menu options, in the order the `menu` text lists them. */
 const MENU_OPTIONS = 4;
+
+/** Commands that make sense from anywhere and need nothing of the question being asked. */
+const ANSWERED_FROM_ANYWHERE: ReadonlySet<Intent["type"]> = new Set(["help", "menu", "optIn", "switchLanguage", "leaveSurveys"]);
 
 /**
  * One turn of the conversation: the stored state and one resident message in; the next state,
@@ -49,6 +52,13 @@ export async function step(
   let turn: Turn = { state: expireStaleDraft(stored, ctx.now), event, ctx, u, locale, preface, effects };
 
   if (optingOut) return done(turn, initialState(), [{ key: "optOut.done" }], [{ type: "optOut" }]);
+  // Accounts are only for the phone number on the bill. However a sender without a verified phone
+  // came to be mid-link or mid-payment, they go no further: commands work from a fresh start, and
+  // anything else (an account number, a code, an amount) gets the same polite refusal.
+  if (!ctx.resident.verifiedPhone && inAccountFlow(turn.state)) {
+    turn = { ...turn, state: initialState() };
+    if (!ANSWERED_FROM_ANYWHERE.has(u.intent.type)) return accountsNeedPhone(turn);
+  }
   // Mid-survey an answer comes first: "0" may be a score, "2" a choice, not the menu.
   if (turn.state.step === "survey" && turn.state.survey && !ctx.stateWasReset) {
     const surveyed = await surveyTurn(turn, turn.state.survey);

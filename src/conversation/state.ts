@@ -123,6 +123,15 @@ export const reopenOfferState = (reference: number): ConversationState => ({ ver
 export const isAtRest = (state: ConversationState) =>
   state.step === "idle" || state.step === "menu" || state.step === "reopenOffer" || state.step === "surveyOffer" || state.step === "chooseTicket";
 
+const ACCOUNT_STEPS: ReadonlySet<Step> = new Set(["linkNumber", "linkCode", "chooseAccount", "payAmount", "payCurrency", "payWhere", "payReference", "payPhoto"]);
+
+/** The conversation is linking an account, choosing one or reporting a payment, or is stuck at one of those questions. */
+export const inAccountFlow = (state: ConversationState) =>
+  state.account !== undefined ||
+  state.payment !== undefined ||
+  ACCOUNT_STEPS.has(state.step) ||
+  (state.step === "stuck" && state.resumeStep !== undefined && ACCOUNT_STEPS.has(state.resumeStep));
+
 // A request left unfinished this long is abandoned: a message days later starts afresh instead of
 // becoming the old request's description or address.
 const DRAFT_LIFETIME_MS = 24 * 3600_000;

@@ -302,7 +302,17 @@ export interface SurveyConsent {
 /** What the engine knows about the resident and the moment, besides its own state. */
 export interface StepContext {
   now: Date;
-  resident: { locale: Locale | null; optedOut: boolean; surveys?: SurveyConsent };
+  resident: {
+    locale: Locale | null;
+    optedOut: boolean;
+    /**
+     * The sender's phone number is known (false: a WhatsApp LID whose number could not be resolved).
+     * Accounts belong to the phone number on the bill: an unverified sender is never shown a balance
+     * or a statement, never links an account and never reports a payment.
+     */
+    verifiedPhone: boolean;
+    surveys?: SurveyConsent;
+  };
   /** Offer surveys once after a resident's request is filed (config SURVEY_OFFER; default on). */
   surveyOffer?: boolean;
   capabilities: ChannelCapabilities;

@@ -175,6 +175,8 @@ async function handleInTransaction(deps: WiredDeps, tx: HotQ, message: InboundMe
       resident: {
         locale: residentLocale,
         optedOut: resident.optedOut,
+        // Absent means true: only WhatsApp Web's unresolved LIDs come without a phone number.
+        verifiedPhone: message.verifiedPhone !== false,
         surveys: { joined: hasJoinedSurveys(resident), offered: resident.surveyOfferedAt !== null },
       },
       surveyOffer: deps.surveyOffer ?? true,

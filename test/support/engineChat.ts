@@ -39,7 +39,16 @@ export interface BotTurn {
  * Effects are applied to the fake world the way the inbox applies them to the database.
  */
 export function engineChat(
-  options: { channel?: ChannelKind; locale?: Locale | null; now?: Date; amountDigits?: "western" | "arabic"; surveyOffer?: boolean; joinedSurveys?: boolean } = {},
+  options: {
+    channel?: ChannelKind;
+    locale?: Locale | null;
+    now?: Date;
+    amountDigits?: "western" | "arabic";
+    surveyOffer?: boolean;
+    joinedSurveys?: boolean;
+    /** False: a sender whose phone number is not known (a WhatsApp LID); true unless given. */
+    verifiedPhone?: boolean;
+  } = {},
 ) {
   const channel = options.channel ?? "sms";
   const lookups = new FakeLookups();
@@ -61,7 +70,7 @@ export function engineChat(
     lookups.now = now;
     const ctx = {
       now,
-      resident: { locale: resident.locale, optedOut: resident.optedOut, surveys: { ...resident.surveys } },
+      resident: { locale: resident.locale, optedOut: resident.optedOut, verifiedPhone: options.verifiedPhone ?? true, surveys: { ...resident.surveys } },
       capabilities: CAPABILITIES[channel],
       lookups,
       amountDigits: options.amountDigits ?? "western",

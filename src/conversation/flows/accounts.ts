@@ -21,13 +21,24 @@ const isSms = (turn: Turn) => turn.ctx.capabilities.maxSegments !== null;
 
 /**
  * "My balance", "statement" or "I paid": a linked resident gets the answer (after choosing one of
- * several accounts); anyone else is first guided through linking an account with the bill's code.
+ * several accounts); anyone else is first guided through linking an account with the bill's code,
+ * except a sender without a verified phone (see `accountsNeedPhone`).
  */
 export async function accountQuestion(turn: Turn, goal: AccountGoal): Promise<StepResult> {
+  if (!turn.ctx.resident.verifiedPhone) return accountsNeedPhone(turn);
   const accounts = await turn.ctx.lookups.linkedAccounts();
   if (accounts.length === 0) return startLinking(turn, goal);
   if (accounts.length === 1) return forAccount(turn, goal, accounts[0]!);
   return offerChoice(turn, goal, accounts);
+}
+
+/**
+ * The answer to a sender whose phone number is not known (a WhatsApp LID): balances, statements,
+ * linking and payment reports are only for the phone number on the bill. Nothing is looked up, nothing
+ * is asked, and the conversation starts afresh.
+ */
+export function accountsNeedPhone(turn: Turn): StepResult {
+  return done(turn, initialState(), [{ key: "account.phoneOnly" }]);
 }
 
 const context = (turn: Turn, goal: AccountGoal): AccountContext => ({ goal, startedAt: turn.ctx.now.toISOString() });
@@ -37,6 +48,7 @@ const context = (turn: Turn, goal: AccountGoal): AccountContext => ({ goal, star
  * Also "link another account": a phone may hold several; the new one's balance follows.
  */
 export async function startLinking(turn: Turn, goal: AccountGoal): Promise<StepResult> {
+  if (!turn.ctx.resident.verifiedPhone) return accountsNeedPhone(turn);
   if (await turn.ctx.lookups.linkingLocked()) return done(turn, initialState(), [{ key: "link.locked" }]);
   return done(turn, { ...initialState(), step: "linkNumber", account: context(turn, goal) }, [{ key: "link.askNumber" }]);
 }

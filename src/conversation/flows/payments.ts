@@ -17,9 +17,12 @@ const REFERENCES_RICH = 10;
 
 /**
  * "How do I pay?": the municipality's payment options (a text the town edits in locales/) with the
- * linked accounts' numbers as payment references, or a pointer to linking for everyone else.
+ * linked accounts' numbers as payment references, or a pointer to linking for everyone else (for a
+ * sender without a verified phone, to the phone number on the bill).
  */
 export async function howToPay(turn: Turn): Promise<StepResult> {
+  // The ways to pay are for everyone; a sender without a verified phone has no accounts to look up.
+  if (!turn.ctx.resident.verifiedPhone) return done(turn, initialState(), [{ key: "pay.options", params: { reference: { $t: "pay.phoneHint" } } }]);
   const accounts = await turn.ctx.lookups.linkedAccounts();
   const numbers = accounts.slice(0, turn.ctx.capabilities.maxSegments === null ? REFERENCES_RICH : REFERENCES_SMS).map((a) => a.number);
   const more = accounts.length > numbers.length;
