@@ -1,5 +1,5 @@
 import type { MediaStore } from "../channels/whatsappWeb/mediaStore.js";
-import type { WhatsAppWebControl } from "../channels/whatsappWeb/status.js";
+import { STATUS_STALE_MS, type WhatsAppWebControl } from "../channels/whatsappWeb/status.js";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { i18n } from "i18next";
@@ -122,12 +122,19 @@ export function createApp(deps: AppDeps): Express {
   app.get("/healthz", async (_req, res) => {
     // The routes' state is information (an SMPP bind reconnecting), not a reason to take the instance out.
     const routes = deps.routes?.statuses().map((s) => ({ route: s.route, state: s.state, ...(s.since ? { since: s.since.toISOString() } : {}) })) ?? [];
-    try {
-      await deps.checkDatabase();
-      res.json({ status: "ok", routes });
-    } catch {
-      res.status(503).json({ status: "unavailable", error: "database not reachable", routes });
-    }
+    // WhatsApp Web's too: a phone to scan again is an admin's job, never a 503.
+    const [database, whatsappWeb] = await Promise.all([
+      Promise.resolve()
+        .then(deps.checkDatabase)
+        .then(
+          () => true,
+          () => false,
+        ),
+      deps.whatsappWeb ? whatsappWebHealth(deps.whatsappWeb, clock) : undefined,
+    ]);
+    const channels = { routes, ...(whatsappWeb ? { whatsappWeb } : {}) };
+    if (database) res.json({ status: "ok", ...channels });
+    else res.status(503).json({ status: "unavailable", error: "database not reachable", ...channels });
   });
 
   app.use("/staff", staffRouter({ ...deps, clock }));
@@ -136,6 +143,37 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, _res, next) => next(new HttpError(404, `Not found: ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** How long /healthz waits for WhatsApp Web's status (a database read) before saying "unknown". */
+const WHATSAPP_WEB_HEALTH_TIMEOUT_MS = 1_000;
+
+/**
+ * WhatsApp Web's line in /healthz: its state and since when, the linked number, and whether the
+ * status is stale (no instance holds the session). Never the QR code or the technical detail, and
+ * never a rejection: a status that fails or does not answer in time is `{ state: "unknown" }`.
+ */
+async function whatsappWebHealth(control: WhatsAppWebControl, clock: () => Date) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), WHATSAPP_WEB_HEALTH_TIMEOUT_MS);
+  });
+  try {
+    const status = await Promise.race([control.status(), timeout]);
+    if (status === "timeout") return { state: "unknown" };
+    // Never held by any instance: nothing to report but that.
+    if (status === null) return { state: "unknown", stale: true };
+    return {
+      state: status.state,
+      since: status.since.toISOString(),
+      ...(status.linkedNumber ? { linkedNumber: status.linkedNumber } : {}),
+      stale: clock().getTime() - status.updatedAt.getTime() > STATUS_STALE_MS,
+    };
+  } catch {
+    return { state: "unknown" };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What the staff pages and the API receive: the app's dependencies with a definite clock. */

@@ -14,6 +14,7 @@ import { departmentsAdmin } from "./admin/departmentsAdmin.js";
 import { open311ClientsAdmin } from "./admin/open311ClientsAdmin.js";
 import { areasAdmin, placesAdmin, placesUploads } from "./admin/placesAdmin.js";
 import { staffAdmin } from "./admin/staffAdmin.js";
+import { whatsappWebAdmin } from "./admin/whatsappWebAdmin.js";
 import { surveyImportPage } from "./surveys/surveyImportPage.js";
 import { surveyResultsRoutes } from "./surveys/resultsPage.js";
 import { requireSurveys, surveyPages } from "./surveys/surveyPages.js";
@@ -83,6 +84,7 @@ export function staffRouter(deps: PaymentDeps): Router {
   admin.use("/api-tokens", apiTokensAdmin(deps));
   admin.use("/open311-clients", open311ClientsAdmin(deps));
   admin.use("/channels", channelsAdmin(deps));
+  admin.use("/whatsapp-web", whatsappWebAdmin(deps));
   admin.use("/places", placesAdmin(deps));
   admin.use("/areas", areasAdmin(deps));
   router.use("/admin", admin);

@@ -52,11 +52,11 @@ interface RouteCard {
 }
 
 /**
- * `GET /staff/admin/channels`, read-only: each route (Twilio, the Android gateway, SMPP) with its
+ * `GET /staff/admin/channels`, read-only: each route (Twilio, the Android gateway, SMPP, WhatsApp Web) with its
  * live state or the settings that would turn it on, the messages waiting for it in the outbox and
  * those that failed in the last 24 hours, and, for the Android gateway, when each phone was last
  * heard from — a phone silent for longer than GATEWAY_SILENT_MS is a warning, so a stuck phone is
- * seen before residents complain.
+ * seen before residents complain. WhatsApp Web's card links to its own page (linking the phone).
  */
 export function channelsAdmin(deps: RouterDeps): Router {
   const router = Router();
@@ -137,6 +137,7 @@ function routeCard(ctx: StaffContext, card: RouteCard, heartbeats: readonly Hear
   <p>${t("admin.channels.failed", { count: card.failed })}</p>
   ${card.lastFailure && html`<div class="route-problem last-failure">${t("errors:routes.lastFailure", { when: formatDateTime(card.lastFailure.at, ctx.locale) })} ${providerErrorNotice(t, card.lastFailure)}</div>`}
   ${route === "android" && gatewayPhones(ctx, heartbeats, status !== null, now)}
+  ${route === "whatsapp-web" && html`<p><a class="btn btn-ghost btn-small" href="/staff/admin/whatsapp-web">${t("admin.channels.whatsappWebLink")}</a></p>`}
 </section>`;
 }
 
