@@ -1,5 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
+import { mediaKindOf } from "../../channels/whatsappWeb/inbound.js";
+import { localMediaKey } from "../../channels/whatsappWeb/mediaStore.js";
 import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";
 import { ALL_CONTROLS, BIDI_CONTROLS } from "../../lib/invisibleText.js";
@@ -127,8 +129,17 @@ function mediaList(ctx: StaffContext, reference: number, owner: number | "ticket
   return html`<div class="media-list">${media.map((m, i) =>
     isInlineImage(m.contentType)
       ? html`<a href="${mediaUrl(reference, owner, i)}" target="_blank" rel="noopener" class="photo"><img src="${mediaUrl(reference, owner, i)}" alt="${ctx.t("ticket.photo", { n: i + 1 })}" loading="lazy"></a>`
-      : html`<span class="attachment">${ctx.t("ticket.attachment", { type: m.contentType })}</span>`,
+      : storedFile(ctx, mediaUrl(reference, owner, i), m, i) ?? html`<span class="attachment">${ctx.t("ticket.attachment", { type: m.contentType })}</span>`,
   )}</div>`;
+}
+
+const FILE_LABELS = { audio: "ticket.fileAudio", video: "ticket.fileVideo", document: "ticket.fileDocument" } as const;
+
+/** A voice note, video or document the server keeps (WhatsApp Web): a link to play or download it. */
+function storedFile(ctx: StaffContext, url: string, media: Media, i: number): HtmlValue | null {
+  const kind = localMediaKey(media.url) ? mediaKindOf(media.contentType) : null;
+  if (!kind || kind === "image") return null;
+  return html`<a href="${url}" target="_blank" rel="noopener" class="attachment">${ctx.t(FILE_LABELS[kind], { n: i + 1 })}</a>`;
 }
 
 function location(ctx: StaffContext, point: { latitude: number | null; longitude: number | null; label: string | null }): HtmlValue {

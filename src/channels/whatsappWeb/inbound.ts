@@ -1,0 +1,207 @@
+import type { Logger } from "pino";
+import type { Location, Media } from "../../conversation/types.js";
+import type { InboundMessage } from "../../inbox/inboundMessage.js";
+import { loggableError } from "../../lib/logger.js";
+import { maskPhone } from "../../lib/maskPhone.js";
+import { isPersonalChat, type WwebLocation, type WwebMessage } from "./client.js";
+import { localMediaUrl, type MediaStore } from "./mediaStore.js";
+
+export interface InboundDeps {
+  /**
+   * The resident behind a chat id: "961…@c.us" → "+961…", and a hidden number ("…@lid") → its phone
+   * when WhatsApp tells it, else "lid:<digits>" with `verifiedPhone: false`.
+   */
+  resolveSender(chatId: string): Promise<{ from: string; verifiedPhone: boolean }>;
+  media: MediaStore;
+  logger: Logger;
+  /** For a message without a timestamp; the system clock when unset. */
+  clock?: () => Date;
+}
+
+/**
+ * Turns a message from whatsapp-web.js into an `InboundMessage` (route "whatsapp-web"), or null for
+ * what is not a resident writing to the town hall: groups, statuses, broadcast lists and channels, our
+ * own messages, calls, system notices, reactions, stickers and the kinds the bot cannot read (contact
+ * cards, polls, …) — each logged at debug level. Photos, documents, voice notes, audio and videos
+ * are downloaded and kept in `deps.media`; one that cannot be taken (too large, a type we do not
+ * keep, gone from WhatsApp) is left out and logged, and the message is still handed over with its
+ * caption. Rejects only when the sender cannot be resolved or the media store fails: the message
+ * then stays unread, to be taken again at the next catch-up.
+ */
+export async function toInbound(message: WwebMessage, deps: InboundDeps): Promise<InboundMessage | null> {
+  const ignored = whyIgnored(message);
+  if (ignored) {
+    deps.logger.debug({ messageId: message.id.id, type: message.type, reason: ignored }, "WhatsApp Web message ignored");
+    return null;
+  }
+  const { from, verifiedPhone } = await deps.resolveSender(message.from);
+  const log = deps.logger.child({ messageId: message.id.id, from: maskPhone(from), type: message.type });
+  const profileName = cleanText(message._data?.notifyName ?? "", PROFILE_NAME_MAX).trim();
+  const common = {
+    channel: "whatsapp",
+    route: "whatsapp-web",
+    providerMessageId: message.id._serialized,
+    from,
+    verifiedPhone,
+    ...(profileName ? { profileName } : {}),
+    receivedAt: receivedAtOf(message, deps.clock),
+  } as const;
+
+  if (message.type === "location") {
+    const location = locationOf(message.location);
+    if (!location) log.warn("location message without a valid position: handed over without it");
+    // The body of a location message is its map thumbnail (base64 JPEG), not words.
+    return { ...common, text: "", media: [], ...(location ? { location } : {}) };
+  }
+  if (message.type === "chat") return { ...common, text: cleanText(message.body, TEXT_MAX), media: [] };
+  // A media message's body is its caption — unless the media is not there, when the library puts
+  // the thumbnail in the body instead.
+  const text = message.hasMedia ? cleanText(message.body, TEXT_MAX) : "";
+  return { ...common, text, media: await mediaOf(message, deps.media, log) };
+}
+
+/**
+ * What a stored media file is to us, from its content type ("audio/ogg; codecs=opus" → "audio"), or
+ * null for a type this channel does not keep. Decides what the staff pages show and how they serve it.
+ */
+export function mediaKindOf(contentType: string): MediaKind | null {
+  return ACCEPTED_MEDIA[baseType(contentType)]?.kind ?? null;
+}
+
+export type MediaKind = "image" | "document" | "audio" | "video";
+
+const MB = 1024 * 1024;
+/**
+ * The media we keep, by base type, and the largest file of each. Photos as the engine reads them
+ * (src/conversation/media.ts); PDFs and Office files without macros (the old .doc/.xls and the
+ * macro-enabled types can carry code and are left out); WhatsApp's voice notes (Opus in Ogg),
+ * iPhone and Android audio, and videos. The type decides, not the message kind: a photo sent
+ * "as a document" is a photo.
+ */
+const ACCEPTED_MEDIA: Record<string, { kind: MediaKind; maxBytes: number }> = {
+  "image/jpeg": { kind: "image", maxBytes: 5 * MB },
+  "image/png": { kind: "image", maxBytes: 5 * MB },
+  "image/webp": { kind: "image", maxBytes: 5 * MB },
+  "image/gif": { kind: "image", maxBytes: 5 * MB },
+  "image/heic": { kind: "image", maxBytes: 5 * MB },
+  "application/pdf": { kind: "document", maxBytes: 16 * MB },
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": { kind: "document", maxBytes: 16 * MB },
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { kind: "document", maxBytes: 16 * MB },
+  "audio/ogg": { kind: "audio", maxBytes: 16 * MB },
+  "audio/mpeg": { kind: "audio", maxBytes: 16 * MB },
+  "audio/mp4": { kind: "audio", maxBytes: 16 * MB },
+  "audio/aac": { kind: "audio", maxBytes: 16 * MB },
+  "audio/amr": { kind: "audio", maxBytes: 16 * MB },
+  "video/mp4": { kind: "video", maxBytes: 16 * MB },
+  "video/3gpp": { kind: "video", maxBytes: 16 * MB },
+};
+
+/**
+ * The message kinds handed over; everything else is ignored. Stickers are ignored on purpose: they
+ * are WebP images, so the engine would take a "thank you" sticker for a photo of the problem, and
+ * they carry no words to answer. Contact cards, polls, button replies and the rest carry nothing the
+ * bot can act on.
+ */
+const HANDED_OVER = new Set(["chat", "location", "image", "document", "ptt", "audio", "video"]);
+
+// WhatsApp's own message length limit is far higher; 4096 is what the Twilio route accepts, so a
+// resident's text is stored the same whichever way it came.
+const TEXT_MAX = 4096;
+const PROFILE_NAME_MAX = 200;
+const LABEL_MAX = 500;
+// Twilio's MediaContentType shape: a type/subtype and printable parameters.
+const CONTENT_TYPE = /^[\w.+-]{1,64}\/[\w.+-]{1,128}(?:;[ -~]{0,200})?$/;
+
+/** Why a message is not for the inbox, or null when it is. */
+function whyIgnored(message: WwebMessage): string | null {
+  if (message.fromMe || message.id.fromMe) return "sent by this account";
+  if (message.isStatus || message.from === "status@broadcast") return "status update";
+  if (message.from.endsWith("@g.us")) return "group";
+  if (message.from.endsWith("@broadcast")) return "broadcast";
+  if (message.from.endsWith("@newsletter")) return "channel";
+  if (!isPersonalChat(message.from)) return "not a person's chat";
+  if (message.type === "call_log") return "call";
+  if (!HANDED_OVER.has(message.type)) return "not a kind the bot reads";
+  return null;
+}
+
+/** WhatsApp's time of the message; the clock when the library gives none. */
+function receivedAtOf(message: WwebMessage, clock: (() => Date) | undefined): Date {
+  const seconds = message.timestamp;
+  if (typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0) return new Date(seconds * 1000);
+  return clock ? clock() : new Date();
+}
+
+/** The pin, if its coordinates are numbers in range (the library passes WhatsApp's values through, as numbers or strings). */
+function locationOf(location: WwebLocation | undefined): Location | null {
+  if (!location) return null;
+  const latitude = coordinate(location.latitude, 90);
+  const longitude = coordinate(location.longitude, 180);
+  if (latitude === null || longitude === null) return null;
+  const address = cleanText(location.address ?? "", LABEL_MAX).trim();
+  // The library's description is "name\naddress" (or either alone): only a name-like part is a label.
+  const description = cleanText(location.description ?? "", LABEL_MAX).trim();
+  const label = cleanText(location.name ?? "", LABEL_MAX).trim() || (description !== address ? description : "");
+  return { latitude, longitude, ...(label ? { label } : {}), ...(address ? { address } : {}) };
+}
+
+function coordinate(value: number | string | undefined, bound: number): number | null {
+  const n = typeof value === "number" ? value : typeof value === "string" && /^\s*[+-]?\d{1,3}(?:\.\d{1,20})?\s*$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(n) && Math.abs(n) <= bound ? n : null;
+}
+
+/** The message's file, kept in the store; none when it cannot be had or is not one we keep. */
+async function mediaOf(message: WwebMessage, store: MediaStore, log: Logger): Promise<Media[]> {
+  if (!message.hasMedia) {
+    log.warn("media message without media: handed over without it");
+    return [];
+  }
+  let media;
+  try {
+    media = await message.downloadMedia();
+  } catch (error) {
+    log.warn({ err: loggableError(error) }, "downloading a resident's media failed: handed over without it");
+    return [];
+  }
+  if (!media || typeof media.data !== "string" || typeof media.mimetype !== "string") {
+    log.warn("WhatsApp no longer has the media: handed over without it");
+    return [];
+  }
+  const contentType = media.mimetype.trim();
+  const accepted = CONTENT_TYPE.test(contentType) ? ACCEPTED_MEDIA[baseType(contentType)] : undefined;
+  if (!accepted) {
+    log.warn({ contentType: contentType.slice(0, 100) }, "media of a type we do not keep: handed over without it");
+    return [];
+  }
+  // Measured on the base64 before decoding, so a huge file is never copied into a Buffer.
+  const size = base64Size(media.data);
+  if (size > accepted.maxBytes) {
+    log.warn({ contentType, bytes: size, maxBytes: accepted.maxBytes }, "media too large to keep: handed over without it");
+    return [];
+  }
+  const bytes = Buffer.from(media.data, "base64");
+  if (bytes.length === 0) {
+    log.warn({ contentType }, "empty media: handed over without it");
+    return [];
+  }
+  const key = await store.put(bytes, contentType);
+  return [{ url: localMediaUrl(key), contentType }];
+}
+
+/** "audio/ogg; codecs=opus" → "audio/ogg". */
+function baseType(contentType: string): string {
+  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
+}
+
+/** The decoded size of base64 text, without decoding it. */
+function base64Size(data: string): number {
+  const padding = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;
+  return Math.max(0, Math.floor((data.length * 3) / 4) - padding);
+}
+
+/** Words a person wrote: no NULs (PostgreSQL cannot store one), at most `max` code points. */
+function cleanText(text: string, max: number): string {
+  const clean = typeof text === "string" ? text.replaceAll("\u0000", "") : "";
+  const points = [...clean];
+  return points.length > max ? points.slice(0, max).join("") : clean;
+}
