@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import type { AddressInfo } from "node:net";
 import { appDepsFor, prepareDatabase } from "./boot.js";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
-import { configureRoutes } from "./channels/configureRoutes.js";
+import { configureRoutes, mediaDirOf } from "./channels/configureRoutes.js";
+import { diskMediaStore } from "./channels/whatsappWeb/diskMediaStore.js";
 import { createApp } from "./http/createApp.js";
 import { scheduleJobs } from "./jobs/schedule.js";
 import { gracefulShutdown } from "./lib/gracefulShutdown.js";
@@ -16,11 +17,16 @@ async function main() {
   const logger = createLogger(config.log.level);
   const db = await prepareDatabase(config, logger);
   const base = appDepsFor(config, db, logger);
-  const routes = await configureRoutes(config, { logger, db, inbox: base.inbox, outbox: base.outbox });
-  const deps = { ...base, routes };
+  // Photos and documents WhatsApp Web residents sent stay viewable even if the channel is turned off.
+  const mediaStore = diskMediaStore(mediaDirOf(config.whatsappWeb.dataDir));
+  const routes = await configureRoutes(config, { logger, db, inbox: base.inbox, outbox: base.outbox, mediaStore });
+  const whatsappWeb = config.whatsappWeb.enabled ? (await import("./services/whatsappWebSession.js")).whatsappWebControl(db, config.municipality.id) : undefined;
+  const deps = { ...base, routes, mediaStore, ...(whatsappWeb ? { whatsappWeb } : {}) };
   const app = createApp(deps);
   const sending = routes.configured.length > 0;
-  if (!sending) logger.warn("no route is configured (Twilio, ANDROID_SMS_URL or SMPP_URL): staff replies stay queued until one is");
+  if (!sending) logger.warn("no route is configured (Twilio, ANDROID_SMS_URL, SMPP_URL or WHATSAPP_WEB_ENABLED): staff replies stay queued until one is");
+  if (config.whatsappWeb.enabled)
+    logger.warn("WhatsApp Web is on: an unofficial client of WhatsApp; a number that sends unsolicited volume can be banned (Twilio's WhatsApp is the supported path at scale)");
   else logger.info({ routes: routes.configured }, "sending through these routes");
   // Without a sender nothing would leave the outbox: reminders would only pile up.
   const jobs = scheduleJobs({
@@ -57,7 +63,7 @@ async function main() {
   routes.start();
   const shutdown = gracefulShutdown({
     server,
-    // The outbox worker stops first (its sends in flight are recorded), then the SMPP bind closes.
+    // The outbox worker stops first (its sends in flight are recorded), then the SMPP bind and WhatsApp Web close.
     jobs: {
       stop: async () => {
         await jobs.stop();

@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/createDb.js";
@@ -6,6 +8,8 @@ import { applyDeliveryStatus } from "../services/deliveryStatus.js";
 import type { OutboxContext } from "../services/outbox.js";
 import type { Route, RouteDirectory, RouteStatus } from "./routes.js";
 import type { ChannelSender } from "./sender.js";
+import type { WhatsAppWebClient } from "./whatsappWeb/client.js";
+import type { MediaStore } from "./whatsappWeb/mediaStore.js";
 
 /** The routes this process sends through, their state, and the lifecycle of the ones that hold a connection (SMPP). */
 export interface ConfiguredRoutes extends RouteDirectory {
@@ -23,6 +27,13 @@ export interface RouteDeps {
   db: Db;
   inbox: Inbox;
   outbox: Omit<OutboxContext, "now">;
+  /** Where WhatsApp Web keeps the media residents send (the staff media route serves it). */
+  mediaStore?: MediaStore;
+  /**
+   * WhatsApp Web without Chromium (tests): a client standing in for whatsapp-web.js, and the gap
+   * between sends and the heartbeat when not the defaults.
+   */
+  whatsappWeb?: { createClient?: () => Promise<WhatsAppWebClient>; gapMs?: { min: number; max: number }; heartbeatMs?: number };
   clock?: () => Date;
 }
 
@@ -97,6 +108,65 @@ export async function configureRoutes(config: Config, deps: RouteDeps): Promise<
     });
   }
 
+  const wweb = config.whatsappWeb;
+  if (wweb.enabled) {
+    const [{ whatsappWebChannel }, { createLibraryClient, profileDir }, { clearStaleLock }, session, { diskMediaStore }] = await Promise.all([
+      import("./whatsappWeb/whatsappWebChannel.js"),
+      import("./whatsappWeb/library.js"),
+      import("./whatsappWeb/profileLock.js"),
+      import("../services/whatsappWebSession.js"),
+      import("./whatsappWeb/diskMediaStore.js"),
+    ]);
+    const municipalityId = config.municipality.id;
+    const holder = `${hostname()}:${process.pid}`;
+    const library = { chromiumPath: wweb.chromiumPath, dataDir: wweb.dataDir, clientId: municipalityId };
+    const leaseMs = 30_000;
+    const channel = whatsappWebChannel(
+      {
+        holder,
+        perMinute: wweb.perMinute,
+        leaseMs,
+        ...(deps.whatsappWeb?.gapMs ? { gapMs: deps.whatsappWeb.gapMs } : {}),
+        ...(deps.whatsappWeb?.heartbeatMs ? { heartbeatMs: deps.whatsappWeb.heartbeatMs } : {}),
+      },
+      {
+        onMessage: async (message) => {
+          await deps.inbox(message);
+        },
+        onReceipt: async (report) => {
+          const matched = await deps.db.$transaction((tx) => applyDeliveryStatus(tx, { ...report, route: "whatsapp-web" }, clock(), deps.outbox));
+          if (!matched) deps.logger.debug({ status: report.status }, "WhatsApp Web acknowledgement for a message we do not know");
+        },
+      },
+      {
+        // The library (and Chromium) only on the instance that holds the session, when it launches.
+        createClient: deps.whatsappWeb?.createClient ?? (() => createLibraryClient(library)),
+        store: {
+          hold: (now) => session.holdSession(deps.db, municipalityId, holder, leaseMs, now),
+          release: () => session.releaseSession(deps.db, municipalityId, holder),
+          publish: (status, now) => session.publishStatus(deps.db, municipalityId, { ...status, holder }, now),
+          complete: (kind, request, now) => session.completeRequest(deps.db, municipalityId, kind, request, now),
+          lids: session.lidStore(deps.db, municipalityId),
+        },
+        media: deps.mediaStore ?? diskMediaStore(mediaDirOf(wweb.dataDir)),
+        // Launched only while this instance holds the lease: no other instance drives the profile.
+        clearLock: () => clearStaleLock(profileDir(library), true),
+        forgetSession: () => rm(profileDir(library), { recursive: true, force: true }),
+        senders,
+        ...(process.stdout.isTTY ? { printQr: (qr: string) => void printTerminalQr(qr, deps.logger) } : {}),
+        logger: deps.logger,
+        clock,
+      },
+    );
+    lifecycles.push(channel);
+    statuses.push(() => {
+      const { holding, status } = channel.state();
+      if (!holding || !status) return { route: "whatsapp-web", state: "unknown", detail: "held by another instance" };
+      const state = status.state === "ready" ? "ready" : status.state === "starting" ? "connecting" : "disconnected";
+      return { route: "whatsapp-web", state, since: status.since, detail: status.state === "ready" ? undefined : (status.detail ?? status.state) };
+    });
+  }
+
   const configured = routesIn(config);
   return {
     senders,
@@ -111,12 +181,23 @@ export async function configureRoutes(config: Config, deps: RouteDeps): Promise<
 }
 
 /** The routes the configuration sets up, in the order SMS to a resident who never wrote prefers them. */
-export function routesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route[] {
+export function routesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp"> & { whatsappWeb?: Pick<Config["whatsappWeb"], "enabled"> }): Route[] {
   const routes: Route[] = [];
   if (config.twilio.accountSid && config.twilio.authToken) routes.push("twilio");
   if (config.androidSms) routes.push("android");
   if (config.smpp) routes.push("smpp");
+  if (config.whatsappWeb?.enabled) routes.push("whatsapp-web");
   return routes;
+}
+
+/** Where WhatsApp Web keeps the photos, documents and voice notes residents send. */
+export const mediaDirOf = (dataDir: string) => `${dataDir.replace(/\/+$/, "")}/media`;
+
+/** The QR code in the terminal too, for whoever starts the server by hand. */
+async function printTerminalQr(qr: string, logger: Logger): Promise<void> {
+  const { default: QRCode } = await import("qrcode");
+  process.stdout.write(await QRCode.toString(qr, { type: "terminal", small: true }));
+  logger.info("scan the QR code above with the town's phone: WhatsApp → Linked devices → Link a device");
 }
 
 /**
@@ -129,5 +210,5 @@ export function smsRouteIn(config: Pick<Config, "twilio" | "androidSms" | "smpp"
 
 /** The configured routes that can send an SMS, in order of preference: Twilio only with TWILIO_SMS_FROM. */
 export function smsRoutesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route[] {
-  return routesIn(config).filter((route) => route !== "twilio" || Boolean(config.twilio.smsFrom));
+  return routesIn(config).filter((route) => route !== "whatsapp-web" && (route !== "twilio" || Boolean(config.twilio.smsFrom)));
 }

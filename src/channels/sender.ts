@@ -54,7 +54,8 @@ export interface ChannelSender {
 export interface DeliveryReport {
   /** The id the provider gave the message when it took it (`SendResult.providerMessageId`). */
   providerMessageId: string;
-  status: "sent" | "delivered" | "undelivered" | "failed";
+  /** "read": WhatsApp's blue ticks (WhatsApp Web's acknowledgements). */
+  status: "sent" | "delivered" | "read" | "undelivered" | "failed";
   /** Our outbox row and try, when the provider carries them back (the Android gateway's message id does). */
   outboxId?: number | undefined;
   attempt?: number | undefined;
