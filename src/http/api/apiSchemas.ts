@@ -119,7 +119,7 @@ const ticketFields = {
   }),
   route: z.enum(TICKET_ROUTES).meta({
     description:
-      "The provider the request came through: twilio (SMS or WhatsApp), android (the town's Android SMS gateway), smpp (the operator's short code), or open311 (another tool's Open311 request).",
+      "The provider the request came through: twilio (SMS or WhatsApp), android (the town's Android SMS gateway), smpp (the operator's short code), whatsapp-web (the town's own WhatsApp number through WhatsApp Web), or open311 (another tool's Open311 request).",
   }),
   locale: z.enum(LOCALES).meta({ description: "The language of the request (filter: `language`)." }),
   department: z.string().nullable(),
@@ -177,7 +177,7 @@ export const ConversationMessage = z
     id: z.number().int().meta({ description: "The message's id (a reply's `delivery.messageId`)." }),
     direction: z.enum(["inbound", "outbound"]),
     channel: z.enum(CHANNELS),
-    route: z.enum(ROUTES).meta({ description: "The provider the message travelled through (twilio | android | smpp)." }),
+    route: z.enum(ROUTES).meta({ description: "The provider the message travelled through (twilio | android | smpp | whatsapp-web)." }),
     kind: z.string().meta({ description: "inbound: resident; outbound: bot | staff | notification | template." }),
     body: z.string(),
     media: z.array(MediaItem),

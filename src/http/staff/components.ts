@@ -19,8 +19,8 @@ export function routeLabel(t: Translate, route: string): string {
 
 /**
  * The channel, and the route it travels when that says something: "SMS · Android gateway",
- * "SMS · Twilio", but "WhatsApp" (always Twilio) and "Open311" (another tool's request). Without a
- * route, the channel alone.
+ * "SMS · Twilio", "WhatsApp · WhatsApp Web" (the town's own number), but "WhatsApp" (Twilio's) and
+ * "Open311" (another tool's request). Without a route, the channel alone.
  */
 export function channelLabel(t: Translate, channel: string, route?: string | null): string {
   const name = t(`channel.${channel}`);

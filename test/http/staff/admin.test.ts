@@ -25,7 +25,7 @@ const flashAfter = async (browser: StaffBrowser, res: Awaited<ReturnType<StaffBr
 };
 
 describe("admin pages are for admins", () => {
-  it.each(["/staff/admin/staff", `/staff/admin/staff/1`, "/staff/admin/departments", "/staff/admin/categories", "/staff/admin/categories/1", "/staff/admin/canned-replies", "/staff/admin/api-tokens", "/staff/admin/channels"])(
+  it.each(["/staff/admin/staff", `/staff/admin/staff/1`, "/staff/admin/departments", "/staff/admin/categories", "/staff/admin/categories/1", "/staff/admin/canned-replies", "/staff/admin/api-tokens", "/staff/admin/channels", "/staff/admin/whatsapp-web"])(
     "an agent opening %s gets 403",
     async (path) => {
       const res = await rania.get(path);
@@ -48,7 +48,7 @@ describe("admin pages are for admins", () => {
 
   it("every admin page reads in Arabic and in English", async () => {
     const category = await world.db.category.findFirstOrThrow({ where: { code: "roads" } });
-    const pages = ["/staff/admin/staff", `/staff/admin/staff/${ids.rania}`, `/staff/admin/staff/${ids.hala}`, "/staff/admin/departments", "/staff/admin/categories", `/staff/admin/categories/${category.id}`, "/staff/admin/canned-replies", "/staff/admin/api-tokens", "/staff/admin/channels"];
+    const pages = ["/staff/admin/staff", `/staff/admin/staff/${ids.rania}`, `/staff/admin/staff/${ids.hala}`, "/staff/admin/departments", "/staff/admin/categories", `/staff/admin/categories/${category.id}`, "/staff/admin/canned-replies", "/staff/admin/api-tokens", "/staff/admin/channels", "/staff/admin/whatsapp-web"];
     for (const [locale, dir] of [["en", "ltr"], ["ar", "rtl"]] as const) {
       await world.db.staff.update({ where: { id: ids.hala }, data: { locale } });
       for (const path of pages) {
