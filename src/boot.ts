@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Logger } from "pino";
-import { smsRouteIn, smsRoutesIn } from "./channels/configureRoutes.js";
+import { smsRouteIn, smsRoutesIn, whatsappRoutesIn } from "./channels/configureRoutes.js";
 import type { Config } from "./config.js";
 import { createDb, type Db } from "./db/createDb.js";
 import { openHot } from "./db/hot/connect.js";
@@ -130,6 +130,8 @@ export function appDepsFor(config: Config, db: Db, logger: Logger): AppDeps {
       deliveryDeadlineMs: config.outbox.deadlineHours * 3600_000,
       smsRoute: smsRouteIn(config),
       smsRoutes: smsRoutesIn(config),
+      whatsappRoutes: whatsappRoutesIn(config),
+      whatsappWebBulk: config.whatsappWeb.bulk,
     },
   };
 }

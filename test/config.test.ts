@@ -11,6 +11,7 @@ describe("configuration", () => {
       twilio: {},
       androidSms: null,
       smpp: null,
+      whatsappWeb: { enabled: false, chromiumPath: "/usr/bin/chromium", dataDir: "./data/whatsapp-web", perMinute: 20, bulk: false },
       outbox: { concurrency: 4, deadlineHours: 24 },
       inbox: { guard: { rateLimit: 20, rateWindowMinutes: 10, loopRepeatLimit: 5, loopQuietMinutes: 60 } },
       staff: {},
@@ -63,6 +64,13 @@ describe("configuration", () => {
     expect(config.outbox).toEqual({ concurrency: 8, deadlineHours: 48 });
     expect(config.inbox.guard).toEqual({ rateLimit: 30, rateWindowMinutes: 15, loopRepeatLimit: 4, loopQuietMinutes: 120 });
     expect(config.log.level).toBe("warn");
+  });
+
+  it("reads the WhatsApp Web settings, and refuses a pace that gets numbers banned", () => {
+    const config = loadConfig({ WHATSAPP_WEB_ENABLED: "true", CHROMIUM_PATH: "/opt/chromium/chrome", WHATSAPP_WEB_DATA_DIR: "/var/lib/baladiya/wa", WHATSAPP_WEB_PER_MINUTE: "12", WHATSAPP_WEB_BULK: "1" });
+    expect(config.whatsappWeb).toEqual({ enabled: true, chromiumPath: "/opt/chromium/chrome", dataDir: "/var/lib/baladiya/wa", perMinute: 12, bulk: true });
+    expect(() => loadConfig({ WHATSAPP_WEB_PER_MINUTE: "200" })).toThrow(/WHATSAPP_WEB_PER_MINUTE: is at most 60/);
+    expect(() => loadConfig({ CHROMIUM_PATH: "chromium" })).toThrow(/CHROMIUM_PATH: must be an absolute path/);
   });
 
   it("reads the Android gateway and SMPP settings, and says which companion setting is missing", () => {

@@ -212,3 +212,11 @@ export function smsRouteIn(config: Pick<Config, "twilio" | "androidSms" | "smpp"
 export function smsRoutesIn(config: Pick<Config, "twilio" | "androidSms" | "smpp">): Route[] {
   return routesIn(config).filter((route) => route !== "whatsapp-web" && (route !== "twilio" || Boolean(config.twilio.smsFrom)));
 }
+
+/** The configured routes that can send WhatsApp: Twilio with a WhatsApp sender (TWILIO_WHATSAPP_FROM), and the town's own phone. */
+export function whatsappRoutesIn(config: Pick<Config, "twilio" | "whatsappWeb">): Route[] {
+  const routes: Route[] = [];
+  if (config.twilio.accountSid && config.twilio.authToken && config.twilio.whatsappFrom) routes.push("twilio");
+  if (config.whatsappWeb.enabled) routes.push("whatsapp-web");
+  return routes;
+}

@@ -6,13 +6,15 @@ import type { ChannelKind } from "../conversation/types.js";
 import type { Db, Tx } from "../db/createDb.js";
 import { loggableError } from "../lib/logger.js";
 import { maskPhone } from "../lib/maskPhone.js";
-import { DEFAULT_DELIVERY_DEADLINE_MS, OUTBOX_FAILURES, queueTemplateOnce, whatsappWindowOpen, type OutboxContext } from "../services/outbox.js";
+import { DEFAULT_DELIVERY_DEADLINE_MS, hasReplyWindow, OUTBOX_FAILURES, queueTemplateOnce, whatsappWindowOpen, type OutboxContext } from "../services/outbox.js";
 
 export interface DrainOutboxDeps {
   db: Db;
   /**
    * The configured routes' senders. A row goes out through its own route's sender; rows of a route
-   * that is not configured wait (and fail at their deadline, with the reason shown to staff).
+   * that is not configured wait (and fail at their deadline, with the reason shown to staff). Read
+   * anew for every row: a session route's sender (SESSION_ROUTES) is added and removed while the
+   * process runs, as this instance gains and loses the session.
    */
   senders: Partial<Record<Route, ChannelSender>>;
   logger: Logger;
@@ -116,13 +118,24 @@ export async function drainOutbox(deps: DrainOutboxDeps, _scheduledAt?: Date): P
   return handled;
 }
 
+/** The routes this instance can send through right now (`senders` changes at run time: SESSION_ROUTES). */
 const routesOf = (deps: DrainOutboxDeps) => Object.keys(deps.senders);
+
+/**
+ * Routes whose sender only the instance holding a session has, and may gain or lose at any moment:
+ * WhatsApp Web (one linked phone, driven by one instance at a time). An instance without the
+ * sender cannot tell "not configured" from "held by another instance", so it leaves their rows to
+ * the holder until their deadline, and then fails them for the deadline, not for a missing route.
+ */
+const SESSION_ROUTES: readonly Route[] = ["whatsapp-web"];
+const isSessionRoute = (route: string) => (SESSION_ROUTES as readonly string[]).includes(route);
 
 /**
  * The rows to deliver this run, oldest first: up to `batchSize` per configured route (a backlog on a
  * slow route — an Android phone's 25 SMS a minute — never keeps another route's rows out of the
  * batch), and rows past their deadline whatever their route, to be failed (a route no longer
- * configured included; so are its rows that never had a deadline).
+ * configured included; so are its rows that never had a deadline, except a session route's, which
+ * another instance may hold).
  */
 async function dueRows(run: Run): Promise<Row[]> {
   const { deps } = run;
@@ -132,7 +145,7 @@ async function dueRows(run: Run): Promise<Row[]> {
   const batches = await Promise.all([
     ...routes.map((route) => deps.db.outbox.findMany({ where: { status: "pending", route, nextAttemptAt: { lte: at } }, orderBy: { id: "asc" }, take })),
     deps.db.outbox.findMany({
-      where: { status: "pending", OR: [{ deadlineAt: { lte: at } }, { deadlineAt: null, route: { notIn: routes } }] },
+      where: { status: "pending", OR: [{ deadlineAt: { lte: at } }, { deadlineAt: null, route: { notIn: [...routes, ...SESSION_ROUTES] } }] },
       orderBy: { id: "asc" },
       take,
     }),
@@ -244,6 +257,8 @@ async function reconcileAbandoned(run: Run): Promise<number> {
 
 async function reconcile(run: Run, found: Row): Promise<Outcome> {
   const { deps } = run;
+  // The session moved to another instance since the rows were read: the holder asks, not us.
+  if (!deps.senders[found.route as Route] && !pastDeadline(found, run.now())) return "skipped";
   // Rows claimed before deadlines existed get one now.
   const row = await claim(run, found, found.deadlineAt ? {} : { deadlineAt: new Date(run.now().getTime() + (deps.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS)) });
   if (!row) return "skipped";
@@ -329,13 +344,18 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
   const { deps } = run;
   const startedAt = run.now();
   const sender = deps.senders[found.route as Route];
-  if (pastDeadline(found, startedAt) || !sender) {
+  const expired = pastDeadline(found, startedAt);
+  // Without a sender here, a row before its deadline is failed only when it is a route no instance
+  // has (a row from before deadlines on a route removed since); a session route's holder may be
+  // another instance, or this one again in a moment (the session was lost since the rows were read).
+  if (!sender && !expired && (found.deadlineAt !== null || isSessionRoute(found.route))) return "skipped";
+  if (expired || !sender) {
     // A pending row has no send in flight: it was never accepted, so failing it is the truth.
     const row = await claim(run, found);
     if (!row) return "skipped";
-    const errorCode = sender ? OUTBOX_FAILURES.deadline : OUTBOX_FAILURES.noRoute;
+    const errorCode = sender || isSessionRoute(row.route) ? OUTBOX_FAILURES.deadline : OUTBOX_FAILURES.noRoute;
     await fail(run, row, { errorCode, errorMessage: row.lastError ?? undefined });
-    deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress), route: row.route }, sender ? "delivery deadline passed: marked failed" : "no sender for the row's route: marked failed");
+    deps.logger.warn({ outboxId: row.id, to: maskPhone(row.toAddress), route: row.route }, errorCode === OUTBOX_FAILURES.deadline ? "delivery deadline passed: marked failed" : "no sender for the row's route: marked failed");
     return "settled";
   }
   // The resident reads messages in the order staff wrote them: not before an earlier one to the
@@ -378,7 +398,8 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
         where: { municipalityId_channel_address: { municipalityId: row.municipalityId, channel: "whatsapp", address: resident.phone } },
       })
     )?.lastInboundAt ?? null;
-  if (channel === "whatsapp" && !row.contentSid) {
+  // The 24-hour rule is Twilio's: the town's own phone (whatsapp-web) writes whenever it likes.
+  if (channel === "whatsapp" && !row.contentSid && hasReplyWindow(row.route)) {
     const last = await lastInboundAt();
     if (!whatsappWindowOpen(last, startedAt)) {
       await hold(run, row, last);
@@ -398,7 +419,7 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     lostClaim(deps, row);
     return "skipped";
   }
-  if (result.windowClosed && !row.contentSid) {
+  if (result.windowClosed && !row.contentSid && hasReplyWindow(row.route)) {
     await hold(run, row, await lastInboundAt());
     return "settled";
   }

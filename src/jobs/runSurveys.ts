@@ -9,7 +9,7 @@ import { parseStoredQuestions, parseStoredText } from "../db/hot/surveys.js";
 import { render } from "../i18n/render.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { withLease } from "../services/jobLease.js";
-import { addressOn, deliveryDeadline, enqueueOutbound, whatsappWindowOpen, type OutboxContext } from "../services/outbox.js";
+import { addressOn, bulkChannelFor, deliveryDeadline, enqueueOutbound, hasReplyWindow, routeFor, smsReaches, whatsappWindowOpen, type OutboxContext } from "../services/outbox.js";
 import { closeDueRuns, startDueRuns } from "../services/surveys/runs.js";
 import { beirutHour, isQuietHour } from "./sendReminders.js";
 
@@ -41,7 +41,10 @@ export interface SurveyWork {
   viaTemplate: number;
   /** Left pending: the resident is in the middle of something; they are invited once back at rest. */
   deferred: number;
-  /** WhatsApp window closed and no template configured. */
+  /**
+   * WhatsApp window closed and no template configured; or their WhatsApp is the town's own phone
+   * without WHATSAPP_WEB_BULK and no SMS reaches them; or no SMS reaches them at all.
+   */
   unreachable: number;
   /** Opted out or left surveys since the run started. */
   skipped: number;
@@ -78,7 +81,10 @@ export const residentLockKey = (municipalityId: string, phone: string) => `${mun
  * and 08:00 Beirut time (a run stopped at 21:00 carries on at 08:00 where it left off), never to
  * a resident in the middle of a request (they wait), never twice (each invitation is a
  * compare-and-set on "pending" in the same transaction as its outbox row and conversation
- * state). Runs under the "run-surveys" lease: of several instances, one works at a time.
+ * state). Invitations are bulk: a resident whose WhatsApp is the town's own phone (whatsapp-web)
+ * is invited there only with WHATSAPP_WEB_BULK (then with no 24-hour rule), otherwise by SMS (within
+ * the SMS pace) when an SMS reaches them, else not at all ("unreachable"). Runs under the
+ * "run-surveys" lease: of several instances, one works at a time.
  */
 export async function runSurveys(deps: RunSurveysDeps, now: Date): Promise<SurveyJobRun> {
   const leased = await withLease(deps.db, LEASE, deps.holder ?? `${hostname()}:${process.pid}`, LEASE_TTL_MS, now, async (): Promise<SurveyJobRun> => {
@@ -113,11 +119,12 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
     // The pace: a minute's worth for the first batch, then what the time since the last batch allows (a minute at most).
     const elapsed = run.lastBatchAt ? Math.min(Math.max(now.getTime() - run.lastBatchAt.getTime(), 0), MINUTE_MS) : MINUTE_MS;
     const budget: Record<ChannelKind, number> = {
-      sms: pendingOn("sms") ? Math.floor((deps.smsPerMinute * elapsed) / MINUTE_MS) : 0,
+      // Also when only WhatsApp invitations wait: some of them may go by SMS instead (whatsapp-web without bulk).
+      sms: Math.floor((deps.smsPerMinute * elapsed) / MINUTE_MS),
       whatsapp: pendingOn("whatsapp") ? Math.floor((deps.whatsappPerSecond * elapsed) / 1000) : 0,
     };
     // Called again too soon for a single message on a channel that has some waiting: keep the time for the next call.
-    if (budget.sms === 0 && budget.whatsapp === 0) continue;
+    if ((pendingOn("sms") ? budget.sms : 0) === 0 && budget.whatsapp === 0) continue;
     const survey = {
       title: parseStoredText(run.survey.title) ?? { ar: "", en: "" },
       intro: parseStoredText(run.survey.intro),
@@ -138,7 +145,7 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
           cursor = id;
           let outcome: Outcome;
           try {
-            outcome = await inviteOnce(deps, now, id, survey);
+            outcome = await inviteOnce(deps, now, id, survey, { smsLeft: budget.sms > 0 });
           } catch (error) {
             // Nothing of this invitation was written: it stays pending and is tried again next time.
             deps.logger.error({ err: error, invitationId: id, runId: run.id }, "survey invitation failed");
@@ -146,11 +153,16 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
             continue;
           }
           if (outcome.kind === "sent" || outcome.kind === "template") {
-            budget[channel]--;
+            budget[outcome.channel]--;
+            // An invitation moved to SMS still counts against its own channel's pace: the walk through the pending ones ends.
+            if (outcome.channel !== channel) budget[channel]--;
             work.sent++;
             if (outcome.kind === "template") work.viaTemplate++;
-          } else if (outcome.kind === "deferred") work.deferred++;
-          else if (outcome.kind === "unreachable") work.unreachable++;
+          } else if (outcome.kind === "deferred") {
+            work.deferred++;
+            // Waiting for the SMS pace: counted too, so that the SMS budget running out does not walk every pending invitation.
+            if (outcome.reason === "sms_pace") budget[channel]--;
+          } else if (outcome.kind === "unreachable") work.unreachable++;
           else if (outcome.kind === "skipped") work.skipped++;
           if (outcome.kind !== "gone") {
             // A deferred resident is looked at every minute: only on debug.
@@ -166,8 +178,10 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
 }
 
 type Outcome =
-  | { kind: "sent" | "template"; phone: string; reason?: undefined }
-  | { kind: "deferred"; phone: string; reason?: undefined }
+  /** `channel`: the one it went by (an invitation for WhatsApp may go by SMS: see `inviteOnce`). */
+  | { kind: "sent" | "template"; phone: string; channel: ChannelKind; reason?: undefined }
+  /** "sms_pace": it would go by SMS instead of WhatsApp, and this call's SMS are spent. */
+  | { kind: "deferred"; phone: string; reason?: "sms_pace" }
   | { kind: "unreachable" | "skipped"; phone: string; reason: string }
   /** No longer pending (another worker got there first, or the run ended): nothing done. */
   | { kind: "gone"; phone?: undefined; reason?: undefined };
@@ -181,9 +195,11 @@ interface RunSurvey {
 /**
  * One invitation, in one transaction: whatever it comes to (queued with the conversation now at
  * the survey, skipped, unreachable) is a compare-and-set on "pending", so after a crash either all
- * of it happened or none, and two workers never both send it.
+ * of it happened or none, and two workers never both send it. An invitation for WhatsApp that goes
+ * by SMS (the town's own phone without WHATSAPP_WEB_BULK) records the channel it went by, which the
+ * results' breakdown and a resumption use; it waits when `smsLeft` is false.
  */
-async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number, survey: RunSurvey): Promise<Outcome> {
+async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number, survey: RunSurvey, pace: { smsLeft: boolean }): Promise<Outcome> {
   return deps.db.$transaction(async (tx) => {
     const first = await tx.surveyInvitation.findUnique({ where: { id: invitationId }, select: { residentId: true } });
     if (!first) return { kind: "gone" };
@@ -195,7 +211,7 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
     // Re-read under the lock: staff may have paused or cancelled the survey since this batch began.
     if (!invitation || invitation.status !== "pending" || invitation.run.status !== "open" || invitation.run.closesAt.getTime() <= now.getTime()) return { kind: "gone" };
     if (invitation.run.survey.status !== "scheduled") return { kind: "gone" };
-    const resident = await tx.resident.findUniqueOrThrow({ where: { id: invitation.residentId }, include: { identities: { select: { channel: true, lastInboundAt: true } } } });
+    const resident = await tx.resident.findUniqueOrThrow({ where: { id: invitation.residentId }, include: { identities: { select: { channel: true, route: true, lastInboundAt: true } } } });
     const phone = resident.phone;
     const settle = async (status: "skipped" | "unreachable", reason: string): Promise<Outcome> => {
       const { count } = await tx.surveyInvitation.updateMany({ where: { id: invitationId, status: "pending" }, data: { status, reason, updatedAt: now } });
@@ -216,13 +232,17 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
     if (state.step === "reopenOffer" && conversation && now.getTime() - conversation.updatedAt.getTime() < REOPEN_OFFER_GRACE_MS) return { kind: "deferred", phone };
 
     const locale: Locale = LOCALES.find((l) => l === invitation.locale) ?? "ar";
-    const channel: ChannelKind = invitation.channel === "whatsapp" ? "whatsapp" : "sms";
-    const closedWindow = channel === "whatsapp" && !whatsappWindowOpen(resident.identities.find((i) => i.channel === "whatsapp")?.lastInboundAt, now);
+    const invited: ChannelKind = invitation.channel === "whatsapp" ? "whatsapp" : "sms";
+    const whatsapp = resident.identities.find((i) => i.channel === "whatsapp");
+    const channel = invited === "whatsapp" ? bulkChannelFor(deps.outbox, phone, whatsapp?.route) : smsReaches(deps.outbox, phone) ? "sms" : null;
+    if (!channel) return settle("unreachable", invited === "whatsapp" ? "whatsapp_web_bulk" : "no_sms");
+    if (channel !== invited && !pace.smsLeft) return { kind: "deferred", phone, reason: "sms_pace" };
+    const closedWindow = channel === "whatsapp" && hasReplyWindow(routeFor(deps.outbox, "whatsapp", whatsapp?.route)) && !whatsappWindowOpen(whatsapp?.lastInboundAt, now);
     if (closedWindow && !deps.whatsappSurveyTemplateSid) return settle("unreachable", "window_closed");
     // Claim first: a second worker's compare-and-set then finds nothing, and writes nothing.
     const claimed = await tx.surveyInvitation.updateMany({
       where: { id: invitationId, status: "pending" },
-      data: { status: "sent", invitedAt: now, nextQuestion: 0, viaTemplate: closedWindow, updatedAt: now },
+      data: { status: "sent", channel, invitedAt: now, nextQuestion: 0, viaTemplate: closedWindow, updatedAt: now },
     });
     if (claimed.count === 0) return { kind: "gone" };
 
@@ -231,7 +251,7 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
     let nextState: ConversationState;
     if (closedWindow) {
       messageId = await queueSurveyTemplate(tx, deps, now, { residentId: resident.id, phone, locale, title: survey.title, templateSid: deps.whatsappSurveyTemplateSid! });
-      outcome = { kind: "template", phone };
+      outcome = { kind: "template", phone, channel };
       // No question yet: whatever the resident answers to the template starts the survey.
       nextState = surveyState(invitationId, -1);
     } else {
@@ -245,7 +265,7 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
         body,
       });
       messageId = delivery.messageId;
-      outcome = { kind: "sent", phone };
+      outcome = { kind: "sent", phone, channel };
       nextState = surveyState(invitationId, 0);
     }
     await tx.surveyInvitation.update({ where: { id: invitationId }, data: { messageId } });
@@ -269,8 +289,10 @@ const RESUME_BATCH = 50;
  * A resident who turned to something else mid-survey (a pothole, their request's status) gets the
  * survey back once, where they stopped: after their conversation has been at rest and quiet for
  * RESUME_AFTER_MS, while the run is open and the survey still scheduled. Not on WhatsApp with the
- * 24-hour window closed (no template is spent on it: "survey" still resumes it). Each in one
- * transaction, a compare-and-set on `resumedAt` being unset, under the resident's lock.
+ * 24-hour window closed (no template is spent on it: "survey" still resumes it). The job starts it,
+ * so it is bulk: through the town's own WhatsApp phone only with WHATSAPP_WEB_BULK (no window then),
+ * otherwise not at all ("survey" resumes it). Each in one transaction, a compare-and-set on
+ * `resumedAt` being unset, under the resident's lock.
  */
 async function resumePausedSurveys(deps: RunSurveysDeps, now: Date): Promise<number> {
   const quietSince = new Date(now.getTime() - RESUME_AFTER_MS);
@@ -309,7 +331,7 @@ async function resumeOnce(deps: RunSurveysDeps, now: Date, invitationId: number)
       where: { id: invitationId },
       include: {
         run: { select: { status: true, closesAt: true, questions: true, survey: { select: { status: true } } } },
-        resident: { include: { identities: { select: { channel: true, lastInboundAt: true } }, conversation: { select: { state: true, updatedAt: true } } } },
+        resident: { include: { identities: { select: { channel: true, route: true, lastInboundAt: true } }, conversation: { select: { state: true, updatedAt: true } } } },
       },
     });
     if (!invitation || invitation.status !== "sent" || invitation.completedAt || invitation.reason || invitation.resumedAt || !invitation.pausedAt) return false;
@@ -323,7 +345,11 @@ async function resumeOnce(deps: RunSurveysDeps, now: Date, invitationId: number)
     const questions = parseStoredQuestions(invitation.run.questions);
     if (invitation.nextQuestion >= questions.length) return false;
     const channel: ChannelKind = invitation.channel === "whatsapp" ? "whatsapp" : "sms";
-    if (channel === "whatsapp" && !whatsappWindowOpen(resident.identities.find((i) => i.channel === "whatsapp")?.lastInboundAt, now)) return false;
+    if (channel === "whatsapp") {
+      const whatsapp = resident.identities.find((i) => i.channel === "whatsapp");
+      if (bulkChannelFor(deps.outbox, resident.phone, whatsapp?.route) !== "whatsapp") return false;
+      if (hasReplyWindow(routeFor(deps.outbox, "whatsapp", whatsapp?.route)) && !whatsappWindowOpen(whatsapp?.lastInboundAt, now)) return false;
+    }
     const { count } = await tx.surveyInvitation.updateMany({
       where: { id: invitationId, resumedAt: null },
       data: { resumedAt: now, pausedAt: null, updatedAt: now },

@@ -6,7 +6,7 @@ import { formatAmount } from "../lib/formatAmount.js";
 import { maskPhone } from "../lib/maskPhone.js";
 import { currencyOf, type AmountDigits } from "../services/accountStaff.js";
 import { withLease } from "../services/jobLease.js";
-import { enqueueOutbound, whatsappWindowOpen, type Enqueued, type OutboxContext } from "../services/outbox.js";
+import { bulkChannelFor, enqueueOutbound, hasReplyWindow, routeFor, smsReaches, whatsappWindowOpen, type Enqueued, type OutboxContext } from "../services/outbox.js";
 import { isUniqueViolation } from "../db/errors.js";
 
 export interface SendRemindersDeps {
@@ -45,7 +45,9 @@ const LEASE_TTL_MS = 5 * 60_000;
  * due date (a calendar day in Beirut) is today or within `daysBefore` days, every phone linked to
  * the account that has not opted out gets one message per account, currency and due date — in its
  * language, on the channel it last wrote on (SMS when it never wrote, or when WhatsApp's 24-hour
- * window is closed: a held reminder would arrive after the due date). The ReminderSent row is
+ * window is closed: a held reminder would arrive after the due date; see `reminderChannel` for the
+ * town's own WhatsApp phone). A resident no SMS can reach then is skipped, and looked at again on
+ * the next run (nothing is recorded for them). The ReminderSent row is
  * written in the same transaction as the outbox row, so a crash or a second instance never sends
  * twice. Between 21:00 and 08:00 in Beirut it does nothing; the next run in the day catches up.
  * At most `batchSize` reminders per run. Runs under the "send-reminders" job lease, so that of
@@ -83,7 +85,7 @@ async function remindDue(deps: SendRemindersDeps, now: Date): Promise<ReminderRu
             links: {
               where: { resident: { optedOut: false } },
               orderBy: { id: "asc" },
-              select: { resident: { select: { id: true, phone: true, locale: true, identities: { select: { channel: true, lastInboundAt: true } } } } },
+              select: { resident: { select: { id: true, phone: true, locale: true, identities: { select: { channel: true, route: true, lastInboundAt: true } } } } },
             },
           },
         },
@@ -108,7 +110,11 @@ async function remindDue(deps: SendRemindersDeps, now: Date): Promise<ReminderRu
         if (sent.has(reminderKey(balance.accountId, resident.id, balance.currency, balance.dueDate))) continue;
         if (queued >= limit) return { status: "ran", queued, more: true };
         const locale: Locale = resident.locale === "en" ? "en" : "ar";
-        const channel = reminderChannel(resident.identities, now);
+        const channel = reminderChannel(deps.outbox, resident, now);
+        if (!channel) {
+          deps.logger.info({ accountId: balance.accountId, to: maskPhone(resident.phone) }, "due-date reminder not sent: no channel for reminders reaches this resident");
+          continue;
+        }
         const currency = currencyOf(balance.currency);
         const body = deps.outbox.render(
           "reminder",
@@ -181,16 +187,24 @@ async function remindOnce(deps: SendRemindersDeps, now: Date, reminder: Reminder
 
 const reminderKey = (accountId: number, residentId: number, currency: string, dueDate: Date) => `${accountId}:${residentId}:${currency}:${dueDate.toISOString()}`;
 
+type Identity = { channel: string; route: string; lastInboundAt: Date | null };
+
 /**
  * The channel the resident last wrote on; SMS when they never wrote (linked at the counter) or when
- * that was WhatsApp and its 24-hour window has closed.
+ * that was WhatsApp and its 24-hour window has closed. Reminders are bulk: through the town's own
+ * WhatsApp phone only with WHATSAPP_WEB_BULK (and then whenever, it has no window), SMS otherwise.
+ * Null when it would be SMS and no SMS reaches them (a WhatsApp sender without a number, a town
+ * without an SMS route).
  */
-export function reminderChannel(identities: ReadonlyArray<{ channel: string; lastInboundAt: Date | null }>, now: Date): ChannelKind {
-  const latest = identities
-    .filter((i): i is { channel: string; lastInboundAt: Date } => i.lastInboundAt !== null)
-    .reduce<{ channel: string; lastInboundAt: Date } | null>((a, b) => (a === null || b.lastInboundAt > a.lastInboundAt ? b : a), null);
-  if (latest?.channel === "whatsapp" && whatsappWindowOpen(latest.lastInboundAt, now)) return "whatsapp";
-  return "sms";
+export function reminderChannel(ctx: Omit<OutboxContext, "now">, resident: { phone: string; identities: readonly Identity[] }, now: Date): ChannelKind | null {
+  const latest = resident.identities
+    .filter((i): i is Identity & { lastInboundAt: Date } => i.lastInboundAt !== null)
+    .reduce<(Identity & { lastInboundAt: Date }) | null>((a, b) => (a === null || b.lastInboundAt > a.lastInboundAt ? b : a), null);
+  if (latest?.channel === "whatsapp" && bulkChannelFor(ctx, resident.phone, latest.route) === "whatsapp") {
+    const route = routeFor(ctx, "whatsapp", latest.route);
+    if (!hasReplyWindow(route) || whatsappWindowOpen(latest.lastInboundAt, now)) return "whatsapp";
+  }
+  return smsReaches(ctx, resident.phone) ? "sms" : null;
 }
 
 const hourFormat = new Intl.DateTimeFormat("en-GB", { timeZone: TIME_ZONE, hour: "2-digit", hourCycle: "h23" });

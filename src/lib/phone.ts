@@ -14,3 +14,13 @@ const lebaneseE164 = boundedMemo((bare: string): string | null => {
   const parsed = parsePhoneNumberFromString(bare, "LB");
   return parsed?.isValid() ? parsed.number : null;
 });
+
+/**
+ * The "phone" of a WhatsApp sender who hid their number (a LID WhatsApp would not resolve):
+ * "lid:<digits>". Residents are keyed by it; it is no phone number — no SMS reaches it, and the bot
+ * never offers account information to it.
+ */
+export const lidAddress = (lid: string) => `lid:${lid.replace(/@lid$/, "")}`;
+
+/** Whether a resident's "phone" is a number at all (not a hidden sender's "lid:…"). */
+export const isPhoneNumber = (phone: string) => !phone.startsWith("lid:");

@@ -1,6 +1,7 @@
 import { DEFAULT_ROUTE, isRoute, type Route } from "../channels/routes.js";
 import type { ChannelKind, Locale } from "../conversation/types.js";
 import type { Tx } from "../db/createDb.js";
+import { isPhoneNumber } from "../lib/phone.js";
 
 /** Renders a notification text (locales/{ar,en}/notify.json) for a resident's language and channel. */
 export type RenderNotification = (key: string, params: Record<string, string | number>, locale: Locale, channel: ChannelKind) => string;
@@ -25,6 +26,19 @@ export interface OutboxContext {
    * by `smsRoute` instead. Unset: every route counts (tests, tools).
    */
   smsRoutes?: readonly Route[] | undefined;
+  /**
+   * The routes that can send WhatsApp on this deployment: "twilio" with a WhatsApp sender
+   * (TWILIO_WHATSAPP_FROM), "whatsapp-web" when the town's own phone is enabled. A resident who last
+   * wrote by "whatsapp-web" is answered there while it is one of them; otherwise through Twilio.
+   * Unset: every route counts (tests, tools).
+   */
+  whatsappRoutes?: readonly Route[] | undefined;
+  /**
+   * Whether messages the town starts on its own (reminders, survey invitations) may go through
+   * "whatsapp-web" (WHATSAPP_WEB_BULK; default no: an unofficial client sending in bulk is how a
+   * number gets banned). Without it such residents get them by SMS, or not at all.
+   */
+  whatsappWebBulk?: boolean | undefined;
 }
 
 /** How long a message may take to go out before it is failed, visibly, unless configured otherwise. */
@@ -67,15 +81,38 @@ export function whatsappWindowOpen(lastInboundAt: Date | null | undefined, now: 
   return !!lastInboundAt && now.getTime() - lastInboundAt.getTime() < WINDOW_HOURS * 3600_000;
 }
 
+/**
+ * Whether WhatsApp's 24-hour rule binds a route: it does for Twilio (the Business API refuses
+ * free-form text after 24 hours, and templates are the way back); the town's own phone
+ * ("whatsapp-web") writes like a person does, any time, and has no templates.
+ */
+export const hasReplyWindow = (route: string) => route !== "whatsapp-web";
+
 /** The provider address of a resident on a channel. */
 export const addressOn = (channel: ChannelKind, phone: string) => (channel === "whatsapp" ? `whatsapp:${phone}` : phone);
+
+/** Whether an SMS can reach a resident: a real number, and a route on this deployment that sends SMS. */
+export const smsReaches = (ctx: Pick<OutboxContext, "smsRoutes">, phone: string) => isPhoneNumber(phone) && (!ctx.smsRoutes || ctx.smsRoutes.length > 0);
+
+/**
+ * The channel a message the town starts on its own (a reminder, a survey invitation) takes to a
+ * resident it would write to on WhatsApp, whose WhatsApp identity last came by `lastRoute`:
+ * WhatsApp, unless that is the town's own phone without WHATSAPP_WEB_BULK — then SMS when an SMS can
+ * reach them, else null (nothing reaches them in bulk). The caller still applies the 24-hour rule
+ * where the route has it (`hasReplyWindow`).
+ */
+export function bulkChannelFor(ctx: Pick<OutboxContext, "whatsappRoutes" | "whatsappWebBulk" | "smsRoutes">, phone: string, lastRoute: string | undefined): ChannelKind | null {
+  if (routeFor(ctx, "whatsapp", lastRoute) !== "whatsapp-web" || ctx.whatsappWebBulk) return "whatsapp";
+  return smsReaches(ctx, phone) ? "sms" : null;
+}
 
 /**
  * Records a message for a resident and, unless it must not go out, an outbox row the worker will
  * deliver — inside the caller's transaction, so the message exists exactly when the change that
- * caused it does. Opted-out residents get nothing (the message says why). On WhatsApp outside the
- * 24-hour window the message is held until the resident writes, and the approved template is sent
- * instead (once per wait).
+ * caused it does. Opted-out residents get nothing (the message says why). On WhatsApp through
+ * Twilio outside the 24-hour window the message is held until the resident writes, and the
+ * approved template is sent instead (once per wait); through the town's own phone ("whatsapp-web")
+ * it is queued whenever it is written.
  */
 export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: OutboundText): Promise<Enqueued> {
   const resident = await tx.resident.findUniqueOrThrow({ where: { id: text.residentId } });
@@ -100,7 +137,7 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
     return { status: "not_sent", messageId: message.id, reason: "opted_out" };
   }
   const to = addressOn(text.channel, resident.phone);
-  if (text.channel === "whatsapp") {
+  if (text.channel === "whatsapp" && hasReplyWindow(route)) {
     if (!whatsappWindowOpen(identity?.lastInboundAt, ctx.now)) {
       const message = await tx.message.create({ data: { ...base, status: "held", errorCode: "window_closed" } });
       await tx.outbox.create({
@@ -127,10 +164,14 @@ export async function enqueueOutbound(tx: Tx, ctx: OutboxContext, text: Outbound
 
 /**
  * The way a message reaches a resident on a channel: the route they last wrote by, while it is
- * configured; otherwise, for SMS, the deployment's SMS route. WhatsApp goes through Twilio.
+ * configured; otherwise, for SMS, the deployment's SMS route, and for WhatsApp, Twilio. WhatsApp
+ * goes through the town's own phone only to residents who last wrote to it.
  */
-function routeFor(ctx: OutboxContext, channel: ChannelKind, last: string | undefined): Route {
-  if (channel !== "sms") return DEFAULT_ROUTE;
+export function routeFor(ctx: Pick<OutboxContext, "smsRoute" | "smsRoutes" | "whatsappRoutes">, channel: ChannelKind, last: string | undefined): Route {
+  if (channel === "whatsapp") {
+    const own = last === "whatsapp-web" && (!ctx.whatsappRoutes || ctx.whatsappRoutes.includes(last));
+    return own ? "whatsapp-web" : DEFAULT_ROUTE;
+  }
   const usable = last !== undefined && isRoute(last) && (!ctx.smsRoutes || ctx.smsRoutes.includes(last));
   return usable ? last : (ctx.smsRoute ?? DEFAULT_ROUTE);
 }

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routesIn, smsRouteIn, smsRoutesIn } from "../../src/channels/configureRoutes.js";
+import { routesIn, smsRouteIn, smsRoutesIn, whatsappRoutesIn } from "../../src/channels/configureRoutes.js";
 import type { Route } from "../../src/channels/routes.js";
 import type { ChannelSender, OutboundRequest } from "../../src/channels/sender.js";
 import { loadConfig } from "../../src/config.js";
@@ -101,6 +101,14 @@ describe("each row goes out through its own route", () => {
     expect(smsRouteIn(config)).toBe("android");
     expect(smsRoutesIn(config)).toEqual(["android"]);
     expect(smsRouteIn({ ...config, twilio: { ...config.twilio, smsFrom: "+9611555000" } })).toBe("twilio");
+  });
+
+  it("the town's own WhatsApp phone is a route for WhatsApp, never for SMS", () => {
+    const config = loadConfig({ WHATSAPP_WEB_ENABLED: "true", ANDROID_SMS_URL: "http://192.168.1.50:8080", ANDROID_SMS_USERNAME: "sms", ANDROID_SMS_PASSWORD: "pw" });
+    expect(routesIn(config)).toEqual(["android", "whatsapp-web"]);
+    expect(smsRoutesIn(config)).toEqual(["android"]);
+    expect(whatsappRoutesIn(config)).toEqual(["whatsapp-web"]);
+    expect(smsRouteIn(loadConfig({ WHATSAPP_WEB_ENABLED: "true" }))).toBeUndefined();
   });
 
   it("a resident who last texted Twilio's SMS number, in a town that kept Twilio for WhatsApp only, is reached by the phone", async () => {

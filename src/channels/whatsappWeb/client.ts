@@ -112,7 +112,3 @@ export function chatIdOf(address: string): string | null {
   const phone = /^\+(\d{6,15})$/.exec(bare);
   return phone ? `${phone[1]}@c.us` : null;
 }
-
-/** The "from" of a resident WhatsApp gave only a LID for: residents are keyed by it (never offered balances). */
-export const lidAddress = (lid: string) => `lid:${lid.replace(/@lid$/, "")}`;
-export const isLidAddress = (from: string) => from.startsWith("lid:");

@@ -241,17 +241,31 @@ export async function saveConversation(
 }
 
 const heldFor = prepared((db, p: { residentId: number; channel: string }) =>
-  db.selectFrom("Outbox").select(["id", "messageId"]).where("residentId", "=", p.residentId).where("channel", "=", p.channel).where("status", "=", "held"),
+  db.selectFrom("Outbox").select(["id", "messageId", "route"]).where("residentId", "=", p.residentId).where("channel", "=", p.channel).where("status", "=", "held"),
+);
+const lastRouteOn = prepared((db, p: { residentId: number; channel: string }) =>
+  db.selectFrom("ChannelIdentity").select("route").where("residentId", "=", p.residentId).where("channel", "=", p.channel).where("lastInboundAt", "is not", null).orderBy("lastInboundAt", "desc").limit(1),
 );
 
 /**
  * A WhatsApp message reopens the 24-hour window: staff replies held for it go out now, as a new
  * try with a fresh deadline (a held message may have been refused once, and that must not count).
+ * They go the way that message came (the route its identity now records — the inbox touches the
+ * identity first): replies held while the resident wrote to Twilio, released by a message to the
+ * town's own WhatsApp phone, go out through that phone, where the resident is reachable now;
+ * Twilio's window is still closed. Call it after the resident's identity is updated.
  */
 export async function releaseHeld(q: HotQ, residentId: number, channel: ChannelKind, now: Date, deadlineMs?: number): Promise<number> {
   // Every WhatsApp message asks (prepared); the updates take lists of ids, so they stay dynamic.
   const held = await heldFor.all(q, { residentId, channel });
   if (held.length === 0) return 0;
+  const route = (await lastRouteOn.first(q, { residentId, channel }))?.route;
+  const moved = route === undefined ? [] : held.filter((h) => h.route !== route);
+  if (route !== undefined && moved.length > 0) {
+    // The message keeps the route it travels by: staff see which phone it went from.
+    await q.updateTable("Outbox").set({ route }).where("id", "in", moved.map((h) => h.id)).where("status", "=", "held").execute();
+    await q.updateTable("Message").set({ route }).where("id", "in", moved.map((h) => h.messageId)).execute();
+  }
   await q
     .updateTable("Outbox")
     .set({ status: "pending", nextAttemptAt: now, deadlineAt: deliveryDeadline(now, deadlineMs), leaseUntil: null, attemptStartedAt: null, updatedAt: now })
