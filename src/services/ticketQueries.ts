@@ -385,7 +385,7 @@ export async function ticketDetail(tx: Tx, actor: Actor, reference: number, now:
     messages,
     window:
       resident && ticket.channel === "whatsapp"
-        ? { open: whatsappWindowOpen(whatsapp?.lastInboundAt, now), lastInboundAt: whatsapp?.lastInboundAt ?? null }
+        ? { open: whatsappWindowOpen(whatsapp?.lastInboundAt, now), lastInboundAt: whatsapp?.lastInboundAt ?? null, route: whatsapp?.route ?? null }
         : null,
     /** What the Open311 client sent, read and explained; null for a resident's own request. */
     open311,

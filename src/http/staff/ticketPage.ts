@@ -422,6 +422,10 @@ function deliveryNotice(ctx: StaffContext, deps: RouterDeps, detail: TicketDetai
     const sms = resident.identities.find((i) => i.channel === "sms");
     return html`<div class="notice notice-info" role="note">${t("reply.smsNotice")}${sms && ` ${t("reply.smsRoute", { route: routeLabel(t, sms.route) })}`}</div>`;
   }
+  // The town's own phone (WhatsApp Web) writes any time, like a person: no window, no template.
+  if (window.route === "whatsapp-web" && (!deps.outbox.whatsappRoutes || deps.outbox.whatsappRoutes.includes("whatsapp-web"))) {
+    return html`<div class="notice notice-ok" role="note">${t("reply.ownPhone")}</div>`;
+  }
   if (window.open && window.lastInboundAt) {
     const until = new Date(window.lastInboundAt.getTime() + 24 * 3600_000);
     return html`<div class="notice notice-ok" role="note">${t("reply.windowOpen", { until: formatDateTime(until, locale) })}</div>`;

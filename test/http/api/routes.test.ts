@@ -48,9 +48,9 @@ describe("the API names the route a ticket and its messages came by", () => {
     const doc = (await world.api.get(world.tokens.hala, "/openapi.json")).body;
     // Tickets can also come from another tool's Open311 request; messages only travel a provider's route.
     for (const [schema, routes] of [
-      ["TicketSummary", ["twilio", "android", "smpp", "open311"]],
-      ["TicketDetail", ["twilio", "android", "smpp", "open311"]],
-      ["ConversationMessage", ["twilio", "android", "smpp"]],
+      ["TicketSummary", ["twilio", "android", "smpp", "whatsapp-web", "open311"]],
+      ["TicketDetail", ["twilio", "android", "smpp", "whatsapp-web", "open311"]],
+      ["ConversationMessage", ["twilio", "android", "smpp", "whatsapp-web"]],
     ] as const) {
       expect(doc.components.schemas[schema].properties.route, schema).toMatchObject({ enum: routes });
       expect(doc.components.schemas[schema].required, schema).toContain("route");

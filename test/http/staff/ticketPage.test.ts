@@ -197,6 +197,20 @@ describe("WhatsApp's 24-hour window", () => {
     ]);
     expect(sent[1]!.outbox).toMatchObject({ contentSid: TEMPLATE_SID, status: "pending" });
   });
+
+  it("a resident who writes to the town's own WhatsApp phone has no window: the reply goes out through it days later", async () => {
+    await world.db.channelIdentity.updateMany({
+      where: { address: phones.whatsapp, channel: "whatsapp" },
+      data: { route: "whatsapp-web", lastInboundAt: new Date(Date.now() - 3 * 24 * 3600_000) },
+    });
+    const page = textOf((await hala.get(`/staff/tickets/${refs.whatsapp}`)).text);
+    expect(page).toContain("واتساب، عبر هاتف البلدية (واتساب ويب): يُرسل ردّك فوراً");
+    expect(page).not.toContain("واتساب: نافذة الـ24 ساعة مغلقة.");
+    const res = await hala.post(`/staff/tickets/${refs.whatsapp}/reply`, { body: "The team passes tomorrow." });
+    expect(res.status).toBe(303);
+    const sent = await outboundOf(refs.whatsapp);
+    expect(sent.at(-1)).toMatchObject({ kind: "staff", status: "queued", route: "whatsapp-web", outbox: expect.objectContaining({ route: "whatsapp-web", status: "pending", contentSid: null }) });
+  });
 });
 
 describe("delivery states and failures, in words", () => {
