@@ -145,7 +145,7 @@ export async function configureRoutes(config: Config, deps: RouteDeps): Promise<
           hold: (now) => session.holdSession(deps.db, municipalityId, holder, leaseMs, now),
           release: () => session.releaseSession(deps.db, municipalityId, holder),
           publish: (status, now) => session.publishStatus(deps.db, municipalityId, { ...status, holder }, now),
-          complete: (kind, request, now) => session.completeRequest(deps.db, municipalityId, kind, request, now),
+          complete: (kind, request, now, acted) => session.completeRequest(deps.db, municipalityId, kind, request, now, acted),
           lids: session.lidStore(deps.db, municipalityId),
         },
         media: deps.mediaStore ?? diskMediaStore(mediaDirOf(wweb.dataDir)),

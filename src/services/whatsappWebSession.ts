@@ -51,16 +51,17 @@ export async function publishStatus(db: Db, municipalityId: string, status: Omit
 }
 
 /**
- * The holder acted on a request: it is cleared, only if it is still the one read (a new click
- * meanwhile stays), and the action goes to the audit log as the admin's.
+ * The holder took a request: it is cleared, only if it is still the one read (a new click
+ * meanwhile stays), and, when it changed something (`acted`), the action goes to the audit log as
+ * the admin's.
  */
-export async function completeRequest(db: Db, municipalityId: string, kind: "logout" | "relink", request: { at: Date; by: number | null }, now: Date): Promise<void> {
+export async function completeRequest(db: Db, municipalityId: string, kind: "logout" | "relink", request: { at: Date; by: number | null }, now: Date, acted = true): Promise<void> {
   await db.$transaction(async (tx) => {
     const cleared =
       kind === "logout"
         ? await tx.whatsAppWebSession.updateMany({ where: { municipalityId, logoutRequestedAt: request.at }, data: { logoutRequestedAt: null, logoutRequestedBy: null } })
         : await tx.whatsAppWebSession.updateMany({ where: { municipalityId, relinkRequestedAt: request.at }, data: { relinkRequestedAt: null, relinkRequestedBy: null } });
-    if (cleared.count === 0) return;
+    if (cleared.count === 0 || !acted) return;
     await tx.auditEvent.create({
       data: {
         municipalityId,

@@ -48,8 +48,11 @@ export interface WwebMessage {
   isStatus: boolean;
   broadcast?: boolean | undefined;
   location?: WwebLocation | undefined;
-  /** The raw object; `notifyName` is the sender's WhatsApp profile name. */
-  _data?: { notifyName?: string | undefined } | undefined;
+  /**
+   * The raw object: `notifyName` the sender's WhatsApp profile name; `size` and `mimetype` the
+   * media's, known before it is downloaded.
+   */
+  _data?: { notifyName?: string | undefined; size?: number | undefined; mimetype?: string | undefined } | undefined;
   downloadMedia(): Promise<WwebMedia | undefined>;
 }
 
@@ -58,8 +61,8 @@ export interface WwebChat {
   id: { _serialized: string };
   isGroup: boolean;
   unreadCount: number;
-  /** Newest last; `limit` counts back from the newest. */
-  fetchMessages(options: { limit: number }): Promise<WwebMessage[]>;
+  /** Oldest first; `limit` counts back from the newest; `fromMe` keeps only ours (true) or only theirs (false). */
+  fetchMessages(options: { limit: number; fromMe?: boolean }): Promise<WwebMessage[]>;
   sendSeen(): Promise<boolean | void>;
 }
 
@@ -89,7 +92,8 @@ export interface WhatsAppWebClient {
   on(event: "disconnected", listener: (reason: string) => void): this;
   on(event: "change_state", listener: (state: string) => void): this;
   removeAllListeners(event?: string): this;
-  sendMessage(chatId: string, content: string, options?: { linkPreview?: boolean; sendSeen?: boolean }): Promise<WwebSent>;
+  /** Resolves undefined when WhatsApp Web has no such chat. Marks the chat seen first unless `sendSeen: false`. */
+  sendMessage(chatId: string, content: string, options?: { linkPreview?: boolean; sendSeen?: boolean }): Promise<WwebSent | undefined>;
   /** Phone numbers ("961…@c.us") of LIDs and the LIDs of numbers; entries it cannot resolve come back with an empty field. */
   getContactLidAndPhone(userIds: string[]): Promise<Array<{ lid: string; pn: string }>>;
   getChats(): Promise<WwebChat[]>;

@@ -14,7 +14,10 @@ export interface InboundDeps {
   resolveSender(chatId: string): Promise<{ from: string; verifiedPhone: boolean }>;
   media: MediaStore;
   logger: Logger;
-  /** For a message without a timestamp; the system clock when unset. */
+  /**
+   * For a message without a timestamp, and to tell whether a media download that did not come is
+   * worth trying again; the system clock when unset.
+   */
   clock?: () => Date;
 }
 
@@ -23,10 +26,16 @@ export interface InboundDeps {
  * what is not a resident writing to the town hall: groups, statuses, broadcast lists and channels, our
  * own messages, calls, system notices, reactions, stickers and the kinds the bot cannot read (contact
  * cards, polls, …) — each logged at debug level. Photos, documents, voice notes, audio and videos
- * are downloaded and kept in `deps.media`; one that cannot be taken (too large, a type we do not
- * keep, gone from WhatsApp) is left out and logged, and the message is still handed over with its
- * caption. Rejects only when the sender cannot be resolved or the media store fails: the message
- * then stays unread, to be taken again at the next catch-up.
+ * are downloaded and kept in `deps.media`. One too large or of a type we do not keep is left out
+ * and logged — not even downloaded when WhatsApp tells its size and type beforehand — and the
+ * message is still handed over with its caption. One whose download fails or does not come (the
+ * library says nothing while WhatsApp is still fetching the file, or after a network error) makes
+ * it reject while the message is less than 30 minutes old (`MEDIA_RETRY_MS`, by `deps.clock`): the
+ * chat then stays unread and the message is taken again at the next catch-up, as the inbox would
+ * drop a second copy of a message already handed over without its photo. Past that, or for a
+ * message without a time, it is handed over without the file (logged): the resident still gets an
+ * answer. Rejects also when the sender cannot be resolved or the media store fails, the message
+ * then too left unread for the next catch-up.
  */
 export async function toInbound(message: WwebMessage, deps: InboundDeps): Promise<InboundMessage | null> {
   const ignored = whyIgnored(message);
@@ -57,7 +66,7 @@ export async function toInbound(message: WwebMessage, deps: InboundDeps): Promis
   // A media message's body is its caption — unless the media is not there, when the library puts
   // the thumbnail in the body instead.
   const text = message.hasMedia ? cleanText(message.body, TEXT_MAX) : "";
-  return { ...common, text, media: await mediaOf(message, deps.media, log) };
+  return { ...common, text, media: await mediaOf(message, deps, log) };
 }
 
 /**
@@ -69,6 +78,12 @@ export function mediaKindOf(contentType: string): MediaKind | null {
 }
 
 export type MediaKind = "image" | "document" | "audio" | "video";
+
+/**
+ * How long after a message was sent a media download that failed or did not come rejects (to be
+ * tried again at the next catch-up) rather than handing the message over without its file.
+ */
+export const MEDIA_RETRY_MS = 30 * 60_000;
 
 const MB = 1024 * 1024;
 /**
@@ -95,6 +110,8 @@ const ACCEPTED_MEDIA: Record<string, { kind: MediaKind; maxBytes: number }> = {
   "video/mp4": { kind: "video", maxBytes: 16 * MB },
   "video/3gpp": { kind: "video", maxBytes: 16 * MB },
 };
+/** No file larger than this is kept, whatever its type. */
+const LARGEST_MEDIA = Math.max(...Object.values(ACCEPTED_MEDIA).map((m) => m.maxBytes));
 
 /**
  * The message kinds handed over; everything else is ignored. Stickers are ignored on purpose: they
@@ -150,25 +167,49 @@ function coordinate(value: number | string | undefined, bound: number): number |
   return Number.isFinite(n) && Math.abs(n) <= bound ? n : null;
 }
 
-/** The message's file, kept in the store; none when it cannot be had or is not one we keep. */
-async function mediaOf(message: WwebMessage, store: MediaStore, log: Logger): Promise<Media[]> {
+/**
+ * The message's file, kept in the store; none when it is not one we keep (checked before the
+ * download when WhatsApp tells the size and type, and again on the file) or could not be had from an
+ * older message. Rejects when the download fails or does not come for a recent message (to be taken
+ * again), or when the store fails.
+ */
+async function mediaOf(message: WwebMessage, deps: InboundDeps, log: Logger): Promise<Media[]> {
   if (!message.hasMedia) {
     log.warn("media message without media: handed over without it");
     return [];
   }
+  // What WhatsApp tells before the download: a 300 MB document is not base64-shipped into Node.
+  const toldType = typeof message._data?.mimetype === "string" ? message._data.mimetype.trim() : "";
+  const toldSize = typeof message._data?.size === "number" && Number.isFinite(message._data.size) ? message._data.size : undefined;
+  const toldAccepted = toldType ? acceptedOf(toldType) : undefined;
+  if (toldType && !toldAccepted) {
+    log.warn({ contentType: toldType.slice(0, 100), checked: "before download" }, "media of a type we do not keep: handed over without it");
+    return [];
+  }
+  const toldMax = toldAccepted?.maxBytes ?? LARGEST_MEDIA;
+  if (toldSize !== undefined && toldSize > toldMax) {
+    log.warn({ ...(toldType ? { contentType: toldType.slice(0, 100) } : {}), bytes: toldSize, maxBytes: toldMax, checked: "before download" }, "media too large to keep: handed over without it");
+    return [];
+  }
+
   let media;
+  let failure: { error: unknown } | undefined;
   try {
     media = await message.downloadMedia();
   } catch (error) {
-    log.warn({ err: loggableError(error) }, "downloading a resident's media failed: handed over without it");
-    return [];
+    failure = { error };
   }
-  if (!media || typeof media.data !== "string" || typeof media.mimetype !== "string") {
-    log.warn("WhatsApp no longer has the media: handed over without it");
+  if (failure || !media || typeof media.data !== "string" || typeof media.mimetype !== "string") {
+    const err = failure ? { err: loggableError(failure.error) } : {};
+    if (mayStillCome(message, deps.clock)) {
+      log.warn(err, failure ? "downloading a resident's media failed: the message is left unread, to be taken again" : "WhatsApp did not give the media (yet): the message is left unread, to be taken again");
+      throw new Error("WhatsApp Web media not downloaded yet: the message is left unread, to be taken again at the next catch-up", failure ? { cause: failure.error } : undefined);
+    }
+    log.warn(err, failure ? "downloading a resident's media failed: handed over without it" : "WhatsApp no longer has the media: handed over without it");
     return [];
   }
   const contentType = media.mimetype.trim();
-  const accepted = CONTENT_TYPE.test(contentType) ? ACCEPTED_MEDIA[baseType(contentType)] : undefined;
+  const accepted = acceptedOf(contentType);
   if (!accepted) {
     log.warn({ contentType: contentType.slice(0, 100) }, "media of a type we do not keep: handed over without it");
     return [];
@@ -184,8 +225,25 @@ async function mediaOf(message: WwebMessage, store: MediaStore, log: Logger): Pr
     log.warn({ contentType }, "empty media: handed over without it");
     return [];
   }
-  const key = await store.put(bytes, contentType);
+  const key = await deps.media.put(bytes, contentType);
   return [{ url: localMediaUrl(key), contentType }];
+}
+
+/** The limits of a content type we keep, if it is one (and well formed). */
+function acceptedOf(contentType: string): { kind: MediaKind; maxBytes: number } | undefined {
+  return CONTENT_TYPE.test(contentType) ? ACCEPTED_MEDIA[baseType(contentType)] : undefined;
+}
+
+/**
+ * Whether a file that did not come is worth another try: the message is less than `MEDIA_RETRY_MS`
+ * old (or stamped ahead of our clock). A message without a time is not: its age is unknown, and it
+ * would be tried forever.
+ */
+function mayStillCome(message: WwebMessage, clock: (() => Date) | undefined): boolean {
+  const seconds = message.timestamp;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) return false;
+  const now = (clock ? clock() : new Date()).getTime();
+  return now - seconds * 1000 < MEDIA_RETRY_MS;
 }
 
 /** "audio/ogg; codecs=opus" → "audio/ogg". */

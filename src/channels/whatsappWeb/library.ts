@@ -37,5 +37,24 @@ export async function createLibraryClient(options: LibraryOptions): Promise<What
     // How the phone's "Linked devices" list names this server.
     deviceName: "Baladiya",
   });
+  // On a logout the library's own page listener deletes the profile and injects itself again into
+  // the page we are closing; that rejects with nobody to catch it. Our logout and destroy come first.
+  const page = () => (client as unknown as { pupPage?: { removeAllListeners?: (event: string) => void } }).pupPage;
+  const quiet = <T>(action: () => Promise<T>) => async () => {
+    page()?.removeAllListeners?.("framenavigated");
+    return action();
+  };
+  client.logout = quiet(client.logout.bind(client));
+  client.destroy = quiet(client.destroy.bind(client));
   return client as unknown as WhatsAppWebClient;
+}
+
+/**
+ * A promise rejection the library (or puppeteer under it) left without a handler: its page listeners
+ * run unawaited, and reject when the browser closes under them (a logout from the phone, a
+ * reconnection). Those are logged, not allowed to bring the whole server down.
+ */
+export function isLibraryRejection(reason: unknown): boolean {
+  const stack = reason instanceof Error ? (reason.stack ?? "") : "";
+  return /node_modules[\\/](whatsapp-web\.js|puppeteer-core|puppeteer)[\\/]/.test(stack);
 }

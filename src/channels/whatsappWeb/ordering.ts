@@ -4,13 +4,26 @@ import { maskPhone } from "../../lib/maskPhone.js";
 import { isPersonalChat, type WhatsAppWebClient, type WwebChat, type WwebMessage } from "./client.js";
 
 export interface CatchUpOptions {
-  /** Unread messages taken per chat at most, the newest ones (default 50). */
+  /**
+   * Unread messages taken per chat at most, the newest ones (default 50). The older ones are left
+   * out, not handled: logged with how many.
+   */
   maxPerChat?: number;
   /** Chats caught up at the same time (default 4): each is a round trip to the browser per message. */
   concurrency?: number;
   logger: Logger;
-  /** Unread messages older than this are not handed over (the bot does not answer days late). */
+  /**
+   * Unread messages older than this are not handed over (the bot does not answer days late), and
+   * their chat is not marked seen: staff still see it unread on the phone.
+   */
   notBefore?: Date;
+  /**
+   * For periodic sweeps: what is said about a chat left unread to staff (messages too old, and those
+   * left out beyond `maxPerChat` while the chat stays unread) is logged at debug level, not warn, as
+   * every sweep finds that chat again; so is "catch-up done" when nothing was handled or failed.
+   * Messages left out of a chat that is then marked seen are still a warning.
+   */
+  quiet?: boolean;
   /** Told of each chat marked seen, e.g. `ChatLanes.settled`, so live messages may mark it seen again. */
   onSeen?: (chatId: string) => void;
 }
@@ -22,7 +35,7 @@ export interface CatchUpCounts {
   messages: number;
   /** Messages whose handling failed, and chats whose messages could not be read. */
   failed: number;
-  /** Unread messages older than `notBefore`: not handed over. */
+  /** Unread messages older than `notBefore`: not handed over, their chat left unread. */
   tooOld: number;
 }
 
@@ -32,7 +45,10 @@ export interface CatchUpCounts {
  * a time). WhatsApp's "unread" is our to-do list: a chat is marked seen only once every one of its
  * messages was handled, so a failure leaves it unread and it is taken again at the next catch-up (the
  * inbox drops what it has already handled). After a failure the chat's later messages are still
- * handed over, so the resident is answered. Never rejects: failures are logged and counted.
+ * handed over, so the resident is answered. A chat with messages older than `notBefore` is left
+ * unread too, for staff: it is found again at every catch-up (pass `quiet` on periodic sweeps). Only
+ * the person's messages are fetched: our replies, which may follow them, would take up the window.
+ * Never rejects: failures are logged and counted.
  */
 export async function catchUp(
   client: Pick<WhatsAppWebClient, "getChats">,
@@ -55,7 +71,8 @@ export async function catchUp(
     const chatId = chat.id._serialized;
     let fetched: WwebMessage[];
     try {
-      fetched = await chat.fetchMessages({ limit: Math.min(chat.unreadCount, maxPerChat) });
+      // fromMe: false before the limit counts back (the library counts every message toward it).
+      fetched = await chat.fetchMessages({ limit: Math.min(chat.unreadCount, maxPerChat), fromMe: false });
     } catch (error) {
       counts.failed++;
       log.warn({ chat: maskChat(chatId), err: loggableError(error) }, "WhatsApp Web catch-up: a chat's messages could not be read");
@@ -67,9 +84,10 @@ export async function catchUp(
     const notBefore = options.notBefore?.getTime() ?? Number.NEGATIVE_INFINITY;
     const theirs = fetched.filter((m) => !m.fromMe);
     const recent = theirs.filter((m) => !(Number.isFinite(m.timestamp) && m.timestamp > 0 && m.timestamp * 1000 < notBefore));
-    if (recent.length < theirs.length) {
-      counts.tooOld += theirs.length - recent.length;
-      log.warn({ chat: maskChat(chatId), messages: theirs.length - recent.length }, "WhatsApp Web catch-up: unread messages too old for the bot to answer, left to staff on the phone");
+    const tooOld = theirs.length - recent.length;
+    if (tooOld > 0) {
+      counts.tooOld += tooOld;
+      log[options.quiet ? "debug" : "warn"]({ chat: maskChat(chatId), messages: tooOld }, "WhatsApp Web catch-up: unread messages too old for the bot to answer, left unread to staff on the phone");
     }
     for (const message of inOrder(recent)) {
       try {
@@ -81,7 +99,17 @@ export async function catchUp(
       }
     }
     counts.failed += failed;
-    if (failed > 0) return;
+    // Unread beyond `maxPerChat` (older than those fetched): never handed over.
+    const leftOut = Math.max(0, chat.unreadCount - maxPerChat);
+    const staysUnread = failed > 0 || tooOld > 0;
+    if (leftOut > 0) {
+      const fields = { chat: maskChat(chatId), leftOut, maxPerChat };
+      if (!staysUnread) log.warn(fields, "WhatsApp Web catch-up: more unread messages than are taken per chat; the older ones were left out and the chat is marked seen");
+      else log[options.quiet ? "debug" : "warn"](fields, "WhatsApp Web catch-up: more unread messages than are taken per chat; the older ones were left out, the chat stays unread");
+    }
+    // Seeing a chat sees all of it: not after a failure (taken again next time), nor when some
+    // messages were too old for the bot (staff must still see them unread on the phone).
+    if (staysUnread) return;
     try {
       await chat.sendSeen();
       options.onSeen?.(chatId);
@@ -89,7 +117,7 @@ export async function catchUp(
       log.warn({ chat: maskChat(chatId), err: loggableError(error) }, "WhatsApp Web catch-up: a chat could not be marked seen");
     }
   });
-  if (counts.chats > 0) log.info(counts, "WhatsApp Web catch-up done");
+  if (counts.chats > 0) log[options.quiet && counts.messages === 0 && counts.failed === 0 ? "debug" : "info"](counts, "WhatsApp Web catch-up done");
   return counts;
 }
 

@@ -34,6 +34,11 @@ export interface WhatsAppWebOptions {
   sendTimeoutMs?: number;
   /** How often unread chats are swept for messages not handled yet (2 min). */
   sweepMs?: number;
+  /**
+   * How long an instance taking the session over from another waits before launching (half the
+   * lease): the one that let go closes its browser meanwhile, so two never drive one WhatsApp session.
+   */
+  takeoverGraceMs?: number;
 }
 
 export interface WhatsAppWebHandlers {
@@ -49,7 +54,8 @@ export interface SessionStore {
   hold(now: Date): Promise<boolean>;
   release(): Promise<void>;
   publish(status: Omit<WhatsAppWebStatus, "updatedAt">, now: Date): Promise<SessionRequests>;
-  complete(kind: "logout" | "relink", request: { at: Date; by: number | null }, now: Date): Promise<void>;
+  /** Clears an admin's request; `acted`: whether it changed anything (only then is it audited). */
+  complete(kind: "logout" | "relink", request: { at: Date; by: number | null }, now: Date, acted: boolean): Promise<void>;
   lids: LidStore;
 }
 
@@ -88,6 +94,16 @@ export interface WhatsAppWebChannel {
 }
 
 const ROUTE: Route = "whatsapp-web";
+/** The holder lets go by itself once its lease is this far gone without a renewal (before anyone can take it). */
+const FENCE_AT = 0.7;
+/** A session ready this long counts as stable: the reconnection backoff starts from the beginning again. */
+const STABLE_MS = 5 * 60_000;
+/** An admin's request older than this when the holder reads it is dropped (it was meant for another moment). */
+const REQUEST_TTL_MS = 10 * 60_000;
+/** Disconnections that retrying will not mend: WhatsApp blocked the number, or the library is too old. */
+const TERMINAL_STATES = new Set(["TOS_BLOCK", "SMB_TOS_BLOCK", "DEPRECATED_VERSION"]);
+/** Unlinked from the phone. */
+const LOGGED_OUT_STATES = new Set(["LOGOUT", "UNPAIRED", "UNPAIRED_IDLE"]);
 /** Unread messages older than this when the session comes back are left to staff: no bot answer days late. */
 const CATCH_UP_MAX_AGE_MS = 3 * 24 * 3600_000;
 
@@ -114,6 +130,7 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
   const launchTimeoutMs = options.launchTimeoutMs ?? 180_000;
   const sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
   const sweepMs = options.sweepMs ?? 120_000;
+  const takeoverGraceMs = options.takeoverGraceMs ?? leaseMs / 2;
   const pacer = new WhatsAppPacer({ perMinute: options.perMinute, ...(options.gapMs ? { gapMs: options.gapMs } : {}), now: () => clock().getTime(), sleep, random });
 
   let holding = false;
@@ -130,7 +147,21 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
   let ticking: Promise<void> | null = null;
   let lastHeld = 0;
   let lastSweep = 0;
-  let sweeping: Promise<void> | null = null;
+  let sweeping: { client: WhatsAppWebClient; done: Promise<void> } | null = null;
+  /** Another instance held the session while this one ran: taking it over waits `takeoverGraceMs`. */
+  let sawOtherHolder = false;
+  /** When the session last became ready (the backoff is reset only once it has lasted). */
+  let readyAt: number | null = null;
+  /** Live messages that came while the catch-up after `ready` runs: handed over after it. */
+  let heldBack: WwebMessage[] | null = null;
+  /** An admin's logout being carried out. */
+  let loggingOut: Promise<void> | null = null;
+  /** Each launched client's initialize(): a client closed before it settled is closed again after. */
+  const initializing = new WeakMap<WhatsAppWebClient, { done: Promise<void>; settled: boolean }>();
+  /** Sends in flight by outbox row: findAccepted waits for them before looking at the chat. */
+  const inFlight = new Map<number, Promise<unknown>>();
+  /** Turns taken at the pacer by pace() and not yet used by send(). */
+  let reserved = 0;
   /** Our sends, by WhatsApp's id: an acknowledgement names the outbox row and try even before the send is recorded. */
   const sends = new Map<string, { outboxId: number; attempt?: number | undefined }>();
   const MAX_SENDS_REMEMBERED = 5_000;
@@ -175,18 +206,37 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     logger: log,
   });
 
-  function sweep(reason: string): void {
+  /**
+   * Reads the unread chats and hands over what is not handled yet. After `ready`, live messages wait
+   * until it is done: one handled first would mark its chat seen (seeing a chat sees all of it) and
+   * hide the older unread messages from the catch-up.
+   */
+  function sweep(reason: "ready" | "periodic"): void {
     const current = client;
-    if (!current || sweeping || status.state !== "ready") return;
+    if (!current || status.state !== "ready") return;
+    // A sweep of an earlier client does not hold this one's back.
+    if (sweeping && sweeping.client === current) return;
     lastSweep = clock().getTime();
-    sweeping = catchUp(current, (m) => lanes.run(m), { logger: log, onSeen: (chatId) => lanes.settled(chatId), notBefore: new Date(lastSweep - CATCH_UP_MAX_AGE_MS) })
+    if (reason === "ready") heldBack = [];
+    const done = catchUp(current, (m) => lanes.run(m), {
+      logger: log,
+      onSeen: (chatId) => lanes.settled(chatId),
+      notBefore: new Date(lastSweep - CATCH_UP_MAX_AGE_MS),
+      quiet: reason === "periodic",
+    })
       .then((counts) => {
-        if (counts.messages > 0) log.info({ ...counts, reason }, "WhatsApp Web: unread messages handled");
+        if (counts.messages > 0 || counts.failed > 0) log.info({ ...counts, reason }, "WhatsApp Web: unread messages handled");
       })
       .catch((error: unknown) => log.warn({ error: loggableError(error), reason }, "WhatsApp Web: could not read unread chats"))
       .finally(() => {
-        sweeping = null;
+        if (sweeping?.client === current) sweeping = null;
+        if (reason === "ready" && client === current) {
+          const waiting = heldBack ?? [];
+          heldBack = null;
+          for (const message of waiting) void lanes.handle(message);
+        }
       });
+    sweeping = { client: current, done };
   }
 
   // ---- session ----
@@ -211,7 +261,7 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     current.on("ready", () => {
       if (!live()) return;
       clearLaunchTimer();
-      failures = 0;
+      readyAt = clock().getTime();
       const user = current.info?.wid?.user;
       const linkedNumber = user ? (toE164(`+${user}`) ?? `+${user}`) : undefined;
       setState("ready", linkedNumber ? { linkedNumber } : {});
@@ -220,7 +270,8 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     });
     current.on("message", (message) => {
       if (!live()) return;
-      lanes.handle(message);
+      if (heldBack) heldBack.push(message);
+      else void lanes.handle(message);
     });
     current.on("message_ack", (message, ack) => {
       if (!live()) return;
@@ -228,8 +279,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     });
     current.on("disconnected", (reason) => {
       if (!live()) return;
-      if (reason === "LOGOUT" || reason === "UNPAIRED" || reason === "UNPAIRED_IDLE") void loggedOut(`disconnected: ${reason}`);
-      else void failed(`disconnected: ${reason}`);
+      if (LOGGED_OUT_STATES.has(reason)) void loggedOut(`disconnected: ${reason}`);
+      else if (TERMINAL_STATES.has(reason)) void loggedOut(`disconnected: ${reason} (WhatsApp will not take this session back: see the README)`);
+      else void failed(`disconnected: ${reason}`, mine);
     });
     current.on("change_state", (state) => {
       if (live()) log.debug({ state }, "WhatsApp Web connection state");
@@ -253,20 +305,30 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       client = current;
       wire(current, mine);
       launchTimer = setTimeout(() => {
-        if (mine === generation && (status.state === "starting" || status.state === "disconnected")) void failed(`no QR code and no session within ${Math.round(launchTimeoutMs / 1000)} s`);
+        if (status.state === "starting") void failed(`no QR code and no session within ${Math.round(launchTimeoutMs / 1000)} s`, mine);
       }, launchTimeoutMs);
       launchTimer.unref?.();
-      await current.initialize();
+      const init = current.initialize();
+      const entry = { settled: false, done: Promise.resolve() };
+      entry.done = init.then(
+        () => void (entry.settled = true),
+        () => void (entry.settled = true),
+      );
+      initializing.set(current, entry);
+      await init;
     } catch (error) {
-      if (mine === generation) await failed(loggableError(error).message);
+      await failed(loggableError(error).message, mine);
     }
   }
 
-  /** The connection or the launch failed: a fresh client after the backoff. */
-  async function failed(detail: string): Promise<void> {
-    const mine = generation;
+  /** The connection or the launch of client `mine` failed: a fresh client after the backoff (once per failure). */
+  async function failed(detail: string, mine: number): Promise<void> {
+    if (mine !== generation) return;
+    const current = ++generation;
     await closeClient();
-    if (stopped || !holding || mine !== generation) return;
+    if (stopped || !holding || current !== generation) return;
+    if (readyAt !== null && clock().getTime() - readyAt >= STABLE_MS) failures = 0;
+    readyAt = null;
     const base = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(failures, 30));
     failures++;
     const delay = base / 2 + (random() * base) / 2;
@@ -274,7 +336,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     setState("disconnected", { detail, retryAt });
     log.warn({ detail, retryInMs: Math.round(delay) }, "WhatsApp Web disconnected: reconnecting");
     clearRetryTimer();
-    retryTimer = setTimeout(() => void launch(), delay);
+    retryTimer = setTimeout(() => {
+      if (current === generation) void launch();
+    }, delay);
     retryTimer.unref?.();
   }
 
@@ -290,15 +354,30 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
 
   async function closeClient(): Promise<void> {
     clearLaunchTimer();
+    heldBack = null;
     const current = client;
     client = null;
     if (!current) return;
     current.removeAllListeners();
-    try {
-      await current.destroy();
-    } catch (error) {
-      log.debug({ error: loggableError(error) }, "closing WhatsApp Web's browser failed");
-    }
+    await destroyClient(current);
+  }
+
+  /**
+   * Closes a client's browser. One still starting has no browser to close yet: it is closed again
+   * once its start settles, or Chromium would be left running with the linked session and no listener.
+   */
+  async function destroyClient(current: WhatsAppWebClient): Promise<void> {
+    const destroy = async () => {
+      try {
+        await current.destroy();
+      } catch (error) {
+        log.debug({ error: loggableError(error) }, "closing WhatsApp Web's browser failed");
+      }
+    };
+    const init = initializing.get(current);
+    const starting = init !== undefined && !init.settled;
+    await destroy();
+    if (starting) void init.done.then(destroy);
   }
 
   function clearRetryTimer() {
@@ -314,22 +393,37 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     const current = client;
     generation++;
     client = null;
+    heldBack = null;
+    readyAt = null;
     clearRetryTimer();
     clearLaunchTimer();
+    setState("logged_out", { detail: "logged out by an admin" });
+    let unlinked = false;
     if (current) {
       current.removeAllListeners();
       try {
-        await current.logout();
+        await withTimeout(current.logout(), 30_000, "logout");
+        unlinked = true;
       } catch (error) {
         log.warn({ error: loggableError(error) }, "WhatsApp Web logout did not complete: the saved session is deleted instead");
-        await deps.forgetSession?.().catch(() => undefined);
       }
-      await current.destroy().catch(() => undefined);
-    } else {
-      await deps.forgetSession?.().catch(() => undefined);
+      await destroyClient(current);
     }
-    setState("logged_out", { detail: "logged out by an admin" });
+    // Without the phone's word (no browser, or it failed), the saved session goes: the next start shows a QR code.
+    if (!unlinked) await deps.forgetSession?.().catch((error: unknown) => log.warn({ error: loggableError(error) }, "could not delete the saved WhatsApp Web session"));
     log.warn("WhatsApp Web logged out by an admin");
+  }
+
+  /** Lets go of the session: no browser, no sender (another instance holds it now, or may any moment). */
+  async function letGo(reason: string): Promise<void> {
+    if (!holding) return;
+    holding = false;
+    delete deps.senders[ROUTE];
+    generation++;
+    readyAt = null;
+    clearRetryTimer();
+    log.warn({ reason }, "letting go of the WhatsApp Web session");
+    await closeClient();
   }
 
   // ---- the lease and the heartbeat ----
@@ -347,30 +441,36 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     const now = clock();
     let held: boolean;
     try {
-      held = await deps.store.hold(now);
-      if (held) lastHeld = now.getTime();
+      held = await withTimeout(deps.store.hold(now), Math.max(1000, leaseMs / 3), "renewing the lease");
+      if (held) lastHeld = clock().getTime();
     } catch (error) {
-      // The database is away: keep the session while the lease would still be ours.
+      // The database is away: keep the session while the lease is surely still ours (see fence()).
       log.warn({ error: loggableError(error) }, "could not renew the WhatsApp Web lease");
-      held = holding && now.getTime() - lastHeld < leaseMs;
+      held = holding && clock().getTime() - lastHeld < leaseMs * FENCE_AT;
     }
     if (stopped) return;
-    if (!held && holding) {
-      log.warn("another instance holds the WhatsApp Web session now: letting go");
-      holding = false;
-      delete deps.senders[ROUTE];
-      generation++;
-      clearRetryTimer();
-      await closeClient();
+    if (!held) {
+      if (!holding) sawOtherHolder = true;
+      else await letGo("another instance holds the WhatsApp Web session now");
       return;
     }
-    if (held && !holding) {
+    if (!holding) {
       holding = true;
       deps.senders[ROUTE] = sender;
+      setState("starting");
       log.info({ holder: options.holder }, "this instance holds the WhatsApp Web session");
-      void launch();
+      if (sawOtherHolder) {
+        // The instance before us may still be closing its browser.
+        setState("starting", { detail: "taking over from another instance" });
+        const mine = generation;
+        retryTimer = setTimeout(() => {
+          if (mine === generation) void launch();
+        }, takeoverGraceMs);
+        retryTimer.unref?.();
+      } else {
+        void launch();
+      }
     }
-    if (!holding) return;
     let requests: SessionRequests;
     try {
       requests = await deps.store.publish(status, now);
@@ -378,19 +478,41 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       log.warn({ error: loggableError(error) }, "could not publish the WhatsApp Web status");
       return;
     }
-    if (requests.logout) {
-      if (status.state !== "logged_out") await logout();
-      await deps.store.complete("logout", requests.logout, clock()).catch((error: unknown) => log.warn({ error: loggableError(error) }, "could not record the logout"));
-    } else if (requests.relink) {
-      if (status.state === "logged_out") {
+    const fresh = (request: { at: Date } | null) => request !== null && now.getTime() - request.at.getTime() < REQUEST_TTL_MS;
+    const record = (kind: "logout" | "relink", request: { at: Date; by: number | null }, acted: boolean) =>
+      deps.store.complete(kind, request, clock(), acted).catch((error: unknown) => log.warn({ error: loggableError(error), kind }, "could not record an admin's WhatsApp Web request"));
+    const { logout: logoutRequest, relink } = requests;
+    if (logoutRequest && !loggingOut) {
+      const acted = fresh(logoutRequest) && status.state !== "logged_out";
+      // Not awaited: a logout may take a while (the browser), and the lease must keep being renewed.
+      loggingOut = (acted ? logout() : Promise.resolve())
+        .then(() => record("logout", logoutRequest, acted))
+        .then(() => deps.store.publish(status, clock()))
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          loggingOut = null;
+        });
+    } else if (relink && !logoutRequest) {
+      const acted = fresh(relink) && status.state === "logged_out";
+      if (acted) {
         failures = 0;
         log.info("an admin asked to link WhatsApp Web again: starting");
         void launch();
       }
-      await deps.store.complete("relink", requests.relink, clock()).catch((error: unknown) => log.warn({ error: loggableError(error) }, "could not record the relink"));
+      await record("relink", relink, acted);
     }
-    if (requests.logout || requests.relink) await deps.store.publish(status, clock()).catch(() => undefined);
     if (status.state === "ready" && now.getTime() - lastSweep >= sweepMs) sweep("periodic");
+  }
+
+  /**
+   * Runs on the heartbeat's timer, whatever the heartbeat is waiting for: a holder that could not
+   * renew its lease for most of its length lets go before another instance may take it.
+   */
+  function fence(): void {
+    if (holding && clock().getTime() - lastHeld > leaseMs * FENCE_AT) void letGo("the lease could not be renewed in time");
   }
 
   // ---- outbound ----
@@ -426,14 +548,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     if (!chatId) return failure(false, "invalid_address", "the recipient is not a WhatsApp number");
     const current = client;
     if (stopped || !holding || !current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${stopped ? "stopped" : holding ? status.state : "held by another instance"}`);
-    // One turn at a time, whatever the outbox's concurrency: pace() let this row through, but
-    // another may have taken the turn since.
-    const turn = turns.then(async () => {
-      await pacer.ready();
-      pacer.take();
-    });
-    turns = turn.catch(() => undefined);
-    await turn;
+    // The turn pace() reserved, or one taken now (a send without pace(): tools, tests).
+    if (reserved > 0) reserved--;
+    else await takeTurn();
     if (client !== current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${status.state}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -441,8 +558,17 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       timer.unref?.();
     });
     try {
-      const sent = await Promise.race([current.sendMessage(chatId, request.body, { linkPreview: false }), timeout]);
+      // Not marked seen: the chat's unread messages are the catch-up's to-do list.
+      const sending = current.sendMessage(chatId, request.body, { linkPreview: false, sendSeen: false });
+      const settled = sending.catch(() => undefined);
+      inFlight.set(request.outboxId, settled);
+      void settled.then(() => {
+        if (inFlight.get(request.outboxId) === settled) inFlight.delete(request.outboxId);
+      });
+      const sent = await Promise.race([sending, timeout]);
       if (sent === "timeout") return failure(true, "timeout", `no answer from WhatsApp Web within ${Math.round(sendTimeoutMs / 1000)} s`, true);
+      // The library answers nothing when WhatsApp Web has no chat for the id.
+      if (!sent?.id?._serialized) return failure(false, "chat_not_found", "WhatsApp Web found no chat for this number");
       const id = sent.id._serialized;
       sends.set(id, { outboxId: request.outboxId, attempt: request.attempt });
       if (sends.size > MAX_SENDS_REMEMBERED) sends.delete(sends.keys().next().value as string);
@@ -460,17 +586,29 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     }
   }
 
+  /** Waits for the pacer, one caller after the other, and takes the turn; rejects (taking nothing) when `signal` aborts. */
+  function takeTurn(signal?: AbortSignal): Promise<void> {
+    const turn = turns.then(async () => {
+      await pacer.ready(signal);
+      pacer.take();
+    });
+    turns = turn.catch(() => undefined);
+    return turn;
+  }
+
   const sender: ChannelSender = {
     send,
     async pace(_request, signal) {
-      // Rows wait (unclaimed) while the session is not ready, then go at the number's pace.
+      // Rows wait (unclaimed) while the session is not ready, then go at the number's pace: the turn
+      // is taken here, so several workers' rows never pass at once.
       for (;;) {
         signal?.throwIfAborted();
         if (stopped) return;
         if (status.state === "ready" && client) break;
         await sleep(500, signal);
       }
-      await pacer.ready(signal);
+      await takeTurn(signal);
+      reserved++;
     },
     async findAccepted(request, since, alreadyRecorded) {
       // The chat's own history says whether the message left: it survives a crash of ours.
@@ -478,8 +616,11 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       if (!chatId) return null;
       const current = client;
       if (!current || status.state !== "ready") throw new Error("WhatsApp Web is not ready: cannot look at the chat yet");
-      const chat = await current.getChatById(chatId);
-      const recent = await chat.fetchMessages({ limit: 50 });
+      // A send of this row still under way in the browser finishes first (or the answer would be "not sent").
+      const pending = inFlight.get(request.outboxId);
+      if (pending) await withTimeout(pending, sendTimeoutMs, "the earlier send");
+      const chat = await withTimeout(current.getChatById(chatId), 30_000, "opening the chat");
+      const recent = await withTimeout(chat.fetchMessages({ limit: 50, fromMe: true }), 30_000, "reading the chat");
       // WhatsApp's clock is in seconds; a minute of slack for clocks that differ.
       const from = since.getTime() - 60_000;
       const match = recent.find((m) => m.fromMe && m.body === request.body && m.timestamp * 1000 >= from && !alreadyRecorded.has(m.id._serialized));
@@ -493,7 +634,10 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       if (started || stopped) return;
       started = true;
       void tick();
-      heartbeat = setInterval(() => void tick(), heartbeatMs);
+      heartbeat = setInterval(() => {
+        fence();
+        void tick();
+      }, heartbeatMs);
       heartbeat.unref?.();
     },
     async stop() {
@@ -502,7 +646,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       if (heartbeat) clearInterval(heartbeat);
       clearRetryTimer();
       await ticking?.catch(() => undefined);
+      await loggingOut;
       delete deps.senders[ROUTE];
+      await sweeping?.done;
       await lanes.idle();
       await closeClient();
       if (holding) {
@@ -516,4 +662,14 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     state: () => ({ holding, status: holding ? { ...status, updatedAt: clock() } : null }),
     tick,
   };
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

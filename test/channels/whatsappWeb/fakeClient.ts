@@ -11,10 +11,21 @@ export class FakeClient extends EventEmitter implements WhatsAppWebClient {
   readonly sent: Array<{ chatId: string; content: string; id: string }> = [];
   /** LID ("…@lid") → phone ("961…@c.us"); an unknown one resolves with an empty `pn`. */
   readonly lids = new Map<string, string>();
-  /** Chats with unread messages waiting when the client becomes ready (catch-up). */
-  chats: Array<{ id: string; unread: WwebMessage[]; isGroup?: boolean; seen?: boolean }> = [];
-  /** How `initialize` behaves: "ready" (emits ready at once), "qr" (emits a QR, waits), or an Error to reject with. */
-  onInitialize: "ready" | "qr" | "manual" | Error = "ready";
+  /**
+   * Chats: `unread` the messages waiting (catch-up), `history` what is already in the chat (our sent
+   * messages are added to it). Like the library, sending marks the chat seen unless `sendSeen: false`.
+   */
+  chats: FakeChat[] = [];
+  /**
+   * How `initialize` behaves: "ready" (emits ready at once), "qr" (emits a QR), "manual" (resolves,
+   * emits nothing), "pending" (Chromium still starting: settles when the test calls `finishStart`),
+   * or an Error to reject with.
+   */
+  onInitialize: "ready" | "qr" | "manual" | "pending" | Error = "ready";
+  /** Settles a "pending" initialize. */
+  finishStart: () => void = () => undefined;
+  /** Slows getChats down (a real account's chat list takes a while). */
+  getChatsDelayMs = 0;
   /** How the next sendMessage behaves: "ok", an Error to throw, or "hang" (never settles). */
   sendBehaviour: Array<"ok" | Error | "hang"> = [];
   initialized = 0;
@@ -28,6 +39,7 @@ export class FakeClient extends EventEmitter implements WhatsAppWebClient {
     this.initialized++;
     const behaviour = this.onInitialize;
     if (behaviour instanceof Error) throw behaviour;
+    if (behaviour === "pending") await new Promise<void>((resolve) => (this.finishStart = resolve));
     if (behaviour === "qr") this.showQr();
     if (behaviour === "ready") this.becomeReady();
   }
@@ -62,20 +74,33 @@ export class FakeClient extends EventEmitter implements WhatsAppWebClient {
     this.emit("message_ack", { id: { _serialized: id } }, ack);
   }
 
-  async sendMessage(chatId: string, content: string): Promise<WwebSent> {
+  async sendMessage(chatId: string, content: string, options: { sendSeen?: boolean } = {}): Promise<WwebSent> {
     const behaviour = this.sendBehaviour.shift() ?? "ok";
     if (behaviour === "hang") return new Promise<WwebSent>(() => undefined);
     if (behaviour instanceof Error) throw behaviour;
     const id = `true_${chatId}_3EB0${String(this.nextId++).padStart(16, "0")}`;
     this.sent.push({ chatId, content, id });
-    return { id: { _serialized: id }, ack: 0, timestamp: Math.floor(Date.now() / 1000) };
+    let chat = this.chats.find((c) => c.id === chatId);
+    if (!chat) this.chats.push((chat = { id: chatId, unread: [] }));
+    // whatsapp-web.js marks the chat seen before sending, unless told not to.
+    if (options.sendSeen !== false && chat.unread.length > 0) {
+      chat.seen = true;
+      this.markedSeenBySend.push(chatId);
+    }
+    const timestamp = Math.floor(Date.now() / 1000);
+    (chat.history ??= []).push(wwebMessage({ from: chatId, fromMe: true, body: content, timestamp, id: { _serialized: id, fromMe: true, remote: chatId, id: id.split("_").pop()! } }));
+    return { id: { _serialized: id }, ack: 0, timestamp };
   }
+
+  /** Chats a send marked seen (what `sendSeen: false` prevents). */
+  readonly markedSeenBySend: string[] = [];
 
   async getContactLidAndPhone(userIds: string[]): Promise<Array<{ lid: string; pn: string }>> {
     return userIds.map((id) => (id.endsWith("@lid") ? { lid: id, pn: this.lids.get(id) ?? "" } : { lid: [...this.lids].find(([, pn]) => pn === id)?.[0] ?? "", pn: id }));
   }
 
   async getChats(): Promise<WwebChat[]> {
+    if (this.getChatsDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.getChatsDelayMs));
     return this.chats.map((c) => this.chatOf(c));
   }
 
@@ -84,18 +109,31 @@ export class FakeClient extends EventEmitter implements WhatsAppWebClient {
     return this.chatOf(chat);
   }
 
-  private chatOf(chat: { id: string; unread: WwebMessage[]; isGroup?: boolean; seen?: boolean }): WwebChat {
+  private chatOf(chat: FakeChat): WwebChat {
     return {
       id: { _serialized: chat.id },
       isGroup: chat.isGroup ?? chat.id.endsWith("@g.us"),
-      unreadCount: chat.seen ? 0 : chat.unread.length,
-      fetchMessages: async ({ limit }) => chat.unread.slice(-limit),
+      unreadCount: chat.seen ? 0 : chat.unread.filter((m) => !m.fromMe).length,
+      // Oldest first, like the library; `fromMe` filters before the limit counts back from the newest.
+      fetchMessages: async ({ limit, fromMe }) => {
+        const all = [...(chat.history ?? []), ...chat.unread].filter((m) => fromMe === undefined || m.fromMe === fromMe);
+        const ordered = all.map((m, i) => ({ m, i })).sort((a, b) => a.m.timestamp - b.m.timestamp || a.i - b.i).map(({ m }) => m);
+        return ordered.slice(-limit);
+      },
       sendSeen: async () => {
         chat.seen = true;
         return true;
       },
     };
   }
+}
+
+export interface FakeChat {
+  id: string;
+  unread: WwebMessage[];
+  history?: WwebMessage[];
+  isGroup?: boolean;
+  seen?: boolean;
 }
 
 let counter = 0;

@@ -40,6 +40,19 @@ function world(overrides: Partial<InboundDeps> = {}) {
 /** Base64 of `bytes` bytes (the content does not matter to the checks). */
 const base64Of = (bytes: number) => Buffer.alloc(bytes, 7).toString("base64");
 const MB = 1024 * 1024;
+/** world()'s clock, in WhatsApp's seconds. */
+const NOW = Date.parse("2025-03-01T08:00:00Z") / 1000;
+
+/** `message` with its downloads counted. */
+function counted<T extends { downloadMedia(): Promise<unknown> }>(message: T): T & { downloads: number } {
+  const download = message.downloadMedia.bind(message);
+  const out = Object.assign(message, { downloads: 0 });
+  out.downloadMedia = async () => {
+    out.downloads++;
+    return download();
+  };
+  return out as T & { downloads: number };
+}
 
 describe("a resident's text on WhatsApp Web", () => {
   it("becomes an inbound WhatsApp message on the whatsapp-web route, with their number, name and time", async () => {
@@ -247,13 +260,71 @@ describe("media", () => {
     ["WhatsApp no longer has the file", "gone"],
     ["the download fails", new Error("Evaluation failed: 96171123456")],
     ["the file is empty", { mimetype: "image/jpeg", data: "" }],
-  ])("when %s, the message is handed over without it, and the log masks the number", async (_what, file) => {
+  ])("when %s more than 30 minutes after it was sent, the message is handed over without it, and the log masks the number", async (_what, file) => {
     const { deps, lines } = world();
-    const inbound = await toInbound(wwebMessage({ from: "96171123456@c.us", type: "image", body: "pothole", media: file }), deps);
+    const inbound = await toInbound(wwebMessage({ from: "96171123456@c.us", type: "image", body: "pothole", timestamp: NOW - 31 * 60, media: file }), deps);
     expect(inbound).toMatchObject({ from: "+96171123456", text: "pothole", media: [] });
     expect(lines.filter((l) => l.level === 40)).toHaveLength(1);
     expect(JSON.stringify(lines)).not.toContain("71123456");
     expect(JSON.stringify(lines)).toContain("+961•••••456");
+  });
+
+  it.each<[string, "gone" | Error, number]>([
+    ["WhatsApp is still fetching the file (the library says undefined)", "gone", NOW - 60],
+    ["the download fails (a network error)", new Error("Evaluation failed: 96171123456"), NOW - 29 * 60],
+    ["the client was destroyed meanwhile", new Error("Protocol error (Runtime.callFunctionOn): Target closed."), NOW],
+    ["the file is not there, the message stamped ahead of our clock", "gone", NOW + 120],
+  ])("when %s within 30 minutes, it rejects: the chat stays unread and the photo is taken at the next catch-up", async (_what, file, timestamp) => {
+    const { deps, lines, media } = world();
+    const message = wwebMessage({ from: "96171123456@c.us", type: "image", body: "pothole", timestamp, media: file });
+    await expect(toInbound(message, deps)).rejects.toThrow(/media.*not downloaded.*again/i);
+    expect(media.files.size).toBe(0);
+    expect(JSON.stringify(lines)).not.toContain("71123456");
+  });
+
+  it("taken again once the media is there, it is kept", async () => {
+    const { deps, media } = world();
+    let ready = false;
+    const message = wwebMessage({ type: "image", timestamp: NOW - 60, media: { mimetype: "image/png", data: PNG_1x1 } });
+    const download = message.downloadMedia.bind(message);
+    message.downloadMedia = async () => (ready ? download() : undefined);
+    await expect(toInbound(message, deps)).rejects.toThrow();
+    ready = true;
+    expect((await toInbound(message, deps))?.media).toHaveLength(1);
+    expect(media.files.size).toBe(1);
+  });
+
+  it("a file that does not come, from a message without a time, is handed over without it (its age is unknown)", async () => {
+    const { deps } = world();
+    expect(await toInbound(wwebMessage({ type: "image", body: "pothole", timestamp: 0, media: "gone" }), deps)).toMatchObject({ text: "pothole", media: [] });
+  });
+
+  it.each<[string, { size?: number; mimetype?: string }, string]>([
+    ["a 300 MB document", { size: 300 * MB, mimetype: "application/pdf" }, "media too large to keep: handed over without it"],
+    ["a 6 MB photo", { size: 6 * MB, mimetype: "image/jpeg" }, "media too large to keep: handed over without it"],
+    ["a file larger than anything we keep, of a type not told", { size: 17 * MB }, "media too large to keep: handed over without it"],
+    ["an executable", { size: 1000, mimetype: "application/x-msdownload" }, "media of a type we do not keep: handed over without it"],
+    ["an SVG of unknown size", { mimetype: "image/svg+xml" }, "media of a type we do not keep: handed over without it"],
+  ])("%s, as WhatsApp describes it before the download, is never downloaded", async (_what, data, msg) => {
+    const { deps, media, lines } = world();
+    // Recent: a failed download would reject, so only skipping the download hands it over.
+    const message = counted(wwebMessage({ type: "document", body: "file", timestamp: NOW - 60, _data: data, media: "gone" }));
+    expect(await toInbound(message, deps)).toMatchObject({ text: "file", media: [] });
+    expect(message.downloads).toBe(0);
+    expect(media.files.size).toBe(0);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg }));
+  });
+
+  it("a file WhatsApp describes as one we keep is downloaded, and checked again as it comes", async () => {
+    const { deps, media } = world();
+    const kept = counted(wwebMessage({ type: "image", _data: { size: 70, mimetype: "image/png" }, media: { mimetype: "image/png", data: PNG_1x1 } }));
+    expect((await toInbound(kept, deps))?.media).toHaveLength(1);
+    expect(kept.downloads).toBe(1);
+    // Described as small, it is not: the downloaded file decides.
+    const big = counted(wwebMessage({ type: "image", _data: { size: 70, mimetype: "image/jpeg" }, media: { mimetype: "image/jpeg", data: base64Of(5 * MB + 1) } }));
+    expect((await toInbound(big, deps))?.media).toEqual([]);
+    expect(big.downloads).toBe(1);
+    expect(media.files.size).toBe(1);
   });
 
   it("a media message without media has no text: the library puts a thumbnail in its body", async () => {

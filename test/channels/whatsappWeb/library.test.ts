@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { chromiumArgs, profileDir } from "../../../src/channels/whatsappWeb/library.js";
+import { chromiumArgs, isLibraryRejection, profileDir } from "../../../src/channels/whatsappWeb/library.js";
 
 const root = path.join(import.meta.dirname, "../../..");
 const src = path.join(root, "src");
@@ -107,5 +107,17 @@ describe("with WhatsApp Web off, whatsapp-web.js (puppeteer, ~35 MB) is never lo
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, LOG_LEVEL: "silent" },
     });
     expect(JSON.parse(stdout.trim().split("\n").at(-1) ?? "")).toEqual({ afterOurModules: false, afterThePackage: true });
+  });
+});
+
+describe("rejections the library leaves behind", () => {
+  it("are recognised by where they come from, and nothing else is", () => {
+    const fromPage = new Error("Protocol error (Runtime.callFunctionOn): Target closed");
+    fromPage.stack = `Error: Target closed\n    at CdpCDPSession.send (/srv/baladiya/node_modules/puppeteer-core/lib/cjs/puppeteer/cdp/CdpSession.js:101:19)\n    at Client.inject (/srv/baladiya/node_modules/whatsapp-web.js/src/Client.js:120:9)`;
+    const ours = new Error("database locked");
+    ours.stack = "Error: database locked\n    at handleInbound (/srv/baladiya/dist/inbox/handleInbound.js:10:5)";
+    expect(isLibraryRejection(fromPage)).toBe(true);
+    expect(isLibraryRejection(ours)).toBe(false);
+    expect(isLibraryRejection("a string")).toBe(false);
   });
 });

@@ -75,15 +75,46 @@ describe("catching up after a restart", () => {
     expect(fake.chats.slice(0, 3).map((c) => c.seen)).toEqual([undefined, undefined, undefined]);
   });
 
-  it("takes at most the newest `maxPerChat` messages of a chat", async () => {
+  it("takes at most the newest `maxPerChat` messages of a chat, and says how many it left out", async () => {
     const fake = new FakeClient();
     fake.chats = [{ id: RIMA, unread: Array.from({ length: 60 }, (_, i) => said(RIMA, `m${i}`, i)) }];
     const handled: string[] = [];
-    const counts = await catchUp(fake, async (m) => void handled.push(m.body), { logger: recordingLogger().logger, maxPerChat: 50 });
+    const { logger, lines } = recordingLogger();
+    const counts = await catchUp(fake, async (m) => void handled.push(m.body), { logger, maxPerChat: 50 });
     expect(handled).toHaveLength(50);
     expect(handled[0]).toBe("m10");
     expect(handled.at(-1)).toBe("m59");
     expect(counts.messages).toBe(50);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, chat: "961•••••456@c.us", leftOut: 10, msg: expect.stringContaining("left out") }));
+    expect(JSON.stringify(lines)).not.toContain("71123456");
+  });
+
+  it("says so even on a quiet sweep when the chat is then marked seen: those messages are no longer unread anywhere", async () => {
+    const fake = new FakeClient();
+    fake.chats = [{ id: RIMA, unread: Array.from({ length: 5 }, (_, i) => said(RIMA, `m${i}`, i)) }];
+    const { logger, lines } = recordingLogger();
+    await catchUp(fake, async () => undefined, { logger, maxPerChat: 3, quiet: true });
+    expect(fake.chats[0]?.seen).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, leftOut: 2 }));
+  });
+
+  it("fetches only the resident's messages: our replies after them do not push unread ones out of the window", async () => {
+    // Replies already sent (without marking the chat seen, e.g. after a failed message) sit after
+    // the resident's unread messages; the library counts them toward `limit` unless told fromMe: false.
+    const fake = new FakeClient();
+    const ours = (body: string, second: number) => said(RIMA, body, second, { fromMe: true, id: { _serialized: `true_${RIMA}_3EB0${second}`, fromMe: true, remote: RIMA, id: `3EB0${second}` } });
+    fake.chats = [
+      {
+        id: RIMA,
+        history: [ours("Thank you, what street?", 2), ours("Thank you, a photo please?", 4), ours("Your report is number 12", 6)],
+        unread: [said(RIMA, "hello", 1), said(RIMA, "the pothole is back", 3), said(RIMA, "Main Road", 5)],
+      },
+    ];
+    const handled: string[] = [];
+    const counts = await catchUp(fake, async (m) => void handled.push(m.body), { logger: recordingLogger().logger });
+    expect(handled).toEqual(["hello", "the pothole is back", "Main Road"]);
+    expect(counts).toEqual({ chats: 1, messages: 3, failed: 0, tooOld: 0 });
+    expect(fake.chats[0]?.seen).toBe(true);
   });
 
   it("leaves a chat unread when one of its messages fails, still answers the rest, and takes it again next time", async () => {
@@ -322,15 +353,58 @@ describe("live messages", () => {
 });
 
 describe("catch-up after a long silence", () => {
-  it("leaves unread messages older than notBefore to staff: no bot answer days late", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const notBefore = new Date((now - 3 * 86400) * 1000);
+  const longSilence = () => {
     const client = new FakeClient();
-    const now = Math.floor(Date.now() / 1000);
-    const old = wwebMessage({ from: "96171123456@c.us", body: "the bin was not collected", timestamp: now - 5 * 86400 });
-    const fresh = wwebMessage({ from: "96171123456@c.us", body: "still not collected", timestamp: now - 60 });
-    client.chats = [{ id: "96171123456@c.us", unread: [old, fresh] }];
+    const old = wwebMessage({ from: RIMA, body: "the bin was not collected", timestamp: now - 5 * 86400 });
+    const fresh = wwebMessage({ from: RIMA, body: "still not collected", timestamp: now - 60 });
+    client.chats = [{ id: RIMA, unread: [old, fresh] }];
+    return client;
+  };
+
+  it("leaves unread messages older than notBefore to staff: no bot answer days late, and the chat stays unread on the phone", async () => {
+    const client = longSilence();
     const handled: string[] = [];
-    const counts = await catchUp(client, async (m) => void handled.push(m.body), { logger: pino({ level: "silent" }), notBefore: new Date((now - 3 * 86400) * 1000) });
+    const seen: string[] = [];
+    const { logger, lines } = recordingLogger();
+    const counts = await catchUp(client, async (m) => void handled.push(m.body), { logger, notBefore, onSeen: (chatId) => seen.push(chatId) });
     expect(handled).toEqual(["still not collected"]);
     expect(counts).toEqual({ chats: 1, messages: 1, failed: 0, tooOld: 1 });
+    expect(client.chats[0]?.seen).toBeUndefined();
+    expect(seen).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, chat: "961•••••456@c.us", messages: 1, msg: expect.stringContaining("too old") }));
+  });
+
+  it("on a quiet sweep, the same chat is only a debug line, still counted", async () => {
+    const client = longSilence();
+    const { logger, lines } = recordingLogger();
+    const counts = await catchUp(client, async () => undefined, { logger, notBefore, quiet: true });
+    expect(counts).toEqual({ chats: 1, messages: 1, failed: 0, tooOld: 1 });
+    expect(client.chats[0]?.seen).toBeUndefined();
+    expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 20, messages: 1, msg: expect.stringContaining("too old") }));
+  });
+
+  it("on a quiet sweep that found nothing to do but old messages, says it done only at debug level", async () => {
+    const client = new FakeClient();
+    client.chats = [{ id: RIMA, unread: [wwebMessage({ from: RIMA, body: "the bin was not collected", timestamp: now - 5 * 86400 })] }];
+    const { logger, lines } = recordingLogger();
+    const counts = await catchUp(client, async () => undefined, { logger, notBefore, quiet: true });
+    expect(counts).toEqual({ chats: 1, messages: 0, failed: 0, tooOld: 1 });
+    expect(client.chats[0]?.seen).toBeUndefined();
+    expect(lines.filter((l) => (l.level as number) >= 30)).toEqual([]);
+  });
+
+  it("a chat left unread with too old messages and more than `maxPerChat` is not warned about on a quiet sweep", async () => {
+    const client = new FakeClient();
+    const old = Array.from({ length: 5 }, (_, i) => wwebMessage({ from: RIMA, body: `old ${i}`, timestamp: now - 5 * 86400 + i }));
+    client.chats = [{ id: RIMA, unread: [...old, wwebMessage({ from: RIMA, body: "hello?", timestamp: now - 60 })] }];
+    const { logger, lines } = recordingLogger();
+    const counts = await catchUp(client, async () => undefined, { logger, notBefore, quiet: true, maxPerChat: 3 });
+    expect(counts).toEqual({ chats: 1, messages: 1, failed: 0, tooOld: 2 });
+    expect(client.chats[0]?.seen).toBeUndefined();
+    expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 20, leftOut: 3 }));
   });
 });

@@ -20,10 +20,13 @@ class FakeDatabase {
   completed: string[] = [];
   lids = new Map<string, string>();
   down = false;
+  /** The database stalls: hold() never answers. */
+  stalled = false;
 
   storeFor(holder: string, leaseMs = 30_000): SessionStore {
     return {
       hold: async (now) => {
+        if (this.stalled) return new Promise<boolean>(() => undefined);
         if (this.down) throw new Error("database unreachable");
         if (this.leaseHolder && this.leaseHolder !== holder && this.leaseUntil > now.getTime()) return false;
         this.leaseHolder = holder;
@@ -37,8 +40,8 @@ class FakeDatabase {
         this.published.push(status);
         return this.requests;
       },
-      complete: async (kind) => {
-        this.completed.push(kind);
+      complete: async (kind, _request, _now, acted) => {
+        this.completed.push(acted ? kind : `${kind} (nothing to do)`);
         this.requests = { ...this.requests, [kind]: null };
       },
       lids: {
@@ -83,7 +86,11 @@ afterEach(async () => {
   await Promise.all(instances.splice(0).map((i) => i.channel.stop()));
 });
 
-function instance(db: FakeDatabase, holder = "host-a:1", options: { leaseMs?: number; sendTimeoutMs?: number; launchTimeoutMs?: number; gapMs?: { min: number; max: number } } = {}): Instance {
+function instance(
+  db: FakeDatabase,
+  holder = "host-a:1",
+  options: { leaseMs?: number; sendTimeoutMs?: number; launchTimeoutMs?: number; gapMs?: { min: number; max: number }; heartbeatMs?: number } = {},
+): Instance {
   const self: Instance = {
     clients: [],
     senders: {},
@@ -200,14 +207,62 @@ describe("linking the town's phone", () => {
     await ready(town);
     db.requests = { logout: { at: new Date(), by: 3 }, relink: null };
     await town.channel.tick();
+    await until(() => db.completed.length === 1, 1000, "the logout recorded");
     expect(town.clients[0]!.loggedOut).toBe(1);
     expect(stateOf(town)).toBe("logged_out");
     expect(db.completed).toEqual(["logout"]);
-    expect(db.last?.state).toBe("logged_out");
+    await until(() => db.last?.state === "logged_out", 1000, "published");
+    // A second click after it is logged out changes nothing and is not audited as an action.
+    db.requests = { logout: { at: new Date(), by: 4 }, relink: null };
+    await town.channel.tick();
+    await until(() => db.completed.length === 2, 1000, "the second request cleared");
+    expect(db.completed[1]).toBe("logout (nothing to do)");
+    expect(town.clients[0]!.loggedOut).toBe(1);
+  });
+});
+
+describe("WhatsApp ending the session", () => {
+  it("a number WhatsApp blocked is not relaunched in a loop: it waits for an admin, with the reason shown", async () => {
+    const db = new FakeDatabase();
+    const town = instance(db);
+    await town.channel.tick();
+    await ready(town);
+    town.clients[0]!.disconnect("TOS_BLOCK");
+    await until(() => stateOf(town) === "logged_out", 1000, "stopped");
+    expect(town.channel.state().status?.detail).toContain("TOS_BLOCK");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(town.clients).toHaveLength(1);
+  });
+
+  it("a browser still starting when the session is logged out is closed once it has started (no Chromium left behind)", async () => {
+    const db = new FakeDatabase();
+    const town = instance(db);
+    town.prepare = (client) => (client.onInitialize = "pending");
+    await town.channel.tick();
+    await until(() => town.clients.length === 1, 1000, "a client");
+    db.requests = { logout: { at: new Date(), by: 3 }, relink: null };
+    await town.channel.tick();
+    await until(() => db.completed.length === 1, 1000, "the logout");
+    const starting = town.clients[0]!;
+    expect(starting.destroyed).toBe(1);
+    starting.finishStart();
+    await until(() => starting.destroyed === 2, 1000, "closed again once started");
   });
 });
 
 describe("several instances on one database", () => {
+  it("a holder whose database stalls lets go before its lease can pass to another instance", async () => {
+    const db = new FakeDatabase();
+    const a = instance(db, "host-a:1", { leaseMs: 200, heartbeatMs: 10 });
+    a.channel.start();
+    await ready(a);
+    db.stalled = true;
+    // Before 200 ms are over (when another instance could take the lease), A has closed its browser.
+    await until(() => !a.channel.state().holding, 180, "A letting go");
+    expect(a.senders["whatsapp-web"]).toBeUndefined();
+    expect(a.clients[0]!.destroyed).toBe(1);
+  });
+
   it("only one holds the session: the other launches nothing and has no sender, and takes over when the lease runs out", async () => {
     const db = new FakeDatabase();
     const a = instance(db, "host-a:1", { leaseMs: 60 });
@@ -256,6 +311,38 @@ describe("several instances on one database", () => {
 });
 
 describe("residents' messages", () => {
+  it("a message arriving while the catch-up after a reconnection runs does not hide the older unread ones", async () => {
+    const db = new FakeDatabase();
+    const town = instance(db);
+    const now = Math.floor(Date.now() / 1000);
+    const whileAway = wwebMessage({ from: "96171123456@c.us", body: "the street light is out", timestamp: now - 60 });
+    town.prepare = (client) => {
+      client.chats = [{ id: "96171123456@c.us", unread: [whileAway] }];
+      client.getChatsDelayMs = 50;
+    };
+    await town.channel.tick();
+    await until(() => town.clients.length === 1, 1000, "a client");
+    const phone = town.clients[0]!;
+    // The resident writes again just as the session is back, before the chat list has been read.
+    const live = wwebMessage({ from: "96171123456@c.us", body: "near the church", timestamp: now });
+    phone.chats[0]!.unread.push(live);
+    phone.receive(live);
+    await until(() => town.received.length === 2, 2000, "both messages");
+    expect(town.received.map((m) => m.text)).toEqual(["the street light is out", "near the church"]);
+  });
+
+  it("answering a resident does not mark their chat read: an unhandled message stays on the to-do list", async () => {
+    const db = new FakeDatabase();
+    const town = instance(db);
+    await town.channel.tick();
+    await ready(town);
+    const phone = town.clients[0]!;
+    phone.chats = [{ id: "96171123456@c.us", unread: [wwebMessage({ from: "96171123456@c.us", body: "stuck" })] }];
+    expect(await town.channel.sender.send(request())).toMatchObject({ status: "sent" });
+    expect(phone.markedSeenBySend).toEqual([]);
+    expect(phone.chats[0]!.seen).toBeUndefined();
+  });
+
   it("a phone number is the resident's E.164 number; a hidden number (LID) is resolved and remembered", async () => {
     const db = new FakeDatabase();
     const town = instance(db);
@@ -353,15 +440,19 @@ describe("sending", () => {
     phone.sendBehaviour = ["hang"];
     const since = new Date(Date.now() - 1000);
     expect(await town.channel.sender.send(request())).toMatchObject({ status: "failed", retryable: true, ambiguous: true, code: "timeout" });
+    // While the browser is still at it, nobody can tell yet: the outbox asks again later.
+    await expect(town.channel.sender.findAccepted(request(), since, new Set())).rejects.toThrow(/earlier send/);
+    // Once it is over (here: after a restart, a row whose send was lost with the process):
+    const later = request({ outboxId: 8 });
     // It did not leave: nothing in the chat, so sending again is right.
     phone.chats = [{ id: "96171123456@c.us", unread: [] }];
-    expect(await town.channel.sender.findAccepted(request(), since, new Set())).toBeNull();
+    expect(await town.channel.sender.findAccepted(later, since, new Set())).toBeNull();
     // It did leave: the chat has our message with that text since the try started.
     const left = wwebMessage({ from: "96171123456@c.us", fromMe: true, body: "Your request #10427 is resolved.", timestamp: Math.floor(Date.now() / 1000) });
-    phone.chats = [{ id: "96171123456@c.us", unread: [left] }];
-    expect(await town.channel.sender.findAccepted(request(), since, new Set())).toBe(left.id._serialized);
+    phone.chats = [{ id: "96171123456@c.us", unread: [], history: [left] }];
+    expect(await town.channel.sender.findAccepted(later, since, new Set())).toBe(left.id._serialized);
     // Unless that message is another row's send, recorded already.
-    expect(await town.channel.sender.findAccepted(request(), since, new Set([left.id._serialized]))).toBeNull();
+    expect(await town.channel.sender.findAccepted(later, since, new Set([left.id._serialized]))).toBeNull();
   });
 
   it("the browser dying mid-send is ambiguous; an unknown number is final", async () => {
@@ -387,8 +478,18 @@ describe("sending", () => {
       at.push(Date.now());
       return original(chatId, content);
     };
-    await Promise.all([1, 2, 3].map((n) => town.channel.sender.pace!(request()).then(() => town.channel.sender.send(request({ outboxId: n })))));
+    const passed: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        town.channel.sender.pace!(request()).then(() => {
+          passed.push(Date.now());
+          return town.channel.sender.send(request({ outboxId: n }));
+        }),
+      ),
+    );
     expect(phone.sent).toHaveLength(3);
+    // pace() itself takes the turn: the workers pass one by one, so none waits inside send() with its row claimed.
+    expect(passed[2]! - passed[0]!).toBeGreaterThanOrEqual(70);
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(35);
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(35);
   });
