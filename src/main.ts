@@ -25,6 +25,7 @@ async function main() {
   const app = createApp(deps);
   const sending = routes.configured.length > 0;
   if (!sending) logger.warn("no route is configured (Twilio, ANDROID_SMS_URL, SMPP_URL or WHATSAPP_WEB_ENABLED): staff replies stay queued until one is");
+  else logger.info({ routes: routes.configured }, "sending through these routes");
   if (config.whatsappWeb.enabled) {
     const { isLibraryRejection } = await import("./channels/whatsappWeb/library.js");
     process.on("unhandledRejection", (reason) => {
@@ -35,10 +36,8 @@ async function main() {
       // Anything else crashes the process, as it would without this handler.
       throw reason;
     });
-  }
-  if (config.whatsappWeb.enabled)
     logger.warn("WhatsApp Web is on: an unofficial client of WhatsApp; a number that sends unsolicited volume can be banned (Twilio's WhatsApp is the supported path at scale)");
-  else logger.info({ routes: routes.configured }, "sending through these routes");
+  }
   // Without a sender nothing would leave the outbox: reminders would only pile up.
   const jobs = scheduleJobs({
     outbox: sending

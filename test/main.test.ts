@@ -204,6 +204,37 @@ describe("npm start", () => {
     }
   }, 120_000);
 
+  it("with WhatsApp Web on and no browser to run: holds the session, /healthz says disconnected (retrying), and SIGTERM stops it cleanly", async () => {
+    const server = npmStart({
+      PORT: "0",
+      DATABASE_URL: `file:${path.join(dir, "wweb", "baladiya.db")}`,
+      LOG_LEVEL: "info",
+      DEMO_DATA: "false",
+      WHATSAPP_WEB_ENABLED: "true",
+      WHATSAPP_WEB_DATA_DIR: path.join(dir, "wweb", "whatsapp-web"),
+      CHROMIUM_PATH: path.join(dir, "no-chromium-here"),
+    });
+    const listening = await server.waitFor("Baladiya is listening");
+    const app = Number(listening.pid);
+    try {
+      expect(server.logs()).toContainEqual(expect.objectContaining({ routes: ["whatsapp-web"], msg: "sending through these routes" }));
+      expect(server.logs().some((l) => l.msg?.startsWith("WhatsApp Web is on: an unofficial client"))).toBe(true);
+      await server.waitFor("this instance holds the WhatsApp Web session");
+      let channel: { state?: string } | undefined;
+      for (let i = 0; i < 100 && channel?.state !== "disconnected"; i++) {
+        channel = ((await (await fetch(`${String(listening.url)}/healthz`)).json()) as { whatsappWeb?: { state: string } }).whatsappWeb;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(channel).toMatchObject({ state: "disconnected", stale: false });
+      expect(server.logs()).toContainEqual(expect.objectContaining({ msg: "WhatsApp Web disconnected: reconnecting", detail: expect.stringContaining("no-chromium-here") }));
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(server.logs().some((l) => l.msg === "WhatsApp Web channel stopped")).toBe(true);
+    } finally {
+      if (isAlive(app)) process.kill(app, "SIGKILL");
+    }
+  }, 120_000);
+
   it("answers a webhook that is in progress when SIGTERM arrives, then exits 0", async () => {
     const server = npmStart({
       PORT: "0",
