@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { HttpError } from "../../../lib/httpError.js";
+import type { Response } from "express";
 import type { FlashMessage } from "../flash.js";
-import type { Translate } from "../staffContext.js";
+import { html, type HtmlValue } from "../html.js";
+import { csrfField, staffPage, type Section } from "../layout.js";
+import type { StaffContext, Translate } from "../staffContext.js";
 
 /**
  * Form fields carry their error as a translation key (`z.string().min(1, "admin.errors.nameAr")`):
@@ -31,4 +34,27 @@ export const codeField = (error: string) => z.string().trim().regex(/^[a-z][a-z_
 export function parseId(raw: unknown): number {
   if (typeof raw !== "string" || !/^\d{1,9}$/.test(raw)) throw new HttpError(404, "Not found");
   return Number(raw);
+}
+
+/**
+ * The second step of an admin action that cannot be undone (revoking a key, unlinking the town's
+ * WhatsApp phone): a page that says what will happen, whose button posts `confirm=yes` back to
+ * `action` (the POST handler asks again when the field is missing), and a way out.
+ */
+export function sendConfirmation(
+  res: Response,
+  ctx: StaffContext,
+  page: { path: string; title: string; section: Section; question: HtmlValue; explain: HtmlValue; details?: HtmlValue; action: string; submit: string; cancel: string; cancelHref: string },
+): void {
+  const body = html`<section class="card form-card">
+  <h1>${page.question}</h1>
+  <p>${page.explain}</p>
+  ${page.details === undefined ? "" : html`<p>${page.details}</p>`}
+  <form method="post" action="${page.action}" class="actions">
+    ${csrfField(ctx)}<input type="hidden" name="confirm" value="yes">
+    <button type="submit" class="btn btn-danger">${page.submit}</button>
+    <a class="btn btn-ghost" href="${page.cancelHref}">${page.cancel}</a>
+  </form>
+</section>`;
+  res.set("Cache-Control", "no-store").type("html").send(staffPage(ctx, page.path, { title: page.title, section: page.section, body }));
 }

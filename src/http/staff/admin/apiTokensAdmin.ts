@@ -9,7 +9,7 @@ import { formatDateTime, isolate } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext } from "../staffContext.js";
-import { formErrors, parseId } from "./adminForms.js";
+import { formErrors, parseId, sendConfirmation } from "./adminForms.js";
 
 const TokenForm = z.object({
   staffId: z.coerce.number({ error: "admin.errors.owner" }).int("admin.errors.owner").positive("admin.errors.owner"),
@@ -111,22 +111,20 @@ html`<section class="card token-once" role="alert">
     const { t, locale } = ctx;
     const token = await findToken(req.params.id);
     if (token.revokedAt) return redirectWithFlash(res, deps, BASE, [alreadyRevoked(ctx, { ...token, revokedAt: token.revokedAt })]);
-    const body = html`<section class="card form-card">
-  <h1>${t("admin.tokens.confirmQuestion", { name: isolate(token.name) })}</h1>
-  <p>${t("admin.tokens.confirmExplain")}</p>
-  <p>${t("admin.tokens.prefix")}: <span class="mono" dir="ltr">${token.prefix}…</span> · ${t("admin.tokens.owner")}: <bdi>${token.staff.displayName}</bdi> · ${t("admin.tokens.lastUsed")}: ${
-    token.lastUsedAt ? formatDateTime(token.lastUsedAt, locale) : t("admin.tokens.neverUsed")
-  }</p>
-  <form method="post" action="${BASE}/${token.id}/revoke" class="actions">
-    ${csrfField(ctx)}<input type="hidden" name="confirm" value="yes">
-    <button type="submit" class="btn btn-danger">${t("admin.tokens.confirmSubmit")}</button>
-    <a class="btn btn-ghost" href="${BASE}">${t("admin.cancel")}</a>
-  </form>
-</section>`;
-    res
-      .set("Cache-Control", "no-store")
-      .type("html")
-      .send(staffPage(ctx, `${BASE}/${token.id}/revoke`, { title: t("admin.tokens.confirmTitle"), section: "apiTokens", body }));
+    sendConfirmation(res, ctx, {
+      path: `${BASE}/${token.id}/revoke`,
+      title: t("admin.tokens.confirmTitle"),
+      section: "apiTokens",
+      question: t("admin.tokens.confirmQuestion", { name: isolate(token.name) }),
+      explain: t("admin.tokens.confirmExplain"),
+      details: html`${t("admin.tokens.prefix")}: <span class="mono" dir="ltr">${token.prefix}…</span> · ${t("admin.tokens.owner")}: <bdi>${token.staff.displayName}</bdi> · ${t("admin.tokens.lastUsed")}: ${
+        token.lastUsedAt ? formatDateTime(token.lastUsedAt, locale) : t("admin.tokens.neverUsed")
+      }`,
+      action: `${BASE}/${token.id}/revoke`,
+      submit: t("admin.tokens.confirmSubmit"),
+      cancel: t("admin.cancel"),
+      cancelHref: BASE,
+    });
   });
 
   router.post("/:id/revoke", async (req, res) => {

@@ -9,7 +9,7 @@ import { formatDateTime } from "../format.js";
 import { html, type HtmlValue } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
-import { parseId } from "./adminForms.js";
+import { parseId, sendConfirmation } from "./adminForms.js";
 
 const BASE = "/staff/admin/open311-clients";
 
@@ -125,20 +125,18 @@ html`<section class="card token-once" role="alert">
     const s = c(ctx.t);
     const client = await findClient(req.params.id);
     if (client.revokedAt) return redirectWithFlash(res, deps, BASE, [alreadyRevoked(ctx, { ...client, revokedAt: client.revokedAt })]);
-    const body = html`<section class="card form-card">
-  <h1>${s("confirm.question", { name: isolated(client.name) })}</h1>
-  <p><strong>${s("confirm.stay")}</strong> ${s("confirm.explain")}</p>
-  <p>${s("prefix")}: <span class="mono" dir="ltr">${client.prefix}…</span> · ${s("requests")}: ${s("requestCount", { count: client._count.submissions })}</p>
-  <form method="post" action="${BASE}/${client.id}/revoke" class="actions">
-    ${csrfField(ctx)}<input type="hidden" name="confirm" value="yes">
-    <button type="submit" class="btn btn-danger">${s("confirm.submit")}</button>
-    <a class="btn btn-ghost" href="${BASE}">${s("confirm.cancel")}</a>
-  </form>
-</section>`;
-    res
-      .set("Cache-Control", "no-store")
-      .type("html")
-      .send(staffPage(ctx, `${BASE}/${client.id}/revoke`, { title: s("confirm.title"), section: "open311Clients", body }));
+    sendConfirmation(res, ctx, {
+      path: `${BASE}/${client.id}/revoke`,
+      title: s("confirm.title"),
+      section: "open311Clients",
+      question: s("confirm.question", { name: isolated(client.name) }),
+      explain: html`<strong>${s("confirm.stay")}</strong> ${s("confirm.explain")}`,
+      details: html`${s("prefix")}: <span class="mono" dir="ltr">${client.prefix}…</span> · ${s("requests")}: ${s("requestCount", { count: client._count.submissions })}`,
+      action: `${BASE}/${client.id}/revoke`,
+      submit: s("confirm.submit"),
+      cancel: s("confirm.cancel"),
+      cancelHref: BASE,
+    });
   });
 
   router.post("/:id/revoke", async (req, res) => {

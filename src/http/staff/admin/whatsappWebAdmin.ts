@@ -9,6 +9,7 @@ import { redirectWithFlash, takeFlash } from "../flash.js";
 import { formatDateTime, isolating } from "../format.js";
 import { html, trustedHtml, type HtmlValue, type SafeHtml } from "../html.js";
 import { csrfField, staffPage } from "../layout.js";
+import { sendConfirmation } from "./adminForms.js";
 import { staffContext, type StaffContext, type Translate } from "../staffContext.js";
 
 const BASE = "/staff/admin/whatsapp-web";
@@ -90,19 +91,17 @@ export function whatsappWebAdmin(deps: RouterDeps): Router {
     const current = held(await deps.whatsappWeb.status(), deps.clock());
     if (current.stale || !LOGOUT_STATES.has(current.status.state)) return redirectWithFlash(res, deps, BASE, [{ kind: "info", text: s("logout.nothing") }]);
     const number = current.status.state === "ready" ? current.status.linkedNumber : undefined;
-    const body = html`<section class="card form-card">
-  <h1>${number ? s("logout.questionNumber", { number }) : s("logout.question")}</h1>
-  <p><strong>${s("logout.stop")}</strong> ${s("logout.explain")}</p>
-  <form method="post" action="${BASE}/logout" class="actions">
-    ${csrfField(ctx)}<input type="hidden" name="confirm" value="yes">
-    <button type="submit" class="btn btn-danger">${s("logout.submit")}</button>
-    <a class="btn btn-ghost" href="${BASE}">${s("logout.cancel")}</a>
-  </form>
-</section>`;
-    res
-      .set("Cache-Control", "no-store")
-      .type("html")
-      .send(staffPage(ctx, `${BASE}/logout`, { title: s("logout.title"), section: "channels", body }));
+    sendConfirmation(res, ctx, {
+      path: `${BASE}/logout`,
+      title: s("logout.title"),
+      section: "channels",
+      question: number ? s("logout.questionNumber", { number }) : s("logout.question"),
+      explain: html`<strong>${s("logout.stop")}</strong> ${s("logout.explain")}`,
+      action: `${BASE}/logout`,
+      submit: s("logout.submit"),
+      cancel: s("logout.cancel"),
+      cancelHref: BASE,
+    });
   });
 
   router.post("/logout", async (req, res) => {
