@@ -129,6 +129,8 @@ const routesOf = (deps: DrainOutboxDeps) => Object.keys(deps.senders);
  */
 const SESSION_ROUTES: readonly Route[] = ["whatsapp-web"];
 const isSessionRoute = (route: string) => (SESSION_ROUTES as readonly string[]).includes(route);
+/** How long past its deadline an unconfirmed send on a session route waits for the session's holder to check it. */
+const SESSION_RECONCILE_GRACE_MS = 30 * 60_000;
 
 /**
  * The rows to deliver this run, oldest first: up to `batchSize` per configured route (a backlog on a
@@ -257,8 +259,13 @@ async function reconcileAbandoned(run: Run): Promise<number> {
 
 async function reconcile(run: Run, found: Row): Promise<Outcome> {
   const { deps } = run;
-  // The session moved to another instance since the rows were read: the holder asks, not us.
-  if (!deps.senders[found.route as Route] && !pastDeadline(found, run.now())) return "skipped";
+  // The session moved to another instance since the rows were read: the holder asks, not us — also
+  // just past the deadline, when only it can read the chat (failing it unasked would say "may have
+  // gone out", and staff trying again could send it twice). Only a session nobody holds for long is failed unasked.
+  if (!deps.senders[found.route as Route]) {
+    const graceMs = isSessionRoute(found.route) ? SESSION_RECONCILE_GRACE_MS : 0;
+    if (found.deadlineAt === null || found.deadlineAt.getTime() + graceMs > run.now().getTime()) return "skipped";
+  }
   // Rows claimed before deadlines existed get one now.
   const row = await claim(run, found, found.deadlineAt ? {} : { deadlineAt: new Date(run.now().getTime() + (deps.deadlineMs ?? DEFAULT_DELIVERY_DEADLINE_MS)) });
   if (!row) return "skipped";
@@ -359,10 +366,12 @@ async function deliver(run: Run, found: Row): Promise<Outcome> {
     return "settled";
   }
   // The resident reads messages in the order staff wrote them: not before an earlier one to the
-  // same address is through (sent, failed or held), whichever worker holds it.
-  // (A row stuck on a route no longer configured waits for its deadline: it does not hold the later ones.)
+  // same address on the same route is through (sent, failed or held), whichever worker holds it.
+  // One route is one conversation on the resident's phone (Twilio's number and the town's own
+  // WhatsApp phone are two chats); and so every instance decides alike, whatever senders it has
+  // (a row stuck on a route no longer configured holds only its own route's later rows).
   const earlier = await deps.db.outbox.findFirst({
-    where: { status: { in: ["pending", "sending"] }, toAddress: found.toAddress, id: { lt: found.id }, route: { in: routesOf(deps) } },
+    where: { status: { in: ["pending", "sending"] }, toAddress: found.toAddress, id: { lt: found.id }, route: found.route },
     select: { id: true },
   });
   if (earlier) return "skipped";

@@ -164,6 +164,29 @@ describe("only the instance holding the WhatsApp Web session sends through it", 
     expect(await messageRow(messageId)).toMatchObject({ status: "sent" });
   });
 
+  it("every instance keeps a resident's order alike: a row waits only for earlier rows of its own route (one chat on the phone)", async () => {
+    const phoneRowId = await phoneRow(new Date(Date.now() + HOUR));
+    const phoneOutbox = await world.db.outbox.findFirstOrThrow({ where: { messageId: phoneRowId } });
+    // A later message to the same address through Twilio's number (a template, say): another chat.
+    const message = await world.db.message.create({
+      data: { municipalityId: "qab-elias", residentId: phoneOutbox.residentId, direction: "outbound", channel: "whatsapp", route: "twilio", kind: "staff", body: "Twilio's word", status: "queued" },
+    });
+    await world.db.outbox.create({
+      data: { municipalityId: "qab-elias", messageId: message.id, residentId: phoneOutbox.residentId, channel: "whatsapp", route: "twilio", toAddress: phoneOutbox.toAddress, body: "Twilio's word", status: "pending", nextAttemptAt: new Date(), deadlineAt: new Date(Date.now() + HOUR) },
+    });
+    await world.db.channelIdentity.updateMany({ where: { residentId: phoneOutbox.residentId, channel: "whatsapp" }, data: { lastInboundAt: new Date() } });
+    // The holder, its phone disconnected (its sender waits for the session), still sends Twilio's
+    // row: it does not wait up to 24 hours behind the phone's; and neither does an instance without the session.
+    const disconnected: ChannelSender = {
+      ...recordingSender("whatsapp-web"),
+      pace: (_request, signal) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(signal.reason as Error))),
+    };
+    const holder = { twilio: recordingSender("twilio"), "whatsapp-web": disconnected };
+    await drainOutbox({ ...worker(holder), paceWaitMs: 50 });
+    expect(holder.twilio.sent.map((r) => r.body)).toEqual(["Twilio's word"]);
+    expect(await messageRow(phoneRowId)).toMatchObject({ status: "queued" });
+  });
+
   it("a row from before deadlines waits for the holder too (another instance may hold the session)", async () => {
     const messageId = await phoneRow(null);
     await drainOutbox(worker({ twilio: recordingSender("twilio") }));
@@ -207,15 +230,30 @@ describe("only the instance holding the WhatsApp Web session sends through it", 
     expect(phone.sent.map((r) => r.body)).toEqual(["first", "second"]);
   });
 
-  it("an unconfirmed send is left to the holder to ask about before its deadline, and failed as unconfirmed after it by anyone", async () => {
+  it("an unconfirmed send is left to the holder to ask about, also just past its deadline; only a session nobody holds for half an hour is failed unasked", async () => {
     const messageId = await phoneRow(new Date(Date.now() + HOUR));
     const past = new Date(Date.now() - 60_000);
     await world.db.outbox.updateMany({ where: { messageId }, data: { status: "sending", claimId: "crashed-holder", leaseUntil: past, attemptStartedAt: new Date(Date.now() - 5 * 60_000), attempts: 1 } });
     await drainOutbox(worker({ twilio: recordingSender("twilio") }));
     expect(await world.db.outbox.findUniqueOrThrow({ where: { messageId } })).toMatchObject({ status: "sending", claimId: "crashed-holder" });
 
+    // Just past the deadline: an instance without the session still leaves it to the holder, who can read the chat.
     await world.db.outbox.updateMany({ where: { messageId }, data: { deadlineAt: past } });
     await drainOutbox(worker({ twilio: recordingSender("twilio") }));
-    expect(await messageRow(messageId)).toMatchObject({ status: "failed", errorCode: OUTBOX_FAILURES.unconfirmed });
+    expect(await world.db.outbox.findUniqueOrThrow({ where: { messageId } })).toMatchObject({ status: "sending", claimId: "crashed-holder" });
+    // The holder finds it in the chat: recorded as sent, not failed.
+    const holder = { ...recordingSender("whatsapp-web"), findAccepted: async () => "true_96171123456@c.us_3EB0FOUND" };
+    await drainOutbox(worker({ "whatsapp-web": holder }));
+    expect(await messageRow(messageId)).toMatchObject({ status: "sent", providerMessageId: "true_96171123456@c.us_3EB0FOUND" });
+    expect(holder.sent).toEqual([]);
+
+    // Another such row, and no instance holds the session for half an hour past its deadline: failed, saying it may have gone out.
+    const orphan = await phoneRow(new Date(Date.now() + HOUR));
+    await world.db.outbox.updateMany({
+      where: { messageId: orphan },
+      data: { status: "sending", claimId: "crashed-holder", leaseUntil: past, attemptStartedAt: new Date(Date.now() - 2 * HOUR), attempts: 1, deadlineAt: new Date(Date.now() - 31 * 60_000) },
+    });
+    await drainOutbox(worker({ twilio: recordingSender("twilio") }));
+    expect(await messageRow(orphan)).toMatchObject({ status: "failed", errorCode: OUTBOX_FAILURES.unconfirmed });
   });
 });

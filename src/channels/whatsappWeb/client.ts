@@ -46,6 +46,8 @@ export interface WwebMessage {
   timestamp: number;
   hasMedia: boolean;
   isStatus: boolean;
+  /** Our messages' delivery state (ACK): -1 when WhatsApp refused it. */
+  ack?: number | undefined;
   broadcast?: boolean | undefined;
   location?: WwebLocation | undefined;
   /**

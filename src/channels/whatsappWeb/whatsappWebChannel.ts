@@ -160,8 +160,12 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
   const initializing = new WeakMap<WhatsAppWebClient, { done: Promise<void>; settled: boolean }>();
   /** Sends in flight by outbox row: findAccepted waits for them before looking at the chat. */
   const inFlight = new Map<number, Promise<unknown>>();
-  /** Turns taken at the pacer by pace() and not yet used by send(). */
-  let reserved = 0;
+  /**
+   * Turns pace() took at the pacer for a row, by outbox id, not used by send() yet. A row whose
+   * claim failed after pace() never sends: its turn is simply spent (a gap a little longer).
+   */
+  const reserved = new Map<number, number>();
+  const RESERVATION_MS = 60_000;
   /** Our sends, by WhatsApp's id: an acknowledgement names the outbox row and try even before the send is recorded. */
   const sends = new Map<string, { outboxId: number; attempt?: number | undefined }>();
   const MAX_SENDS_REMEMBERED = 5_000;
@@ -542,15 +546,17 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
   });
 
   async function send(request: OutboundRequest): Promise<SendResult> {
+    const turn = reserved.get(request.outboxId);
+    reserved.delete(request.outboxId);
+    const haveTurn = turn !== undefined && clock().getTime() - turn < RESERVATION_MS;
     if (request.channel !== "whatsapp") return failure(false, "unsupported_channel", "WhatsApp Web carries WhatsApp messages only");
     if (request.contentSid) return failure(false, "template_unsupported", "WhatsApp Web sends no Twilio templates");
     const chatId = chatIdOf(request.to);
     if (!chatId) return failure(false, "invalid_address", "the recipient is not a WhatsApp number");
     const current = client;
     if (stopped || !holding || !current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${stopped ? "stopped" : holding ? status.state : "held by another instance"}`);
-    // The turn pace() reserved, or one taken now (a send without pace(): tools, tests).
-    if (reserved > 0) reserved--;
-    else await takeTurn();
+    // The turn pace() took for this row, or one taken now (a send without pace(): tools, tests).
+    if (!haveTurn) await takeTurn();
     if (client !== current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${status.state}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -598,7 +604,7 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
 
   const sender: ChannelSender = {
     send,
-    async pace(_request, signal) {
+    async pace(request, signal) {
       // Rows wait (unclaimed) while the session is not ready, then go at the number's pace: the turn
       // is taken here, so several workers' rows never pass at once.
       for (;;) {
@@ -608,7 +614,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
         await sleep(500, signal);
       }
       await takeTurn(signal);
-      reserved++;
+      const now = clock().getTime();
+      for (const [id, at] of reserved) if (now - at >= RESERVATION_MS) reserved.delete(id);
+      reserved.set(request.outboxId, now);
     },
     async findAccepted(request, since, alreadyRecorded) {
       // The chat's own history says whether the message left: it survives a crash of ours.
@@ -623,7 +631,8 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
       const recent = await withTimeout(chat.fetchMessages({ limit: 50, fromMe: true }), 30_000, "reading the chat");
       // WhatsApp's clock is in seconds; a minute of slack for clocks that differ.
       const from = since.getTime() - 60_000;
-      const match = recent.find((m) => m.fromMe && m.body === request.body && m.timestamp * 1000 >= from && !alreadyRecorded.has(m.id._serialized));
+      // Not one WhatsApp refused (ack -1): that one did not leave.
+      const match = recent.find((m) => m.fromMe && m.body === request.body && m.timestamp * 1000 >= from && (m.ack ?? 0) >= 0 && !alreadyRecorded.has(m.id._serialized));
       return match ? match.id._serialized : null;
     },
   };

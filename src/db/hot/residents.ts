@@ -35,13 +35,20 @@ const touchChannelIdentity = prepared((db, p: { municipalityId: string; resident
   db
     .insertInto("ChannelIdentity")
     .values({ municipalityId: p.municipalityId, residentId: p.residentId, channel: p.channel, route: p.route, address: p.address, lastInboundAt: p.at, createdAt: p.at })
-    .onConflict((oc) => oc.columns(["municipalityId", "channel", "address"]).doUpdateSet({ lastInboundAt: p.at, route: p.route })),
+    // A message older than the last one (caught up after an outage) does not move the time or the route back.
+    .onConflict((oc) =>
+      oc
+        .columns(["municipalityId", "channel", "address"])
+        .doUpdateSet({ lastInboundAt: p.at, route: p.route })
+        .where((eb) => eb.or([eb("ChannelIdentity.lastInboundAt", "is", null), eb("ChannelIdentity.lastInboundAt", "<=", p.at)])),
+    ),
 );
 
 /**
  * The resident behind a phone number, created on first contact, with the channel identity they
  * wrote from, the route it came by (their replies go back the same way) and the time of their last
- * message on it (WhatsApp's 24-hour window is counted from it).
+ * message on it (WhatsApp's 24-hour window is counted from it) — both from their latest message,
+ * whatever order messages are handled in.
  * A known resident costs one read, plus a write only when their WhatsApp profile name changed.
  */
 export async function residentForInbound(q: HotQ, who: InboundIdentity) {

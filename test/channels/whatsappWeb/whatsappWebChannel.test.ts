@@ -481,7 +481,7 @@ describe("sending", () => {
     const passed: number[] = [];
     await Promise.all(
       [1, 2, 3].map((n) =>
-        town.channel.sender.pace!(request()).then(() => {
+        town.channel.sender.pace!(request({ outboxId: n })).then(() => {
           passed.push(Date.now());
           return town.channel.sender.send(request({ outboxId: n }));
         }),
