@@ -55,6 +55,8 @@ async function main() {
           outbox: deps.outbox,
           smsPerMinute: config.surveys.smsPerMinute,
           whatsappPerSecond: config.surveys.whatsappPerSecond,
+          // Half the phone's pace: residents' own conversations on it are never queued behind a survey.
+          whatsappWebPerMinute: Math.max(1, Math.floor(config.whatsappWeb.perMinute / 2)),
           whatsappSurveyTemplateSid: config.surveys.whatsappTemplateSid,
           logger,
         }

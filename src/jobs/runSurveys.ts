@@ -24,6 +24,12 @@ export interface RunSurveysDeps {
   smsPerMinute: number;
   /** SURVEY_WHATSAPP_PER_SECOND: WhatsApp invitations one run may queue a second. */
   whatsappPerSecond: number;
+  /**
+   * Invitations through the town's own WhatsApp phone (WHATSAPP_WEB_BULK) a minute: a share of the
+   * phone's pace, so that residents' conversations are not queued behind a survey (default 10:
+   * half of WHATSAPP_WEB_PER_MINUTE's default).
+   */
+  whatsappWebPerMinute?: number;
   /** TWILIO_WHATSAPP_SURVEY_TEMPLATE_SID: the approved invitation for a closed 24-hour window; unset, such residents are unreachable. */
   whatsappSurveyTemplateSid?: string | undefined;
   logger: Logger;
@@ -125,6 +131,7 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
     };
     // Called again too soon for a single message on a channel that has some waiting: keep the time for the next call.
     if ((pendingOn("sms") ? budget.sms : 0) === 0 && budget.whatsapp === 0) continue;
+    let ownPhoneLeft = Math.floor(((deps.whatsappWebPerMinute ?? 10) * elapsed) / MINUTE_MS);
     const survey = {
       title: parseStoredText(run.survey.title) ?? { ar: "", en: "" },
       intro: parseStoredText(run.survey.intro),
@@ -145,7 +152,7 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
           cursor = id;
           let outcome: Outcome;
           try {
-            outcome = await inviteOnce(deps, now, id, survey, { smsLeft: budget.sms > 0 });
+            outcome = await inviteOnce(deps, now, id, survey, { smsLeft: budget.sms > 0, ownPhoneLeft: ownPhoneLeft > 0 });
           } catch (error) {
             // Nothing of this invitation was written: it stays pending and is tried again next time.
             deps.logger.error({ err: error, invitationId: id, runId: run.id }, "survey invitation failed");
@@ -154,6 +161,7 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
           }
           if (outcome.kind === "sent" || outcome.kind === "template") {
             budget[outcome.channel]--;
+            if (outcome.ownPhone) ownPhoneLeft--;
             // An invitation moved to SMS still counts against its own channel's pace: the walk through the pending ones ends.
             if (outcome.channel !== channel) budget[channel]--;
             work.sent++;
@@ -161,7 +169,7 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
           } else if (outcome.kind === "deferred") {
             work.deferred++;
             // Waiting for the SMS pace: counted too, so that the SMS budget running out does not walk every pending invitation.
-            if (outcome.reason === "sms_pace") budget[channel]--;
+            if (outcome.reason === "sms_pace" || outcome.reason === "own_phone_pace") budget[channel]--;
           } else if (outcome.kind === "unreachable") work.unreachable++;
           else if (outcome.kind === "skipped") work.skipped++;
           if (outcome.kind !== "gone") {
@@ -179,9 +187,12 @@ export async function sendInvitations(deps: RunSurveysDeps, now: Date): Promise<
 
 type Outcome =
   /** `channel`: the one it went by (an invitation for WhatsApp may go by SMS: see `inviteOnce`). */
-  | { kind: "sent" | "template"; phone: string; channel: ChannelKind; reason?: undefined }
-  /** "sms_pace": it would go by SMS instead of WhatsApp, and this call's SMS are spent. */
-  | { kind: "deferred"; phone: string; reason?: "sms_pace" }
+  | { kind: "sent" | "template"; phone: string; channel: ChannelKind; ownPhone?: boolean; reason?: undefined }
+  /**
+   * "sms_pace": it would go by SMS instead of WhatsApp, and this call's SMS are spent;
+   * "own_phone_pace": it would go through the town's own phone, and this call's share of it is spent.
+   */
+  | { kind: "deferred"; phone: string; reason?: "sms_pace" | "own_phone_pace" }
   | { kind: "unreachable" | "skipped"; phone: string; reason: string }
   /** No longer pending (another worker got there first, or the run ended): nothing done. */
   | { kind: "gone"; phone?: undefined; reason?: undefined };
@@ -199,7 +210,7 @@ interface RunSurvey {
  * by SMS (the town's own phone without WHATSAPP_WEB_BULK) records the channel it went by, which the
  * results' breakdown and a resumption use; it waits when `smsLeft` is false.
  */
-async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number, survey: RunSurvey, pace: { smsLeft: boolean }): Promise<Outcome> {
+async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number, survey: RunSurvey, pace: { smsLeft: boolean; ownPhoneLeft: boolean }): Promise<Outcome> {
   return deps.db.$transaction(async (tx) => {
     const first = await tx.surveyInvitation.findUnique({ where: { id: invitationId }, select: { residentId: true } });
     if (!first) return { kind: "gone" };
@@ -237,6 +248,8 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
     const channel = invited === "whatsapp" ? bulkChannelFor(deps.outbox, phone, whatsapp?.route) : smsReaches(deps.outbox, phone) ? "sms" : null;
     if (!channel) return settle("unreachable", invited === "whatsapp" ? "whatsapp_web_bulk" : "no_sms");
     if (channel !== invited && !pace.smsLeft) return { kind: "deferred", phone, reason: "sms_pace" };
+    const ownPhone = channel === "whatsapp" && routeFor(deps.outbox, "whatsapp", whatsapp?.route) === "whatsapp-web";
+    if (ownPhone && !pace.ownPhoneLeft) return { kind: "deferred", phone, reason: "own_phone_pace" };
     const closedWindow = channel === "whatsapp" && hasReplyWindow(routeFor(deps.outbox, "whatsapp", whatsapp?.route)) && !whatsappWindowOpen(whatsapp?.lastInboundAt, now);
     if (closedWindow && !deps.whatsappSurveyTemplateSid) return settle("unreachable", "window_closed");
     // Claim first: a second worker's compare-and-set then finds nothing, and writes nothing.
@@ -265,7 +278,7 @@ async function inviteOnce(deps: RunSurveysDeps, now: Date, invitationId: number,
         body,
       });
       messageId = delivery.messageId;
-      outcome = { kind: "sent", phone, channel };
+      outcome = { kind: "sent", phone, channel, ...(ownPhone ? { ownPhone } : {}) };
       nextState = surveyState(invitationId, 0);
     }
     await tx.surveyInvitation.update({ where: { id: invitationId }, data: { messageId } });

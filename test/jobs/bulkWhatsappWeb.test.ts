@@ -163,6 +163,17 @@ describe("survey invitations", () => {
     expect(await invitationOf(r.id)).toMatchObject({ status: "sent", channel: "whatsapp", viaTemplate: false });
   });
 
+  it("with WHATSAPP_WEB_BULK, invitations through the town's phone keep to their share of its pace: conversations are not queued behind a survey", async () => {
+    await createSurvey();
+    for (let i = 0; i < 5; i++) await member({ route: "whatsapp-web", wroteHoursAgo: 2 });
+    const deps = surveysWith({ whatsappWebBulk: true }, { whatsappWebPerMinute: 2 });
+    expect(await runSurveys(deps, TEN)).toMatchObject({ sent: 2, deferred: 3 });
+    expect(await outbox()).toHaveLength(2);
+    // A minute later, two more; Twilio's 20 a second would have queued all five at once.
+    expect(await runSurveys(deps, minutesAfter(TEN, 1))).toMatchObject({ sent: 2 });
+    expect(await outbox()).toHaveLength(4);
+  });
+
   it("Twilio's WhatsApp as before: a closed window gets the survey template", async () => {
     await createSurvey();
     const r = await member({ route: "twilio", wroteHoursAgo: 48 });
