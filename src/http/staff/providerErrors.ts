@@ -29,6 +29,8 @@ export const PROVIDER_ERROR_KINDS = [
   "smscRefused",
   "optedOut",
   "windowClosed",
+  "phoneNotReady",
+  "notOnWhatsApp",
 ] as const;
 export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
 
@@ -87,6 +89,11 @@ const KIND_OF_CODE: Readonly<Record<string, ProviderErrorKind>> = {
   invalid_address: "invalidNumber",
   ESME_RINVDSTADR: "invalidNumber",
   unsupported_channel: "unsupportedChannel",
+  template_unsupported: "unsupportedChannel",
+  // The town's own WhatsApp phone (WhatsApp Web).
+  not_ready: "phoneNotReady",
+  not_on_whatsapp: "notOnWhatsApp",
+  chat_not_found: "notOnWhatsApp",
   too_long: "tooLong",
   ESME_RSUBMITFAIL: "smscRefused",
   opted_out: "optedOut",

@@ -26,6 +26,11 @@ describe("provider errors in words", () => {
     [{ detail: "not_bound: no SMPP bind (connect ECONNREFUSED 10.0.0.5:2775)" }, "notBound"],
     [{ code: "invalid_number" }, "invalidNumber"],
     [{ code: "opted_out" }, "optedOut"],
+    // The town's own WhatsApp phone (WhatsApp Web), as the outbox records its failures.
+    [{ detail: "not_ready: WhatsApp Web is disconnected" }, "phoneNotReady"],
+    [{ detail: "not_on_whatsapp: No LID for user" }, "notOnWhatsApp"],
+    [{ detail: "chat_not_found: WhatsApp Web found no chat for this number" }, "notOnWhatsApp"],
+    [{ detail: "template_unsupported: WhatsApp Web sends no Twilio templates" }, "unsupportedChannel"],
   ])("%o is explained as %s", (failure, kind) => {
     expect(providerErrorKey(failure)).toBe(`errors:provider.${kind}`);
   });
