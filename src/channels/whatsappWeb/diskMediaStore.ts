@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { localMediaKey, localMediaUrl, type MediaStore } from "./mediaStore.js";
+import { baseType, KEPT_MEDIA, localMediaKey, localMediaUrl, type MediaStore } from "./mediaStore.js";
 
 /**
  * Media kept as files in `dir`, named `<sha256>.<ext>`: the same file sent twice is stored once, and
@@ -47,32 +47,14 @@ export function diskMediaStore(dir: string): MediaStore {
   };
 }
 
-/** Extension ↔ base type of what the channel keeps; each extension reads back as exactly one type. */
-const TYPES: ReadonlyArray<readonly [ext: string, contentType: string, aliases?: readonly string[]]> = [
-  ["jpg", "image/jpeg", ["image/jpg"]],
-  ["png", "image/png"],
-  ["webp", "image/webp"],
-  ["gif", "image/gif"],
-  ["heic", "image/heic"],
-  ["pdf", "application/pdf"],
-  ["docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
-  ["xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
-  ["ogg", "audio/ogg"],
-  ["mp3", "audio/mpeg"],
-  ["m4a", "audio/mp4"],
-  ["aac", "audio/aac"],
-  ["amr", "audio/amr"],
-  ["mp4", "video/mp4"],
-  ["3gp", "video/3gpp"],
-];
+/** Extension ↔ base type of what the channel keeps (KEPT_MEDIA); each extension reads back as exactly one type. */
 const FALLBACK = { ext: "bin", contentType: "application/octet-stream" };
 
-const EXT_OF_TYPE = new Map(TYPES.flatMap(([ext, type, aliases = []]) => [type, ...aliases].map((t) => [t, ext] as const)));
-const TYPE_OF_EXT = new Map(TYPES.map(([ext, type]) => [ext, type] as const));
+const EXT_OF_TYPE = new Map(KEPT_MEDIA.flatMap(({ ext, type, aliases = [] }) => [type, ...aliases].map((t) => [t, ext] as const)));
+const TYPE_OF_EXT = new Map(KEPT_MEDIA.map(({ ext, type }) => [ext, type] as const));
 
 function extensionOf(contentType: string): string {
-  const base = (contentType.split(";")[0] ?? "").trim().toLowerCase();
-  return EXT_OF_TYPE.get(base) ?? FALLBACK.ext;
+  return EXT_OF_TYPE.get(baseType(contentType)) ?? FALLBACK.ext;
 }
 
 function contentTypeOf(key: string): string {

@@ -4,7 +4,8 @@ import type { InboundMessage } from "../../inbox/inboundMessage.js";
 import { loggableError } from "../../lib/logger.js";
 import { maskPhone } from "../../lib/maskPhone.js";
 import { isPersonalChat, type WwebLocation, type WwebMessage } from "./client.js";
-import { localMediaUrl, type MediaStore } from "./mediaStore.js";
+import { WHATSAPP_BODY_MAX } from "../twilio/parseTwilioInbound.js";
+import { keptMediaOf, KEPT_MEDIA, localMediaUrl, type MediaKind, type MediaStore } from "./mediaStore.js";
 
 export interface InboundDeps {
   /**
@@ -70,48 +71,13 @@ export async function toInbound(message: WwebMessage, deps: InboundDeps): Promis
 }
 
 /**
- * What a stored media file is to us, from its content type ("audio/ogg; codecs=opus" → "audio"), or
- * null for a type this channel does not keep. Decides what the staff pages show and how they serve it.
- */
-export function mediaKindOf(contentType: string): MediaKind | null {
-  return ACCEPTED_MEDIA[baseType(contentType)]?.kind ?? null;
-}
-
-export type MediaKind = "image" | "document" | "audio" | "video";
-
-/**
  * How long after a message was sent a media download that failed or did not come rejects (to be
  * tried again at the next catch-up) rather than handing the message over without its file.
  */
 export const MEDIA_RETRY_MS = 30 * 60_000;
 
-const MB = 1024 * 1024;
-/**
- * The media we keep, by base type, and the largest file of each. Photos as the engine reads them
- * (src/conversation/media.ts); PDFs and Office files without macros (the old .doc/.xls and the
- * macro-enabled types can carry code and are left out); WhatsApp's voice notes (Opus in Ogg),
- * iPhone and Android audio, and videos. The type decides, not the message kind: a photo sent
- * "as a document" is a photo.
- */
-const ACCEPTED_MEDIA: Record<string, { kind: MediaKind; maxBytes: number }> = {
-  "image/jpeg": { kind: "image", maxBytes: 5 * MB },
-  "image/png": { kind: "image", maxBytes: 5 * MB },
-  "image/webp": { kind: "image", maxBytes: 5 * MB },
-  "image/gif": { kind: "image", maxBytes: 5 * MB },
-  "image/heic": { kind: "image", maxBytes: 5 * MB },
-  "application/pdf": { kind: "document", maxBytes: 16 * MB },
-  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": { kind: "document", maxBytes: 16 * MB },
-  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { kind: "document", maxBytes: 16 * MB },
-  "audio/ogg": { kind: "audio", maxBytes: 16 * MB },
-  "audio/mpeg": { kind: "audio", maxBytes: 16 * MB },
-  "audio/mp4": { kind: "audio", maxBytes: 16 * MB },
-  "audio/aac": { kind: "audio", maxBytes: 16 * MB },
-  "audio/amr": { kind: "audio", maxBytes: 16 * MB },
-  "video/mp4": { kind: "video", maxBytes: 16 * MB },
-  "video/3gpp": { kind: "video", maxBytes: 16 * MB },
-};
 /** No file larger than this is kept, whatever its type. */
-const LARGEST_MEDIA = Math.max(...Object.values(ACCEPTED_MEDIA).map((m) => m.maxBytes));
+const LARGEST_MEDIA = Math.max(...KEPT_MEDIA.map((m) => m.maxBytes));
 
 /**
  * The message kinds handed over; everything else is ignored. Stickers are ignored on purpose: they
@@ -121,9 +87,8 @@ const LARGEST_MEDIA = Math.max(...Object.values(ACCEPTED_MEDIA).map((m) => m.max
  */
 const HANDED_OVER = new Set(["chat", "location", "image", "document", "ptt", "audio", "video"]);
 
-// WhatsApp's own message length limit is far higher; 4096 is what the Twilio route accepts, so a
-// resident's text is stored the same whichever way it came.
-const TEXT_MAX = 4096;
+// What the Twilio route accepts of a WhatsApp body, so a resident's text is stored the same whichever way it came.
+const TEXT_MAX = WHATSAPP_BODY_MAX;
 const PROFILE_NAME_MAX = 200;
 const LABEL_MAX = 500;
 // Twilio's MediaContentType shape: a type/subtype and printable parameters.
@@ -231,7 +196,7 @@ async function mediaOf(message: WwebMessage, deps: InboundDeps, log: Logger): Pr
 
 /** The limits of a content type we keep, if it is one (and well formed). */
 function acceptedOf(contentType: string): { kind: MediaKind; maxBytes: number } | undefined {
-  return CONTENT_TYPE.test(contentType) ? ACCEPTED_MEDIA[baseType(contentType)] : undefined;
+  return CONTENT_TYPE.test(contentType) ? keptMediaOf(contentType) : undefined;
 }
 
 /**
@@ -247,10 +212,6 @@ function mayStillCome(message: WwebMessage, clock: (() => Date) | undefined): bo
 }
 
 /** "audio/ogg; codecs=opus" → "audio/ogg". */
-function baseType(contentType: string): string {
-  return (contentType.split(";")[0] ?? "").trim().toLowerCase();
-}
-
 /** The decoded size of base64 text, without decoding it. */
 function base64Size(data: string): number {
   const padding = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Router, type Response as ExpressResponse } from "express";
-import { mediaKindOf } from "../../channels/whatsappWeb/inbound.js";
+import { mediaKindOf } from "../../channels/whatsappWeb/mediaStore.js";
 import { LOCAL_MEDIA_SCHEME, localMediaKey } from "../../channels/whatsappWeb/mediaStore.js";
 import { HttpError } from "../../lib/httpError.js";
 import { loggableError } from "../../lib/logger.js";

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { mediaKindOf } from "../../channels/whatsappWeb/inbound.js";
+import { mediaKindOf } from "../../channels/whatsappWeb/mediaStore.js";
 import { localMediaKey } from "../../channels/whatsappWeb/mediaStore.js";
 import { TICKET_STATUSES, type Media } from "../../conversation/types.js";
 import { HttpError } from "../../lib/httpError.js";

@@ -1,7 +1,8 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { WwebMedia } from "../../../src/channels/whatsappWeb/client.js";
-import { mediaKindOf, toInbound, type InboundDeps } from "../../../src/channels/whatsappWeb/inbound.js";
+import { toInbound, type InboundDeps } from "../../../src/channels/whatsappWeb/inbound.js";
+import { mediaKindOf } from "../../../src/channels/whatsappWeb/mediaStore.js";
 import { localMediaKey, type MediaStore } from "../../../src/channels/whatsappWeb/mediaStore.js";
 import { PNG_1x1, wwebMessage } from "./fakeClient.js";
 
