@@ -27,6 +27,11 @@ export type SendResult =
   | { status: "sent"; providerMessageId: string }
   | { status: "failed"; retryable: boolean; ambiguous?: boolean; windowClosed?: boolean; unsubscribed?: boolean; code: string; message: string };
 
+/** A provider's refusal or a send that did not get through, as `send` returns it. */
+export function sendFailure(retryable: boolean, code: string, message: string, ambiguous = false): Extract<SendResult, { status: "failed" }> {
+  return { status: "failed", retryable, ...(ambiguous ? { ambiguous: true } : {}), code, message };
+}
+
 /** A route's outbound side: every provider (Twilio, the Android gateway, SMPP) implements it. */
 export interface ChannelSender {
   send(request: OutboundRequest): Promise<SendResult>;

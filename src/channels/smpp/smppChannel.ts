@@ -4,7 +4,7 @@ import type { InboundMessage } from "../../inbox/inboundMessage.js";
 import { loggableError } from "../../lib/logger.js";
 import { maskPhone } from "../../lib/maskPhone.js";
 import { toE164 } from "../../lib/phone.js";
-import type { ChannelSender, DeliveryReport, OutboundRequest, SendResult } from "../sender.js";
+import { sendFailure, type ChannelSender, type DeliveryReport, type OutboundRequest, type SendResult } from "../sender.js";
 import { concatenationUdh, DATA_CODING, decodeText, encodeText, splitUserData, type Concatenation } from "./encoding.js";
 import { Pacer, realSleep, Window, type Sleep } from "./flowControl.js";
 import { Reassembly, type Assembly } from "./reassembly.js";
@@ -568,13 +568,13 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
   // ---- outbound ----
 
   async function send(request: OutboundRequest): Promise<SendResult> {
-    if (request.channel !== "sms") return failure(false, "unsupported_channel", "SMPP carries SMS only");
+    if (request.channel !== "sms") return sendFailure(false, "unsupported_channel", "SMPP carries SMS only");
     const destination = request.to.replace(/^\+/, "");
-    if (!/^\d{6,15}$/.test(destination)) return failure(false, "invalid_address", "the recipient is not an E.164 number");
-    if (stopped) return failure(true, "stopped", "the SMPP channel is stopped");
+    if (!/^\d{6,15}$/.test(destination)) return sendFailure(false, "invalid_address", "the recipient is not an E.164 number");
+    if (stopped) return sendFailure(true, "stopped", "the SMPP channel is stopped");
 
     const { dataCoding, parts } = encodeText(request.body);
-    if (parts.length > 255) return failure(false, "too_long", `${parts.length} parts: more than a long SMS can have`);
+    if (parts.length > 255) return sendFailure(false, "too_long", `${parts.length} parts: more than a long SMS can have`);
     const context = { outboxId: request.outboxId, to: maskPhone(request.to), parts: parts.length };
     // This try again after it failed midway: only the parts the SMSC has not taken go, with the same
     // reference (one message for the handset). One it took whole is not sent again.
@@ -586,7 +586,7 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
       return { status: "sent", providerMessageId: submission.ids[0] ?? newMessageId() };
     }
     const link = current;
-    if (!link?.bound) return failure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`);
+    if (!link?.bound) return sendFailure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`);
     if (taken > 0) log.info({ ...context, taken }, "resuming a long message: sending the parts the SMSC has not taken");
 
     for (const [index, part] of parts.entries()) {
@@ -647,12 +647,12 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
       } finally {
         link.window.release();
       }
-      if (reply.kind === "unwritable") return { kind: "refused", result: failure(true, "submit_error", `submit_sm could not be written: ${reply.error}`) };
+      if (reply.kind === "unwritable") return { kind: "refused", result: sendFailure(true, "submit_error", `submit_sm could not be written: ${reply.error}`) };
       if (reply.kind === "closed") {
         if (!reply.written) return { kind: "cut off", result: notSent() };
-        return { kind: "cut off", result: failure(true, "connection_lost", "the SMPP connection closed before the SMSC answered submit_sm", true) };
+        return { kind: "cut off", result: sendFailure(true, "connection_lost", "the SMPP connection closed before the SMSC answered submit_sm", true) };
       }
-      if (reply.kind === "timeout") return { kind: "cut off", result: failure(true, "timeout", `no submit_sm_resp within ${config.responseTimeoutMs} ms`, true) };
+      if (reply.kind === "timeout") return { kind: "cut off", result: sendFailure(true, "timeout", `no submit_sm_resp within ${config.responseTimeoutMs} ms`, true) };
       const commandStatus = reply.pdu.command_status;
       if (commandStatus === STATUS.ROK) return { kind: "accepted", messageId: acceptedId ?? messageIdOf(reply.pdu) };
       if (THROTTLED.has(commandStatus) && now() - started + backoff < config.responseTimeoutMs && link.bound && !stopped) {
@@ -665,11 +665,11 @@ export function smppChannel(options: SmppOptions, handlers: SmppHandlers, deps: 
         backoff *= 2;
         continue;
       }
-      return { kind: "refused", result: failure(RETRYABLE.has(commandStatus), statusCode(commandStatus), `the SMSC refused submit_sm: ${statusName(commandStatus)}`) };
+      return { kind: "refused", result: sendFailure(RETRYABLE.has(commandStatus), statusCode(commandStatus), `the SMSC refused submit_sm: ${statusName(commandStatus)}`) };
     }
   }
 
-  const notSent = () => (stopped ? failure(true, "stopped", "the SMPP channel stopped") : failure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`));
+  const notSent = () => (stopped ? sendFailure(true, "stopped", "the SMPP channel stopped") : sendFailure(true, "not_bound", `no SMPP bind${lastError ? ` (${lastError})` : ""}`));
 
   // ---- lifecycle ----
 
@@ -819,9 +819,6 @@ const newMessageId = () => `smpp-${randomBytes(12).toString("base64url")}`;
 
 const hash = (fields: readonly string[]) => createHash("sha256").update(fields.join("\u0000")).digest("base64url");
 
-function failure(retryable: boolean, code: string, message: string, ambiguous = false): Extract<SendResult, { status: "failed" }> {
-  return { status: "failed", retryable, ...(ambiguous ? { ambiguous: true } : {}), code, message };
-}
 
 const wait = (ms: number) =>
   new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import { maskPhone } from "../../lib/maskPhone.js";
 import { lidAddress, toE164 } from "../../lib/phone.js";
 import type { LidStore, SessionRequests } from "../../services/whatsappWebSession.js";
 import type { Route } from "../routes.js";
-import type { ChannelSender, DeliveryReport, OutboundRequest, SendResult } from "../sender.js";
+import { sendFailure, type ChannelSender, type DeliveryReport, type OutboundRequest, type SendResult } from "../sender.js";
 import { realSleep, type Sleep } from "../smpp/flowControl.js";
 import { ACK, chatIdOf, type WhatsAppWebClient, type WwebMessage } from "./client.js";
 import { toInbound } from "./inbound.js";
@@ -537,27 +537,20 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     }
   }
 
-  const failure = (retryable: boolean, code: string, message: string, ambiguous = false): Extract<SendResult, { status: "failed" }> => ({
-    status: "failed",
-    retryable,
-    ...(ambiguous ? { ambiguous: true } : {}),
-    code,
-    message,
-  });
 
   async function send(request: OutboundRequest): Promise<SendResult> {
     const turn = reserved.get(request.outboxId);
     reserved.delete(request.outboxId);
     const haveTurn = turn !== undefined && clock().getTime() - turn < RESERVATION_MS;
-    if (request.channel !== "whatsapp") return failure(false, "unsupported_channel", "WhatsApp Web carries WhatsApp messages only");
-    if (request.contentSid) return failure(false, "template_unsupported", "WhatsApp Web sends no Twilio templates");
+    if (request.channel !== "whatsapp") return sendFailure(false, "unsupported_channel", "WhatsApp Web carries WhatsApp messages only");
+    if (request.contentSid) return sendFailure(false, "template_unsupported", "WhatsApp Web sends no Twilio templates");
     const chatId = chatIdOf(request.to);
-    if (!chatId) return failure(false, "invalid_address", "the recipient is not a WhatsApp number");
+    if (!chatId) return sendFailure(false, "invalid_address", "the recipient is not a WhatsApp number");
     const current = client;
-    if (stopped || !holding || !current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${stopped ? "stopped" : holding ? status.state : "held by another instance"}`);
+    if (stopped || !holding || !current || status.state !== "ready") return sendFailure(true, "not_ready", `WhatsApp Web is ${stopped ? "stopped" : holding ? status.state : "held by another instance"}`);
     // The turn pace() took for this row, or one taken now (a send without pace(): tools, tests).
     if (!haveTurn) await takeTurn();
-    if (client !== current || status.state !== "ready") return failure(true, "not_ready", `WhatsApp Web is ${status.state}`);
+    if (client !== current || status.state !== "ready") return sendFailure(true, "not_ready", `WhatsApp Web is ${status.state}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), sendTimeoutMs);
@@ -572,9 +565,9 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
         if (inFlight.get(request.outboxId) === settled) inFlight.delete(request.outboxId);
       });
       const sent = await Promise.race([sending, timeout]);
-      if (sent === "timeout") return failure(true, "timeout", `no answer from WhatsApp Web within ${Math.round(sendTimeoutMs / 1000)} s`, true);
+      if (sent === "timeout") return sendFailure(true, "timeout", `no answer from WhatsApp Web within ${Math.round(sendTimeoutMs / 1000)} s`, true);
       // The library answers nothing when WhatsApp Web has no chat for the id.
-      if (!sent?.id?._serialized) return failure(false, "chat_not_found", "WhatsApp Web found no chat for this number");
+      if (!sent?.id?._serialized) return sendFailure(false, "chat_not_found", "WhatsApp Web found no chat for this number");
       const id = sent.id._serialized;
       sends.set(id, { outboxId: request.outboxId, attempt: request.attempt });
       if (sends.size > MAX_SENDS_REMEMBERED) sends.delete(sends.keys().next().value as string);
@@ -583,10 +576,10 @@ export function whatsappWebChannel(options: WhatsAppWebOptions, handlers: WhatsA
     } catch (error) {
       const { message } = loggableError(error);
       // Numbers WhatsApp does not know: sending again will not help.
-      if (/no lid for user|invalid wid|wid error|not a valid/i.test(message)) return failure(false, "not_on_whatsapp", message);
+      if (/no lid for user|invalid wid|wid error|not a valid/i.test(message)) return sendFailure(false, "not_on_whatsapp", message);
       // The page or the browser went away mid-send: the message may have left.
       const ambiguous = /session closed|target closed|protocol error|detached|execution context/i.test(message);
-      return failure(true, "send_error", message, ambiguous);
+      return sendFailure(true, "send_error", message, ambiguous);
     } finally {
       clearTimeout(timer);
     }
